@@ -1,0 +1,5 @@
+"""``python -m vifconf``."""
+
+from vifconf.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,591 @@
+"""The domain document and typed NIC views over it.
+
+Like virtinst's xmlbuilder, a `Nic` is a thin view: each property reads or writes one place in
+the lxml tree, so anything vifconf does not understand stays exactly where it was. All edits
+go through `Domain` so they are recorded (for byte-exact saving and for undo/redo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from vifconf.model import mac as macs
+from vifconf.model.source import (
+    Edits,
+    Encoding,
+    InputError,
+    Span,
+    Splicer,
+    Style,
+    decode,
+    detect_style,
+    map_spans,
+    parse,
+)
+
+# Interface types libvirt knows, plus the seed's proposal. Order = the UI's picker order.
+INTERFACE_TYPES: dict[str, str] = {
+    "bridge": "attach to a host bridge (Xen: xenbr0; KVM: br0)",
+    "network": "attach to a libvirt virtual network (e.g. 'default')",
+    "ethernet": "a plain tap device, set up by a script or by hand",
+    "user": "QEMU user-mode networking (SLIRP), no host setup, KVM only",
+    "direct": "macvtap on a host NIC (modes vepa, bridge, private, passthrough)",
+    "vhostuser": "vhost-user socket to a userspace switch (virtio only), KVM only",
+    "mcast": "QEMU multicast socket tunnel, KVM only",
+    "server": "QEMU TCP socket, listening side, KVM only",
+    "client": "QEMU TCP socket, connecting side, KVM only",
+    "udp": "QEMU UDP socket tunnel, KVM only",
+    "hostdev": "PCI passthrough of a host NIC (SR-IOV VF)",
+    "vdpa": "vDPA device, KVM only",
+    "none": "present no NIC to the guest (the 2008 proposal; not accepted by libvirt)",
+}
+
+SOCKET_TYPES = frozenset({"mcast", "server", "client", "udp"})
+
+# The <source> attribute that names where each type attaches.
+SOURCE_ATTRIBUTE: dict[str, str] = {
+    "bridge": "bridge",
+    "network": "network",
+    "direct": "dev",
+    "vdpa": "dev",
+    "vhostuser": "path",
+}
+
+SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
+
+
+@dataclass(frozen=True)
+class DomainFacts:
+    """What renderers need to know about the guest around its NICs."""
+
+    name: str | None
+    id: str | None
+    hypervisor: str | None
+    """The ``<domain type>``: xen, kvm, qemu, …"""
+    os_type: str | None
+    """``hvm``, ``xen`` or ``linux`` (the last two mean a Xen PV guest)."""
+    arch: str | None
+    machine: str | None
+    emulator: str | None
+
+    @property
+    def hvm(self) -> bool:
+        return self.os_type == "hvm"
+
+    @property
+    def is_xen(self) -> bool:
+        return self.hypervisor == "xen"
+
+
+class Nic:
+    """A view of one ``<interface>``; index counts from 1 in document order."""
+
+    def __init__(self, domain: Domain, element: etree._Element, index: int):
+        self.domain = domain
+        self.element = element
+        self.index = index
+
+    # -- reading -------------------------------------------------------------------------
+    def _attr(self, child: str, name: str) -> str | None:
+        node = self.element.find(child)
+        return None if node is None else node.get(name)
+
+    @property
+    def line(self) -> int | None:
+        return self.element.sourceline
+
+    def field_line(self, tag: str) -> int | None:
+        node = self.element.find(tag)
+        return node.sourceline if node is not None else self.line
+
+    @property
+    def type(self) -> str | None:
+        return self.element.get("type")
+
+    @property
+    def source(self) -> str | None:
+        """The one string naming where the NIC attaches (cli-json.md's ``source``)."""
+        kind = self.type or ""
+        if kind in SOCKET_TYPES:
+            address, port = self._attr("source", "address"), self._attr("source", "port")
+            if address is None and port is None:
+                return None
+            return f"{address or ''}:{port or ''}"
+        attribute = SOURCE_ATTRIBUTE.get(kind)
+        return self._attr("source", attribute) if attribute else None
+
+    @property
+    def source_mode(self) -> str | None:
+        return self._attr("source", "mode")
+
+    @property
+    def source_attrs(self) -> dict[str, str]:
+        node = self.element.find("source")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def mac(self) -> str | None:
+        return self._attr("mac", "address")
+
+    @property
+    def model(self) -> str | None:
+        return self._attr("model", "type")
+
+    @property
+    def target(self) -> str | None:
+        return self._attr("target", "dev")
+
+    @property
+    def script(self) -> str | None:
+        return self._attr("script", "path")
+
+    @property
+    def link(self) -> str | None:
+        return self._attr("link", "state")
+
+    @property
+    def mtu(self) -> str | None:
+        return self._attr("mtu", "size")
+
+    @property
+    def alias(self) -> str | None:
+        return self._attr("alias", "name")
+
+    @property
+    def boot_order(self) -> str | None:
+        return self._attr("boot", "order")
+
+    @property
+    def rom_bar(self) -> str | None:
+        return self._attr("rom", "bar")
+
+    @property
+    def driver(self) -> dict[str, str]:
+        node = self.element.find("driver")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def driver_host(self) -> dict[str, str]:
+        node = self.element.find("driver/host")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def driver_guest(self) -> dict[str, str]:
+        node = self.element.find("driver/guest")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def address(self) -> dict[str, str] | None:
+        node = self.element.find("address")
+        return dict(node.attrib) if node is not None else None
+
+    @property
+    def ips(self) -> list[str]:
+        """Each ``<ip address>`` (with ``/prefix`` when one is given), in order."""
+        out = []
+        for node in self.element.findall("ip"):
+            address = node.get("address")
+            if address is None:
+                continue
+            prefix = node.get("prefix")
+            out.append(f"{address}/{prefix}" if prefix else address)
+        return out
+
+    @property
+    def ip_addresses(self) -> list[str]:
+        return [node.get("address", "") for node in self.element.findall("ip") if node.get("address")]
+
+    @property
+    def bandwidth_outbound(self) -> dict[str, str]:
+        node = self.element.find("bandwidth/outbound")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def bandwidth_inbound(self) -> dict[str, str]:
+        node = self.element.find("bandwidth/inbound")
+        return dict(node.attrib) if node is not None else {}
+
+    @property
+    def virtualport_type(self) -> str | None:
+        return self._attr("virtualport", "type")
+
+    @property
+    def vlan_tags(self) -> list[str]:
+        return [t.get("id", "") for t in self.element.findall("vlan/tag")]
+
+    @property
+    def vlan_trunk(self) -> bool:
+        node = self.element.find("vlan")
+        return node is not None and (node.get("trunk") == "yes" or len(node.findall("tag")) > 1)
+
+    def summary(self) -> dict[str, object]:
+        """The ``nics[]`` object of the JSON contract."""
+        return {
+            "index": self.index,
+            "type": self.type,
+            "source": self.source,
+            "model": self.model,
+            "mac": self.mac,
+            "target": self.target,
+            "script": self.script,
+            "link": self.link,
+        }
+
+    # -- writing -------------------------------------------------------------------------
+    def set(self, key: str, value: str | None) -> None:
+        """Set one of SETTABLE_FIELDS; ``None`` or ``""`` removes it."""
+        value = value if value not in ("", None) else None
+        if key == "type":
+            self._set_type(value or "none")
+        elif key == "source":
+            self._set_source(value)
+        elif key == "model":
+            self.domain.set_child_attr(self.element, "model", "type", value)
+        elif key == "mac":
+            self.domain.set_child_attr(self.element, "mac", "address", value)
+        elif key == "target":
+            self.domain.set_child_attr(self.element, "target", "dev", value)
+        elif key == "script":
+            self.domain.set_child_attr(self.element, "script", "path", value)
+        elif key == "link":
+            self.domain.set_child_attr(self.element, "link", "state", value)
+        else:
+            raise KeyError(f"unknown NIC field {key!r}; settable: {', '.join(SETTABLE_FIELDS)}")
+
+    def _set_type(self, kind: str) -> None:
+        old_attribute = SOURCE_ATTRIBUTE.get(self.type or "")
+        new_attribute = SOURCE_ATTRIBUTE.get(kind)
+        self.domain.set_attr(self.element, "type", kind)
+        # carry the source over when both types name it by one attribute (bridge <-> network)
+        source = self.element.find("source")
+        if source is not None and old_attribute and new_attribute and old_attribute != new_attribute:
+            value = source.get(old_attribute)
+            if value is not None and source.get(new_attribute) is None:
+                self.domain.set_attr(source, new_attribute, value)
+                self.domain.set_attr(source, old_attribute, None)
+
+    def _set_source(self, value: str | None) -> None:
+        kind = self.type or ""
+        if kind in SOCKET_TYPES:
+            if value is None:
+                self.domain.set_child_attr(self.element, "source", "address", None)
+                self.domain.set_child_attr(self.element, "source", "port", None)
+                return
+            address, _, port = value.rpartition(":")
+            if not _:
+                address, port = value, ""
+            self.domain.set_child_attr(self.element, "source", "address", address or None)
+            self.domain.set_child_attr(self.element, "source", "port", port or None)
+            return
+        attribute = SOURCE_ATTRIBUTE.get(kind)
+        if attribute is None:
+            raise ValueError(f"an interface of type {kind!r} has no source to set")
+        self.domain.set_child_attr(self.element, "source", attribute, value)
+
+
+class Domain:
+    """One libvirt domain document: the parsed tree, its original text, and the edit log."""
+
+    def __init__(self, text: str, root: etree._Element, source: str, encoding: Encoding, raw: bytes):
+        self.text = text
+        self.root = root
+        self.source = source
+        """Where it came from, as the user named it (path, ``-``, ``URI#DOMAIN``)."""
+        self.encoding = encoding
+        self.raw = raw
+        self.style: Style = detect_style(text)
+        self.edits = Edits()
+        self._spans: dict[etree._Element, Span] | None = None
+        self._undo: list[list[Callable[[], None]]] = []
+        self._redo: list[list[Callable[[], None]]] = []
+        self._pending: list[Callable[[], None]] | None = None
+        self.generation = 0
+        """Bumped on every edit, so caches (renders, problems) know when to recompute."""
+
+    # -- loading -------------------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<string>") -> Domain:
+        text, encoding = decode(data, source)
+        root = parse(text, source)
+        if not isinstance(root.tag, str) or etree.QName(root).localname != "domain":
+            tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
+            raise InputError(source, f"not a libvirt domain XML: the root element is <{tag}>, expected <domain>", root.sourceline)
+        return cls(text, root, source, encoding, data)
+
+    @classmethod
+    def from_string(cls, text: str, source: str = "<string>") -> Domain:
+        return cls.from_bytes(text.encode("utf-8"), source)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Domain:
+        from vifconf.fileio import read_input
+
+        return cls.from_bytes(read_input(str(path)), str(path))
+
+    # -- facts ---------------------------------------------------------------------------
+    @property
+    def facts(self) -> DomainFacts:
+        os_type = self.root.find("os/type")
+        return DomainFacts(
+            name=self.root.findtext("name"),
+            id=self.root.get("id"),
+            hypervisor=self.root.get("type"),
+            os_type=(os_type.text or "").strip() if os_type is not None else None,
+            arch=os_type.get("arch") if os_type is not None else None,
+            machine=os_type.get("machine") if os_type is not None else None,
+            emulator=(self.root.findtext("devices/emulator") or "").strip() or None,
+        )
+
+    @property
+    def devices(self) -> etree._Element | None:
+        return self.root.find("devices")
+
+    @property
+    def nics(self) -> list[Nic]:
+        devices = self.devices
+        if devices is None:
+            return []
+        return [Nic(self, el, i) for i, el in enumerate(devices.findall("interface"), start=1)]
+
+    def nic(self, index: int) -> Nic:
+        nics = self.nics
+        if not 1 <= index <= len(nics):
+            raise IndexError(f"NIC {index} does not exist (the domain has {len(nics)})")
+        return nics[index - 1]
+
+    # -- saving --------------------------------------------------------------------------
+    @property
+    def spans(self) -> dict[etree._Element, Span]:
+        if self._spans is None:
+            self._spans = map_spans(self.text, self.root)
+        return self._spans
+
+    def to_text(self) -> str:
+        if not self.edits:
+            return self.text
+        return Splicer(self.text, self.root, self.spans, self.style).serialize(self.edits)
+
+    def to_bytes(self) -> bytes:
+        """The document as it would be saved: the input bytes themselves when nothing changed."""
+        if not self.edits:
+            return self.raw
+        return self.encoding.bom + self.to_text().encode(self.encoding.codec)
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.edits) and self.to_text() != self.text
+
+    # -- the edit log --------------------------------------------------------------------
+    def _record(self, inverse: Callable[[], None]) -> None:
+        self.generation += 1
+        if self._pending is not None:
+            self._pending.append(inverse)
+        else:
+            self._undo.append([inverse])
+            self._redo.clear()
+
+    def transaction(self) -> _Transaction:
+        """Group several primitive edits into one undo step: ``with domain.transaction():``."""
+        return _Transaction(self)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        return self._replay(self._undo, self._redo)
+
+    def redo(self) -> bool:
+        return self._replay(self._redo, self._undo)
+
+    def _replay(self, source: list[list[Callable[[], None]]], target: list[list[Callable[[], None]]]) -> bool:
+        if not source:
+            return False
+        step = source.pop()
+        self._pending = []
+        try:
+            for inverse in reversed(step):
+                inverse()
+        finally:
+            inverses, self._pending = self._pending, None
+        target.append(inverses)
+        return True
+
+    # -- primitive edits -----------------------------------------------------------------
+    def set_attr(self, element: etree._Element, name: str, value: str | None) -> None:
+        old = element.get(name)
+        if old == value:
+            return
+        self._touch_head(element)
+        if value is None:
+            del element.attrib[name]
+        else:
+            element.set(name, value)
+        self._record(lambda: self.set_attr(element, name, old))
+
+    def _touch_head(self, element: etree._Element) -> None:
+        self.spans  # map before the first edit, while tree and text still agree
+        self.edits.touch_head(element)
+
+    def _touch_content(self, element: etree._Element) -> None:
+        self.spans
+        self.edits.touch_content(element)
+
+    def set_child_attr(self, parent: etree._Element, tag: str, name: str, value: str | None) -> None:
+        """Set ``<tag name=value/>`` under parent, creating the child, or dropping it when it
+        would be left empty."""
+        child = parent.find(tag)
+        if value is None:
+            if child is None:
+                return
+            if child.get(name) is not None:
+                if len(child.attrib) == 1 and len(child) == 0 and not (child.text or "").strip():
+                    self.remove_element(child)
+                else:
+                    self.set_attr(child, name, None)
+            return
+        with self.transaction():
+            if child is None:
+                child = self.insert_element(parent, tag)
+            self.set_attr(child, name, value)
+
+    def _indent_of(self, element: etree._Element) -> str:
+        previous = element.getprevious()
+        whitespace = previous.tail if previous is not None else (element.getparent().text if element.getparent() is not None else "")
+        whitespace = whitespace or ""
+        return whitespace.rsplit("\n", 1)[-1] if "\n" in whitespace else ""
+
+    def insert_element(self, parent: etree._Element, tag: str, position: int | None = None) -> etree._Element:
+        """A new empty child, indented like its siblings (or one step deeper than parent)."""
+        self._touch_content(parent)
+        children = [c for c in parent if isinstance(c.tag, str)]
+        parent_indent = self._indent_of(parent)
+        child_indent = self._indent_of(children[0]) if children else parent_indent + self.style.indent
+        newline = self.style.newline
+        element = etree.Element(tag)
+        if position is None or position >= len(parent):
+            if len(parent):
+                last = parent[-1]
+                element.tail = last.tail if last.tail and "\n" in last.tail else newline + parent_indent
+                last.tail = newline + child_indent
+            else:
+                parent.text = newline + child_indent
+                element.tail = newline + parent_indent
+            parent.append(element)
+        else:
+            element.tail = newline + child_indent
+            parent.insert(position, element)
+        self._record(lambda: self.remove_element(element))
+        return element
+
+    def remove_element(self, element: etree._Element) -> None:
+        parent = element.getparent()
+        if parent is None:
+            raise ValueError("cannot remove the root element")
+        self._touch_content(parent)
+        position = parent.index(element)
+        previous = element.getprevious()
+        tail = element.tail
+        is_last = element.getnext() is None
+        saved_before = previous.tail if previous is not None else parent.text
+        if is_last:
+            if previous is not None:
+                previous.tail = tail
+            else:
+                parent.text = None if not (tail or "").strip() and len(parent) == 1 else tail
+        parent.remove(element)
+        element.tail = tail
+
+        def restore() -> None:
+            self._touch_content(parent)
+            parent.insert(position, element)
+            element.tail = tail
+            if is_last:
+                if previous is not None:
+                    previous.tail = saved_before
+                else:
+                    parent.text = saved_before
+            self._record(lambda: self.remove_element(element))
+
+        self._record(restore)
+
+    # -- NIC-level edits -----------------------------------------------------------------
+    def add_nic(self, kind: str = "bridge", source: str | None = None, model: str | None = None, mac: str | None = None) -> Nic:
+        """Append an interface after the last one (or at the end of <devices>), indented like
+        the file, with a fresh MAC under the hypervisor's prefix unless one is given."""
+        with self.transaction():
+            devices = self.devices
+            if devices is None:
+                devices = self.insert_element(self.root, "devices")
+            existing = devices.findall("interface")
+            position = devices.index(existing[-1]) + 1 if existing else None
+            element = self.insert_element(devices, "interface", position)
+            self.set_attr(element, "type", kind)
+            nic = Nic(self, element, len(existing) + 1)
+            if mac is None:
+                mac = macs.generate_mac(self.facts.hypervisor, [n.mac or "" for n in self.nics])
+            if kind in SOURCE_ATTRIBUTE and source is not None:
+                nic.set("source", source)
+            nic.set("mac", mac)
+            if model:
+                nic.set("model", model)
+        return self.nic(len(existing) + 1)
+
+    def clone_nic(self, index: int) -> Nic:
+        """A copy of NIC ``index`` placed right after it, with a fresh MAC and no target dev
+        (both must be unique per host)."""
+        original = self.nic(index)
+        with self.transaction():
+            parent = original.element.getparent()
+            assert parent is not None
+            copy = _deep_copy(original.element)
+            position = parent.index(original.element) + 1
+            self._touch_content(parent)
+            copy.tail = original.element.tail
+            if original.element.getnext() is None:
+                original.element.tail = self.style.newline + self._indent_of(original.element)
+            parent.insert(position, copy)
+            self._record(lambda: self.remove_element(copy))
+            clone = Nic(self, copy, index + 1)
+            clone.set("mac", macs.generate_mac(self.facts.hypervisor, [n.mac or "" for n in self.nics]))
+            clone.set("target", None)
+            for node in copy.findall("alias") + copy.findall("address"):
+                self.remove_element(node)
+        return self.nic(index + 1)
+
+    def remove_nic(self, index: int) -> None:
+        self.remove_element(self.nic(index).element)
+
+    def iter_elements(self) -> Iterator[etree._Element]:
+        return self.root.iter()
+
+
+class _Transaction:
+    def __init__(self, domain: Domain):
+        self.domain = domain
+        self.outer = False
+
+    def __enter__(self) -> _Transaction:
+        if self.domain._pending is None:
+            self.domain._pending = []
+            self.outer = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.outer:
+            step, self.domain._pending = self.domain._pending, None
+            if step:
+                self.domain._undo.append(step)
+                self.domain._redo.clear()
+
+
+def _deep_copy(element: etree._Element) -> etree._Element:
+    return etree.fromstring(etree.tostring(element, with_tail=False))

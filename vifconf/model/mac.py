@@ -1,0 +1,55 @@
+"""MAC addresses: parsing, the hypervisors' vendor prefixes, collision-free generation."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+
+XEN_PREFIX = "00:16:3e"
+"""Xensource's OUI: xend and libxl generate 00:16:3e:xx:xx:xx (first random byte < 0x80)."""
+QEMU_PREFIX = "52:54:00"
+"""The prefix libvirt's QEMU driver and virt-install generate."""
+
+_MAC_RE = re.compile(r"^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$")
+
+
+def parse_mac(value: str) -> tuple[int, ...] | None:
+    """The six bytes, or None when libvirt's parser would refuse the string.
+
+    libvirt (virMacAddrParse) accepts one or two hex digits per byte, colon separated.
+    """
+    value = value.strip()
+    if not _MAC_RE.match(value):
+        return None
+    return tuple(int(part, 16) for part in value.split(":"))
+
+
+def normalize_mac(value: str) -> str | None:
+    """Lowercase, two digits per byte: the form every renderer prints."""
+    octets = parse_mac(value)
+    if octets is None:
+        return None
+    return ":".join(f"{b:02x}" for b in octets)
+
+
+def is_multicast(value: str) -> bool:
+    octets = parse_mac(value)
+    return octets is not None and bool(octets[0] & 1)
+
+
+def prefix_for(hypervisor: str | None) -> str:
+    return XEN_PREFIX if (hypervisor or "").lower() == "xen" else QEMU_PREFIX
+
+
+def generate_mac(hypervisor: str | None, taken: Iterable[str], rng: random.Random | None = None) -> str:
+    """A fresh unicast MAC with the hypervisor's prefix that no NIC in ``taken`` uses."""
+    rng = rng or random.Random()
+    used = {normalize_mac(m) for m in taken}
+    prefix = prefix_for(hypervisor)
+    for _ in range(10_000):
+        first = rng.randrange(0x80) if prefix == XEN_PREFIX else rng.randrange(0x100)
+        candidate = f"{prefix}:{first:02x}:{rng.randrange(0x100):02x}:{rng.randrange(0x100):02x}"
+        if candidate not in used:
+            return candidate
+    raise RuntimeError("no free MAC address left under this prefix")

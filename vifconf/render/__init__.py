@@ -1,0 +1,121 @@
+"""Renderers: pure functions from a `Domain` to what one hypervisor stack would see.
+
+Each target lives in its own module and exposes ``render(domain, options) -> Rendering``.
+Nothing here imports Textual; the UI asks for renderings and shows ``text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from vifconf.problems import Problem
+
+if TYPE_CHECKING:
+    from vifconf.model import Domain
+
+LIBVIRT_ERAS = ("0.5", "0.6", "0.7.5", "0.8.6", "0.9.12", "1.3.1")
+XEN_ERAS = (
+    "xend-3.2",
+    "xend-3.3",
+    "xend-4.0",
+    "xend-4.2",
+    "xl-4.2-traditional",
+    "xl-4.2-upstream",
+    "xl-4.15-upstream",
+)
+XEN_ERA_ALIASES = {"xend-3.4": "xend-3.3", "xend-4.1": "xend-4.0", "xend-4.3": "xend-4.2", "xend-4.4": "xend-4.2"}
+HOST_OSES = ("linux", "freebsd", "netbsd")
+XL_FORMATS = ("xl", "xm")
+TARGETS = ("xend-sxpr", "qemu-dm", "qemu", "xl")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """The knobs of the hypervisor stack being imitated; defaults are the seed's 2008 setup."""
+
+    libvirt_era: str = "0.5"
+    xend_config_version: int = 4
+    xen: str = "xend-3.3"
+    domid: int = 1
+    host_os: str = "linux"
+    xl_format: str = "xl"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "xen", XEN_ERA_ALIASES.get(self.xen, self.xen))
+        if self.libvirt_era not in LIBVIRT_ERAS:
+            raise ValueError(f"unknown libvirt era {self.libvirt_era!r} (one of {', '.join(LIBVIRT_ERAS)})")
+        if self.xen not in XEN_ERAS:
+            raise ValueError(f"unknown Xen era {self.xen!r} (one of {', '.join(XEN_ERAS)})")
+        if not 1 <= self.xend_config_version <= 4:
+            raise ValueError("xend config version must be 1-4")
+        if self.domid < 0:
+            raise ValueError("domid must be >= 0")
+        if self.host_os not in HOST_OSES:
+            raise ValueError(f"unknown host OS {self.host_os!r} (one of {', '.join(HOST_OSES)})")
+        if self.xl_format not in XL_FORMATS:
+            raise ValueError(f"unknown xl format {self.xl_format!r} (one of {', '.join(XL_FORMATS)})")
+
+
+@dataclass
+class Rendering:
+    """One target's output for one domain.
+
+    ``items`` is the structured form: the ``(device (vif …))`` strings for xend-sxpr, the argv
+    for qemu-dm and qemu, the quoted entries for xl. ``nic_items`` maps a NIC index (from 1)
+    to the positions in ``items`` that it produced, so the UI can highlight the selected NIC.
+    """
+
+    target: str
+    kind: Literal["vifs", "argv", "line"]
+    items: list[str] = field(default_factory=list)
+    text: str = ""
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    nic_items: dict[int, list[int]] = field(default_factory=dict)
+    rule: str = ""
+    """The rule set shown, e.g. "libvirt 0.5, xend config 4, HVM" (the UI names it on the tab)."""
+
+    def as_json(self) -> dict[str, object]:
+        if self.kind == "vifs":
+            return {"vifs": list(self.items), "text": self.text, "notes": list(self.notes)}
+        if self.kind == "argv":
+            return {"argv": list(self.items), "text": self.text, "notes": list(self.notes)}
+        return {"text": self.text, "entries": list(self.items), "notes": list(self.notes)}
+
+
+Renderer = Callable[["Domain", RenderOptions], Rendering]
+
+
+def renderer(target: str) -> Renderer:
+    """The render function of a target (imported on first use)."""
+    if target == "xend-sxpr":
+        from vifconf.render import xend_sxpr
+
+        return xend_sxpr.render
+    if target == "qemu-dm":
+        from vifconf.render import qemu_dm
+
+        return qemu_dm.render
+    if target == "qemu":
+        from vifconf.render import qemu
+
+        return qemu.render
+    if target == "xl":
+        from vifconf.render import xl
+
+        return xl.render
+    raise ValueError(f"unknown target {target!r} (one of {', '.join(TARGETS)}, all)")
+
+
+def render_all(domain: Domain, options: RenderOptions, targets: tuple[str, ...] = TARGETS) -> dict[str, Rendering]:
+    return {target: renderer(target)(domain, options) for target in targets}
+
+
+def native_targets(domain: Domain) -> tuple[str, ...]:
+    """The targets whose refusals are the domain's own problems: Xen's stack for a Xen
+    domain, libvirt-QEMU for everything else. Other targets' findings stay in their notes."""
+    if domain.facts.is_xen:
+        return ("xend-sxpr", "qemu-dm", "xl")
+    return ("qemu",)
