@@ -1,0 +1,209 @@
+"""The lossless document model: byte-identical when untouched, minimal diffs when edited."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import VECTORS, load_vectors
+from vifconf.model import Domain, InputError
+from vifconf.model.mac import XEN_PREFIX, generate_mac, is_multicast, normalize_mac, parse_mac
+
+ALL_XML_CASES = [
+    pytest.param(case, id=f"{folder}/{case['_file']}")
+    for folder in ("xend-sxpr", "xl", "qemu")
+    for case in load_vectors(folder)
+]
+
+SEED = """<?xml version="1.0"?>
+<!-- a comment before the root -->
+<domain type="xen">
+  <name>seed</name>
+  <os>
+    <type>hvm</type>
+  </os>
+  <devices>
+    <!-- first NIC -->
+    <interface type='bridge'>
+      <source bridge='xenbr0'/>
+      <mac address='00:16:3E:5D:C7:9E'/>
+      <?vifconf keep-me?>
+      <unknown-element foo="bar"  baz='q'>text &amp; more</unknown-element>
+    </interface>
+    <disk type='file' device='disk'/>
+  </devices>
+</domain>
+"""
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+@pytest.mark.parametrize("case", ALL_XML_CASES)
+def test_untouched_document_is_byte_identical(case: dict[str, Any]) -> None:
+    data = case["xml"].encode()
+    assert Domain.from_bytes(data, case["_file"]).to_bytes() == data
+
+
+@pytest.mark.parametrize("case", ALL_XML_CASES)
+def test_edits_then_undo_restore_the_exact_bytes(case: dict[str, Any]) -> None:
+    domain = Domain.from_string(case["xml"])
+    for nic in domain.nics:
+        nic.set("model", "e1000")
+        nic.set("mac", "00:16:3e:00:00:99")
+    domain.add_nic("bridge", "br0")
+    domain.clone_nic(1)
+    domain.remove_nic(1)
+    edited = domain.to_text()
+    assert len(Domain.from_string(edited).nics) == len(domain.nics)
+    while domain.undo():
+        pass
+    assert domain.to_text() == case["xml"]
+    assert not domain.modified
+
+
+def test_one_field_edit_is_a_one_line_diff() -> None:
+    domain = Domain.from_string(SEED)
+    domain.nic(1).set("source", "xenbr1")
+    assert changed_lines(SEED, domain.to_text()) == [
+        "-      <source bridge='xenbr0'/>",
+        "+      <source bridge='xenbr1'/>",
+    ]
+
+
+def test_comments_pis_unknown_elements_and_quotes_survive_an_edit() -> None:
+    domain = Domain.from_string(SEED)
+    domain.nic(1).set("model", "e1000")
+    text = domain.to_text()
+    for kept in ("<!-- a comment before the root -->", "<!-- first NIC -->", "<?vifconf keep-me?>",
+                 """<unknown-element foo="bar"  baz='q'>text &amp; more</unknown-element>""",
+                 '<domain type="xen">', "<mac address='00:16:3E:5D:C7:9E'/>"):
+        assert kept in text
+    assert changed_lines(SEED, text) == ["+      <model type='e1000'/>"]
+
+
+def test_added_nic_follows_the_file_indentation_and_quotes() -> None:
+    text = SEED.replace("  ", "    ").replace("'", '"')
+    domain = Domain.from_string(text)
+    domain.add_nic("network", "default", mac="00:16:3e:00:00:02")
+    added = changed_lines(text, domain.to_text())
+    assert added == [
+        '+        <interface type="network">',
+        '+            <source network="default"/>',
+        '+            <mac address="00:16:3e:00:00:02"/>',
+        "+        </interface>",
+    ]
+
+
+def test_remove_and_undo_redo() -> None:
+    domain = Domain.from_string(SEED)
+    domain.remove_nic(1)
+    assert domain.nics == []
+    assert "<interface" not in domain.to_text()
+    assert domain.undo()
+    assert domain.to_text() == SEED
+    assert domain.redo()
+    assert domain.nics == []
+
+
+def test_clone_gets_fresh_mac_and_no_target() -> None:
+    domain = Domain.from_string(SEED.replace("<mac address='00:16:3E:5D:C7:9E'/>",
+                                             "<mac address='00:16:3E:5D:C7:9E'/><target dev='guest0'/>"))
+    clone = domain.clone_nic(1)
+    assert clone.index == 2
+    assert clone.source == "xenbr0"
+    assert clone.target is None
+    assert clone.mac is not None and clone.mac.startswith(XEN_PREFIX)
+    assert normalize_mac(clone.mac) != normalize_mac(domain.nic(1).mac or "")
+
+
+def test_changing_type_carries_the_source_between_bridge_and_network() -> None:
+    domain = Domain.from_string(SEED)
+    nic = domain.nic(1)
+    nic.set("type", "network")
+    assert nic.source == "xenbr0"
+    assert "<source network='xenbr0'/>" in domain.to_text()
+    nic.set("type", "none")
+    assert nic.type == "none"
+    assert "<source network='xenbr0'/>" in domain.to_text()  # kept: switching back loses nothing
+
+
+def test_removing_a_field_drops_the_empty_element() -> None:
+    domain = Domain.from_string(SEED)
+    domain.nic(1).set("source", None)
+    assert "<source" not in domain.to_text()
+    assert changed_lines(SEED, domain.to_text()) == ["-      <source bridge='xenbr0'/>"]
+
+
+def test_domain_facts() -> None:
+    facts = Domain.from_string(SEED).facts
+    assert (facts.name, facts.hypervisor, facts.os_type, facts.hvm, facts.is_xen) == ("seed", "xen", "hvm", True, True)
+
+
+def test_socket_source_round_trip() -> None:
+    domain = Domain.from_string("<domain type='kvm'><devices><interface type='mcast'/></devices></domain>")
+    nic = domain.nic(1)
+    nic.set("source", "230.0.0.1:5558")
+    assert nic.source_attrs == {"address": "230.0.0.1", "port": "5558"}
+    assert nic.source == "230.0.0.1:5558"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty file"),
+        (b"<domain>", "malformed XML"),
+        (b"<network/>", "not a libvirt domain XML"),
+        (b'<!DOCTYPE d [<!ENTITY x "y">]><domain/>', "DOCTYPE"),
+        (b"<domain>\xff</domain>", "invalid UTF-8"),
+    ],
+)
+def test_bad_input_is_a_one_line_located_error(data: bytes, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Domain.from_bytes(data, "guest.xml")
+    text = str(caught.value)
+    assert text.startswith("guest.xml") and message in text and "\n" not in text
+
+
+def test_mac_helpers() -> None:
+    assert parse_mac("0:16:3e:a:b:c") == (0, 0x16, 0x3E, 0xA, 0xB, 0xC)
+    assert parse_mac("00:16:3e:0G:a5:59") is None
+    assert normalize_mac("00:16:3E:5D:C7:9E") == "00:16:3e:5d:c7:9e"
+    assert is_multicast("01:00:5e:00:00:01") and not is_multicast("00:16:3e:00:00:01")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789abcdef:", min_size=0, max_size=17), max_size=20))
+def test_generated_macs_never_collide(taken: list[str]) -> None:
+    mac = generate_mac("xen", taken)
+    assert mac.startswith(XEN_PREFIX)
+    assert int(mac.split(":")[3], 16) < 0x80
+    assert mac not in {normalize_mac(m) for m in taken}
+    assert generate_mac("kvm", taken).startswith("52:54:00")
+
+
+ATTRIBUTE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bridge=ATTRIBUTE_TEXT, model=ATTRIBUTE_TEXT)
+def test_any_value_written_reads_back_the_same(bridge: str, model: str) -> None:
+    domain = Domain.from_string(SEED)
+    domain.nic(1).set("source", bridge)
+    domain.nic(1).set("model", model)
+    again = Domain.from_bytes(domain.to_bytes()).nic(1)
+    assert again.source == (bridge or None)
+    assert again.model == (model or None)
+
+
+def test_vectors_are_where_the_readme_says() -> None:
+    assert (VECTORS / "README.md").is_file()

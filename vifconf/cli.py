@@ -1,0 +1,496 @@
+"""The command line: ``vifconf [FILE|DIR|-]`` (the TUI), ``render``, ``check`` and ``set``.
+
+Thin by design: parse arguments, load inputs, call the core, print. The contract it keeps
+(options, exit codes, the ``--json`` shape) is ``shared/spec/cli-json.md``; outside checks
+call it, so any change here is a change to a public interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vifconf import __version__
+from vifconf.model import SETTABLE_FIELDS, Domain, InputError
+from vifconf.problems import Problem, has_errors
+from vifconf.render import (
+    HOST_OSES,
+    LIBVIRT_ERAS,
+    TARGETS,
+    XEN_ERA_ALIASES,
+    XEN_ERAS,
+    XL_FORMATS,
+    RenderOptions,
+    Rendering,
+)
+
+if TYPE_CHECKING:
+    from vifconf.fileio import Fingerprint
+
+COMMANDS = ("render", "check", "set")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
+
+EXAMPLES = """\
+examples:
+  vifconf                                   open the bundled example (a Xen HVM guest)
+  vifconf guest.xml                         edit a domain XML in the terminal UI
+  vifconf /etc/libvirt/qemu                 review every guest of a directory
+  vifconf render guest.xml --target xend-sxpr --libvirt-era 0.5
+  vifconf render guest.xml --xen xend-3.2 --domid 7 --json
+  vifconf check /etc/libvirt/qemu --json    problems of every guest, as JSON
+  vifconf set guest.xml --nic 1 type=none
+  vifconf set guest.xml --nic 2 model=e1000,mac=RANDOM --dry-run
+  vifconf set guest.xml --nic new 'type=bridge,source="br,0"' --force
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch; exit 2 with one line."""
+
+
+# -- arguments ----------------------------------------------------------------------------
+def _render_options_parser() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("render options")
+    group.add_argument("--libvirt-era", choices=LIBVIRT_ERAS, default="0.5",
+                       help="libvirt release whose Xen driver wrote the sxpr (default: %(default)s, the seed's)")
+    group.add_argument("--xend-config-version", type=int, choices=range(1, 5), default=4, metavar="{1-4}",
+                       help="xend config version (default: %(default)s = Xen 3.1+)")
+    group.add_argument("--xen", choices=[*XEN_ERAS, *XEN_ERA_ALIASES], default="xend-3.3", metavar="ERA",
+                       help="Xen toolstack era for qemu-dm: " + ", ".join(XEN_ERAS) + " (default: %(default)s)")
+    group.add_argument("--domid", type=_nonnegative, default=1, help="Xen domain id for tap names (default: 1)")
+    group.add_argument("--host-os", choices=HOST_OSES, default="linux", help="dom0 OS (default: linux)")
+    group.add_argument("--xl-format", choices=XL_FORMATS, default="xl", help="xl.cfg or the older xm format")
+    group.add_argument("--connect", metavar="URI", action="append",
+                       help="read domains from libvirt (INPUTs are then domain names; repeatable)")
+    return parent
+
+
+def _nonnegative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    options = _render_options_parser()
+    parser = argparse.ArgumentParser(
+        prog="vifconf",
+        description="Keyboard-driven configurator for the NICs of libvirt guests: see what xend, "
+        "qemu-dm, QEMU and xl make of each <interface>, validate, and save safely.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vifconf {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = commands.add_parser("render", parents=[options], help="print what each target sees",
+                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    render.add_argument("inputs", nargs="*", metavar="INPUT", help="file, directory (*.xml) or - for stdin")
+    render.add_argument("--target", choices=[*TARGETS, "all"], default="all")
+    render.add_argument("--json", action="store_true", help="the JSON array of cli-json.md")
+
+    check = commands.add_parser("check", parents=[options], help="validate; exit 1 on error problems",
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("inputs", nargs="*", metavar="INPUT", help="file, directory (*.xml) or - for stdin")
+    check.add_argument("--json", action="store_true", help="the JSON array of cli-json.md")
+
+    set_ = commands.add_parser("set", parents=[options], help="change one NIC and save atomically",
+                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    set_.add_argument("file", metavar="FILE", help="domain XML to change (- reads stdin, writes stdout)")
+    set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE[,KEY=VALUE…]",
+                      help="keys: " + ", ".join(SETTABLE_FIELDS) + " (mac=RANDOM generates one)")
+    set_.add_argument("--nic", required=True, help="NIC number from 1 in document order, or 'new'")
+    set_.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    set_.add_argument("--force", action="store_true", help="write even when the result has error problems")
+    set_.add_argument("--output", metavar="PATH", help="write here instead of FILE")
+    set_.add_argument("--json", action="store_true", help="print the resulting domain as cli-json.md's object")
+    return parser
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vifconf",
+        parents=[_render_options_parser()],
+        usage="vifconf [FILE|DIR|-] [--connect URI [DOMAIN]] [options]\n"
+              "       vifconf {render,check,set} …   (see vifconf COMMAND --help)",
+        description="Open the terminal UI on a domain XML, a directory of them, stdin, or a live libvirt "
+        "domain. Without an argument: the bundled example domain.",
+        epilog="commands:\n  render   print what each target sees\n  check    validate; exit 1 on error "
+        "problems\n  set      change one NIC and save atomically\n\n" + EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vifconf {__version__}")
+    parser.add_argument("inputs", nargs="*", metavar="FILE|DIR|-|DOMAIN")
+    parser.add_argument("--output", metavar="PATH", help="where to save (required to save when reading stdin)")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> RenderOptions:
+    return RenderOptions(
+        libvirt_era=args.libvirt_era,
+        xend_config_version=args.xend_config_version,
+        xen=args.xen,
+        domid=args.domid,
+        host_os=args.host_os,
+        xl_format=args.xl_format,
+    )
+
+
+# -- inputs -------------------------------------------------------------------------------
+@dataclass
+class Loaded:
+    """One input as the user named it: a domain, or the reason it could not be read."""
+
+    name: str
+    domain: Domain | None = None
+    error: InputError | None = None
+    fingerprint: Fingerprint | None = None
+    cross_problems: list[Problem] = field(default_factory=list)
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Directories become their ``*.xml`` files, sorted by name; the rest stay as given."""
+    names: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if item != "-" and path.is_dir():
+            files = sorted(p for p in path.glob("*.xml") if p.is_file() or p.is_symlink())
+            if not files:
+                names.append(item)  # reported as unreadable: "no *.xml files"
+            names.extend(str(p) for p in files)
+        else:
+            names.append(item)
+    return names
+
+
+def load_input(name: str) -> Loaded:
+    from vifconf.fileio import load
+
+    if name != "-" and Path(name).is_dir():
+        return Loaded(name, error=InputError(name, "directory holds no *.xml files"))
+    try:
+        data, stamp = load(name)
+        domain = Domain.from_bytes(data, name)
+        return Loaded(name, domain=domain, fingerprint=None if name == "-" else stamp)
+    except InputError as exc:
+        return Loaded(name, error=exc)
+
+
+def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loaded]:
+    if connect:
+        from vifconf.live import load_domains
+
+        loaded: list[Loaded] = []
+        for uri in connect:
+            for item in load_domains(uri, list(inputs) or None):
+                if isinstance(item, Domain):
+                    loaded.append(Loaded(item.source, domain=item))
+                else:
+                    loaded.append(Loaded(item.source, error=item))
+        return loaded
+    return [load_input(name) for name in expand_inputs(inputs or ["-"])]
+
+
+def attach_cross_guest_problems(loaded: list[Loaded]) -> None:
+    """Duplicate MACs across guests and friends: only meaningful with several domains."""
+    domains = [item.domain for item in loaded if item.domain is not None]
+    if len(domains) < 2:
+        return
+    from vifconf.fleet import cross_guest_problems
+
+    for domain, extra in zip(domains, cross_guest_problems(domains), strict=True):
+        for item in loaded:
+            if item.domain is domain:
+                item.cross_problems = list(extra)
+
+
+# -- output -------------------------------------------------------------------------------
+def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems: list[Problem]) -> dict[str, object]:
+    if item.domain is None:
+        return {"file": item.name, "error": str(item.error), "domain": None, "hypervisor": None, "hvm": None,
+                "nics": None, "targets": None, "problems": None}
+    facts = item.domain.facts
+    return {
+        "file": item.domain.source if item.name != "-" else "-",
+        "error": None,
+        "domain": facts.name,
+        "hypervisor": facts.hypervisor,
+        "hvm": facts.hvm,
+        "nics": [nic.summary() for nic in item.domain.nics],
+        "targets": {name: r.as_json() for name, r in (renderings or {}).items()},
+        "problems": [p.as_json() for p in problems],
+    }
+
+
+def format_problem(source: str, problem: Problem) -> str:
+    where = f"{source}:{problem.line}" if problem.line else source
+    nic = f"NIC {problem.nic}" if problem.nic is not None else "domain"
+    what = f"{nic} {problem.field}" if problem.field else nic
+    text = f"{where}: {problem.severity}: {what}: {problem.message} [{problem.code}]"
+    return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
+
+
+def print_human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem]) -> None:
+    assert item.domain is not None
+    facts = item.domain.facts
+    kind = "HVM" if facts.hvm else "PV" if facts.is_xen else (facts.os_type or "")
+    print(f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)")
+    for name, rendering in renderings.items():
+        print(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
+        if rendering.text:
+            print(rendering.text)
+        for note in rendering.notes:
+            print(f"   note: {note}")
+    for problem in problems:
+        print(format_problem(item.name, problem))
+
+
+def error_line(error: InputError | str) -> None:
+    print(f"vifconf: {error}", file=sys.stderr)
+
+
+# -- commands -----------------------------------------------------------------------------
+def cmd_render(args: argparse.Namespace) -> int:
+    from vifconf.render import render_all
+    from vifconf.validate import check
+
+    options = options_from(args)
+    targets = TARGETS if args.target == "all" else (args.target,)
+    loaded = load_all(args.inputs, args.connect)
+    attach_cross_guest_problems(loaded)
+    out: list[dict[str, object]] = []
+    status = EXIT_OK
+    for item in loaded:
+        if item.domain is None:
+            assert item.error is not None
+            error_line(item.error)
+            status = EXIT_INPUT
+            out.append(domain_json(item, None, []))
+            continue
+        renderings = render_all(item.domain, options, targets)
+        problems = check(item.domain, options, schema=False) + item.cross_problems
+        if args.json:
+            out.append(domain_json(item, renderings, problems))
+        else:
+            print_human_render(item, renderings, problems)
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from vifconf.validate import check
+
+    options = options_from(args)
+    loaded = load_all(args.inputs, args.connect)
+    attach_cross_guest_problems(loaded)
+    out: list[dict[str, object]] = []
+    errors = unreadable = False
+    for item in loaded:
+        if item.domain is None:
+            assert item.error is not None
+            error_line(item.error)
+            unreadable = True
+            out.append(domain_json(item, None, []))
+            continue
+        problems = check(item.domain, options) + item.cross_problems
+        errors = errors or has_errors(problems)
+        if args.json:
+            out.append(domain_json(item, {}, problems))
+        else:
+            for problem in problems:
+                print(format_problem(item.name, problem))
+            if not problems:
+                print(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    return EXIT_INPUT if unreadable else EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def parse_assignments(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``KEY=VALUE[,KEY=VALUE…]``; a value with a comma is double-quoted: ``source="br,0"``."""
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        parts: list[str] = []
+        current: list[str] = []
+        quoted = False
+        for char in item:
+            if char == '"':
+                quoted = not quoted
+                continue
+            if char == "," and not quoted:
+                parts.append("".join(current))
+                current = []
+                continue
+            current.append(char)
+        if quoted:
+            raise UsageError(f"unbalanced double quote in {item!r}")
+        parts.append("".join(current))
+        for part in parts:
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            key = key.strip()
+            if not sep:
+                raise UsageError(f"expected KEY=VALUE, got {part!r}")
+            if key not in SETTABLE_FIELDS:
+                raise UsageError(f"unknown key {key!r}; keys: {', '.join(SETTABLE_FIELDS)}")
+            pairs.append((key, value))
+    # type first: it decides where source goes
+    return sorted(pairs, key=lambda kv: kv[0] != "type")
+
+
+def apply_assignments(domain: Domain, nic_spec: str, pairs: list[tuple[str, str]]) -> int:
+    """Apply to NIC ``nic_spec`` (a number or ``new``); returns the NIC's index."""
+    from vifconf.model.mac import generate_mac
+
+    with domain.transaction():
+        if nic_spec == "new":
+            kind = next((v for k, v in pairs if k == "type"), "bridge")
+            nic = domain.add_nic(kind)
+        else:
+            try:
+                index = int(nic_spec)
+            except ValueError:
+                raise UsageError(f"--nic takes a number from 1 or 'new', not {nic_spec!r}") from None
+            try:
+                nic = domain.nic(index)
+            except IndexError as exc:
+                raise UsageError(str(exc)) from None
+        for key, value in pairs:
+            if key == "mac" and value.upper() == "RANDOM":
+                taken = [n.mac or "" for n in domain.nics if n.index != nic.index]
+                value = generate_mac(domain.facts.hypervisor, taken)
+            try:
+                nic.set(key, value)
+            except ValueError as exc:
+                raise UsageError(f"NIC {nic.index}: {exc}") from None
+        return nic.index
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    import difflib
+
+    from vifconf.fileio import SaveConflict, SaveError, save_atomic
+    from vifconf.render import render_all
+    from vifconf.validate import check
+
+    options = options_from(args)
+    pairs = parse_assignments(args.assignments)
+    item = load_input(args.file)
+    if item.domain is None:
+        assert item.error is not None
+        error_line(item.error)
+        return EXIT_INPUT
+    domain = item.domain
+    apply_assignments(domain, args.nic, pairs)
+    result = domain.to_bytes()
+
+    # never write what we could not read back and render
+    try:
+        reread = Domain.from_bytes(result, domain.source)
+        render_all(reread, options)
+    except InputError as exc:
+        error_line(f"{args.file}: internal error, the edited document does not parse back ({exc.message}); nothing written")
+        return EXIT_INPUT
+    problems = check(reread, options)
+    for problem in problems:
+        print(format_problem(args.file, problem), file=sys.stderr)
+    refused = has_errors(problems) and not args.force
+
+    if args.json:
+        print(json.dumps([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)],
+                         indent=2, ensure_ascii=False))
+    if args.dry_run:
+        if not args.json:
+            before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
+            after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
+            sys.stdout.writelines(difflib.unified_diff(before, after, args.file, f"{args.file} (edited)"))
+        return EXIT_PROBLEMS if refused else EXIT_OK
+    if refused:
+        error_line(f"{args.file}: not written: the result has error problems (listed above); use --force to write anyway")
+        return EXIT_PROBLEMS
+
+    target = args.output or args.file
+    if target == "-":
+        sys.stdout.buffer.write(result)
+        sys.stdout.flush()
+        return EXIT_OK
+    expected = item.fingerprint if target == args.file else None
+    try:
+        save_atomic(target, result, expected=expected, backup=target == args.file)
+    except SaveConflict as exc:
+        error_line(f"{target}: changed on disk since it was read ({exc}); nothing written")
+        return EXIT_INPUT
+    except SaveError as exc:
+        error_line(f"{target}: {exc}")
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def run_tui(argv: Sequence[str]) -> int:
+    args = _tui_parser().parse_args(argv)
+    options = options_from(args)
+    inputs: list[str] = list(args.inputs)
+    from vifconf.tui.app import make_app, make_fleet_app
+
+    if args.connect:
+        if len(args.connect) == 1 and len(inputs) == 1:
+            loaded = load_all(inputs, args.connect)
+            if loaded[0].domain is None:
+                error_line(loaded[0].error or "cannot load the domain")
+                return EXIT_INPUT
+            make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]).run()
+            return EXIT_OK
+        make_fleet_app(inputs, options, connect=args.connect).run()
+        return EXIT_OK
+    if len(inputs) > 1 or (len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_dir()):
+        make_fleet_app(inputs, options).run()
+        return EXIT_OK
+    if not inputs:
+        from vifconf.examples import EXAMPLE_DOMAIN
+
+        item = load_input(str(EXAMPLE_DOMAIN))
+        path: str | None = str(EXAMPLE_DOMAIN)
+    else:
+        item = load_input(inputs[0])
+        path = None if inputs[0] == "-" else inputs[0]
+    if item.domain is None:
+        error_line(item.error or "cannot load the domain")
+        return EXIT_INPUT
+    make_app(item.domain, path, args.output, options).run()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = build_parser().parse_args(argv)
+            handler = {"render": cmd_render, "check": cmd_check, "set": cmd_set}[args.command]
+            return handler(args)
+        if argv and argv[0] in ("-h", "--help"):
+            build_parser().print_help()
+            return EXIT_OK
+        return run_tui(argv)
+    except UsageError as exc:
+        error_line(exc)
+        return EXIT_INPUT
+    except InputError as exc:
+        error_line(exc)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
