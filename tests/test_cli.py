@@ -1,0 +1,268 @@
+"""The command line and its --json contract (shared/spec/cli-json.md), checked from outside."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO, vector_params
+from vifconf.cli import main, parse_assignments
+
+EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"
+DOMAIN_KEYS = {"file", "error", "domain", "hypervisor", "hvm", "nics", "targets", "problems"}
+NIC_KEYS = {"index", "type", "source", "model", "mac", "target", "script", "link"}
+PROBLEM_KEYS = {"code", "severity", "nic", "field", "message", "hint", "line"}
+
+SEED_NONE = """<domain type='xen'>
+  <name>seedguest</name>
+  <os>
+    <type>hvm</type>
+    <loader>/usr/lib/xen/boot/hvmloader</loader>
+  </os>
+  <devices>
+    <interface type='none'>
+      <mac address='00:16:3e:5d:c7:9e'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+KVM = """<domain type='kvm'>
+  <name>kvm1</name>
+  <memory unit='MiB'>128</memory>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <interface type='bridge'>
+      <mac address='52:54:00:12:34:56'/>
+      <source bridge='br0'/>
+      <model type='virtio'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]]]:
+    code, out, _ = run(capsys, *argv, "--json")
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def seed_file(tmp_path: Path) -> Path:
+    path = tmp_path / "seed.xml"
+    path.write_text(SEED_NONE)
+    return path
+
+
+def test_render_json_has_every_key_of_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "render", str(EXAMPLE))
+    assert code == 0
+    assert isinstance(doc, list) and len(doc) == 1
+    obj = doc[0]
+    assert set(obj) >= DOMAIN_KEYS
+    assert obj["file"] == str(EXAMPLE) and obj["error"] is None
+    assert (obj["domain"], obj["hypervisor"], obj["hvm"]) == ("gihan-hvm", "xen", True)
+    assert [set(n) >= NIC_KEYS for n in obj["nics"]] == [True, True, True]
+    assert set(obj["targets"]) == {"xend-sxpr", "qemu-dm", "qemu", "xl"}
+    assert {"vifs", "text", "notes"} <= set(obj["targets"]["xend-sxpr"])
+    assert {"argv", "notes"} <= set(obj["targets"]["qemu-dm"]) and {"argv", "notes"} <= set(obj["targets"]["qemu"])
+    assert {"text", "notes"} <= set(obj["targets"]["xl"])
+    assert obj["targets"]["xend-sxpr"]["text"] == "\n".join(obj["targets"]["xend-sxpr"]["vifs"])
+    for problem in obj["problems"]:
+        assert set(problem) >= PROBLEM_KEYS
+        assert problem["severity"] in ("error", "warning", "info")
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", problem["code"])
+    bad_mac = [p for p in obj["problems"] if p["code"] == "mac-invalid"]
+    assert bad_mac and bad_mac[0]["nic"] == 3 and bad_mac[0]["field"] == "mac" and bad_mac[0]["line"] == 39
+
+
+def test_render_one_target_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "render", str(EXAMPLE), "--target", "xl")
+    assert code == 0 and set(doc[0]["targets"]) == {"xl"}
+
+
+def test_the_seed_renders_type_none_and_checks_clean(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    code, doc = run_json(capsys, "render", str(seed_file), "--xend-config-version", "2")
+    assert code == 0
+    targets = doc[0]["targets"]
+    assert targets["xend-sxpr"]["vifs"] == ["(device (vif (mac '00:16:3e:5d:c7:9e')(type none)))"]
+    assert targets["qemu-dm"]["argv"] == ["-net", "none"]
+    assert targets["qemu"]["argv"] == []
+    assert targets["xl"]["text"] == ""
+    assert [p["code"] for p in doc[0]["problems"]] == ["type-none"]
+    code, doc = run_json(capsys, "check", str(seed_file))
+    assert code == 0
+    assert [(p["code"], p["severity"], p["nic"]) for p in doc[0]["problems"]] == [("type-none", "warning", 1)]
+
+
+def test_check_exits_1_on_errors_and_reports_the_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(EXAMPLE))
+    assert code == 1
+    assert f"{EXAMPLE}:39: error: NIC 3 mac:" in out and "[mac-invalid]" in out
+
+
+def test_unreadable_input_exit_2_others_still_rendered(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<domain>\n  <devices>\n</domain>\n")
+    code, out, err = run(capsys, "render", str(broken), str(EXAMPLE), "--json")
+    assert code == 2
+    doc = json.loads(out)
+    assert [d["file"] for d in doc] == [str(broken), str(EXAMPLE)]
+    assert set(doc[0]) >= DOMAIN_KEYS and doc[0]["domain"] is None and doc[0]["targets"] is None
+    assert doc[0]["error"].startswith(f"{broken}:3:")
+    assert doc[1]["error"] is None and doc[1]["domain"] == "gihan-hvm"
+    assert err.count("\n") == 1 and err.startswith(f"vifconf: {broken}:3:") and "Traceback" not in err
+
+
+def test_directory_inputs_sorted_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for name in ("b.xml", "a.xml"):
+        (tmp_path / name).write_text(KVM.replace("kvm1", name[0]))
+    (tmp_path / "notes.txt").write_text("not xml")
+    code, doc = run_json(capsys, "render", str(tmp_path), "--target", "qemu")
+    assert code == 0
+    assert [d["domain"] for d in doc] == ["a", "b"]
+
+
+def test_duplicate_mac_across_guests_in_each_domain(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_text(KVM.replace("kvm1", name[0]))
+    code, doc = run_json(capsys, "check", str(tmp_path))
+    assert code == 1
+    for obj, other in zip(doc, ("b", "a"), strict=True):
+        found = [p for p in obj["problems"] if p["code"] == "mac-duplicate-across-guests"]
+        assert found and other in found[0]["message"] and "52:54:00:12:34:56" in found[0]["message"]
+
+
+def test_stdin_is_named_dash(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(KVM.encode())))
+    code, doc = run_json(capsys, "render", "-", "--target", "qemu")
+    assert code == 0 and doc[0]["file"] == "-" and doc[0]["domain"] == "kvm1"
+    assert doc[0]["targets"]["qemu"]["argv"][0] == "-netdev"
+
+
+def test_empty_domain_renders_empty(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "empty.xml"
+    path.write_text("<domain type='xen'><name>e</name><os><type>hvm</type></os></domain>")
+    code, doc = run_json(capsys, "render", str(path))
+    targets = doc[0]["targets"]
+    assert code == 0 and doc[0]["nics"] == []
+    assert targets["xend-sxpr"]["vifs"] == [] and targets["xl"]["text"] == "" and targets["qemu"]["argv"] == []
+
+
+def test_set_type_none_writes_a_one_line_change(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, _, err = run(capsys, "set", str(path), "--nic", "1", "model=e1000")
+    assert code == 0, err
+    assert path.read_text() == KVM.replace("<model type='virtio'/>", "<model type='e1000'/>")
+
+
+def test_set_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, out, _ = run(capsys, "set", str(path), "--nic", "1", "source=br1", "--dry-run")
+    assert code == 0
+    assert "-      <source bridge='br0'/>" in out and "+      <source bridge='br1'/>" in out
+    assert path.read_text() == KVM
+
+
+def test_set_refuses_error_problems_without_force(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, _, err = run(capsys, "set", str(path), "--nic", "1", "mac=01:00:5e:00:00:01")
+    assert code == 1 and "mac-multicast" in err and "--force" in err
+    assert path.read_text() == KVM
+    code, _, _ = run(capsys, "set", str(path), "--nic", "1", "mac=01:00:5e:00:00:01", "--force")
+    assert code == 0 and "01:00:5e:00:00:01" in path.read_text()
+
+
+def test_set_new_nic_random_mac_and_quoted_comma(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    out_path = seed_file.with_name("out.xml")
+    code, _, err = run(capsys, "set", str(seed_file), "--nic", "new", 'type=bridge,source="br,0",mac=RANDOM',
+                       "--output", str(out_path), "--force")
+    assert code == 0, err
+    assert seed_file.read_text() == SEED_NONE
+    text = out_path.read_text()
+    assert "<source bridge='br,0'/>" in text
+    assert re.search(r"<mac address='00:16:3e:[0-7][0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}'/>", text)
+
+
+def test_set_bad_usage_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    for argv in (["--nic", "9", "model=e1000"], ["--nic", "1", "colour=red"], ["--nic", "x", "model=e1000"]):
+        code, _, err = run(capsys, "set", str(seed_file), *argv)
+        assert code == 2 and err.startswith("vifconf: ") and err.count("\n") == 1
+    assert seed_file.read_text() == SEED_NONE
+
+
+def test_parse_assignments_puts_type_first() -> None:
+    assert parse_assignments(['source="a,b",type=network', "model=virtio"]) == [
+        ("type", "network"), ("source", "a,b"), ("model", "virtio")]
+
+
+@pytest.mark.parametrize("case", vector_params("xend-sxpr"))
+def test_xend_sxpr_vectors_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                           case: dict[str, Any]) -> None:
+    path = tmp_path / "d.xml"
+    path.write_text(case["xml"])
+    code, doc = run_json(capsys, "render", str(path), "--target", "xend-sxpr", "--libvirt-era", case["era"],
+                         "--xend-config-version", str(case["xend_config_version"]))
+    assert code == 0
+    assert doc[0]["hvm"] == case["hvm"]
+    assert doc[0]["targets"]["xend-sxpr"]["vifs"] == case["expected_vifs"]
+
+
+@pytest.mark.parametrize("case", vector_params("xl"))
+def test_xl_vectors_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, case: dict[str, Any]) -> None:
+    path = tmp_path / "d.xml"
+    path.write_text(case["xml"])
+    code, doc = run_json(capsys, "render", str(path), "--target", "xl", "--xl-format", case["format"])
+    assert code == 0
+    assert doc[0]["targets"]["xl"]["text"] == case["expected_vif_line"]
+
+
+def _fd_placeholders(argv: list[str]) -> list[str]:
+    return [re.sub(r'"(fds?)":"[^"]*"', lambda m: f'"{m.group(1)}":"#{m.group(0).count(":") - 1}"', a) for a in argv]
+
+
+@pytest.mark.parametrize("case", vector_params("qemu"))
+def test_qemu_vectors_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, case: dict[str, Any]) -> None:
+    path = tmp_path / "d.xml"
+    path.write_text(case["xml"])
+    code, doc = run_json(capsys, "check" if "expected_error" in case else "render", str(path))
+    if "expected_error" in case:
+        assert code == 1
+        assert any(p["severity"] == "error" for p in doc[0]["problems"])
+    else:
+        argv = doc[0]["targets"]["qemu"]["argv"]
+        assert "<fd>" in "".join(argv) or '"fd' not in "".join(case["expected_argv"])
+        assert _fd_placeholders(argv) == _fd_placeholders(case["expected_argv"])
+
+
+def test_help_version_and_no_traceback_from_a_real_process(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "vifconf", "--version"], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("vifconf ")
+    result = subprocess.run([sys.executable, "-m", "vifconf", "render", "--help"], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 0 and "--libvirt-era" in result.stdout and "examples:" in result.stdout
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"\x00\x01binary")
+    result = subprocess.run([sys.executable, "-m", "vifconf", "check", str(bad)], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"vifconf: {bad}") and result.stderr.count("\n") == 1

@@ -1,0 +1,359 @@
+"""The xl target: libvirt's xlconfigdata vectors, the rules of spec/xl.md, and the parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import vector_params
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vifconf.model import Domain
+from vifconf.render import RenderOptions, renderer
+from vifconf.render.xl import format_entry, parse_vif_line, render, vif_entries
+
+
+@pytest.mark.parametrize("case", vector_params("xl"))
+def test_vector(case: dict[str, Any]) -> None:
+    domain = Domain.from_string(case["xml"])
+    assert domain.facts.hvm == case["hvm"]
+    rendering = render(domain, RenderOptions(xl_format=case["format"]))
+    assert rendering.text == case["expected_vif_line"]
+    assert [p for p in rendering.problems if p.severity == "error"] == []
+    assert parse_vif_line(rendering.text) == parse_vif_line(case["expected_vif_line"])
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def xen_domain(*interfaces: str, hvm: bool = True) -> Domain:
+    os_type = "hvm" if hvm else "linux"
+    devices = "\n".join(interfaces)
+    return Domain.from_string(
+        f"<domain type='xen'><name>g</name><os><type>{os_type}</type></os><devices>\n{devices}\n</devices></domain>"
+    )
+
+
+def line(domain: Domain, xl_format: str = "xl") -> str:
+    return render(domain, RenderOptions(xl_format=xl_format)).text
+
+
+BRIDGE = "<interface type='bridge'><mac address='00:16:3e:00:00:01'/><source bridge='xenbr0'/>{}</interface>"
+
+
+# -- the rules ---------------------------------------------------------------------------------
+def test_renderer_registry_finds_this_module() -> None:
+    assert renderer("xl") is render
+
+
+def test_empty_domain_has_no_vif_line() -> None:
+    rendering = render(xen_domain(), RenderOptions())
+    assert (rendering.text, rendering.items, rendering.problems, rendering.nic_items) == ("", [], [], {})
+    assert rendering.as_json() == {"text": "", "entries": [], "notes": []}
+    assert vif_entries(xen_domain(), RenderOptions()) == []
+
+
+def test_no_devices_element_at_all() -> None:
+    domain = Domain.from_string("<domain type='xen'><name>g</name></domain>")
+    assert render(domain, RenderOptions()).text == ""
+
+
+def test_bridge_defaults_script_and_lowercases_mac() -> None:
+    domain = xen_domain("<interface type='bridge'><mac address='00:16:3E:A:b:C'/><source bridge='xenbr0'/></interface>")
+    assert line(domain) == 'vif = [ "mac=00:16:3e:0a:0b:0c,bridge=xenbr0,script=vif-bridge" ]'
+
+
+def test_type_none_is_left_out_with_a_note_not_a_problem() -> None:
+    domain = xen_domain(
+        BRIDGE.format(""),
+        "<interface type='none'><mac address='00:16:3e:00:00:02'/></interface>",
+    )
+    rendering = render(domain, RenderOptions())
+    assert rendering.text == 'vif = [ "mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-bridge" ]'
+    assert rendering.nic_items == {1: [0], 2: []}
+    assert rendering.problems == []
+    (note,) = rendering.notes
+    assert "NIC 2" in note and "4.6" in note and "netfront" in note
+    assert [e.get("mac") for e in vif_entries(domain, RenderOptions())] == ["00:16:3e:00:00:01"]
+
+
+def test_only_type_none_gives_no_line() -> None:
+    rendering = render(xen_domain("<interface type='none'/>"), RenderOptions())
+    assert rendering.text == "" and rendering.items == [] and len(rendering.notes) == 1
+
+
+@pytest.mark.parametrize("kind", ["user", "direct", "vhostuser", "hostdev", "mcast"])
+def test_unsupported_type_is_an_error_and_left_out(kind: str) -> None:
+    domain = xen_domain(f"<interface type='{kind}'><mac address='00:16:3e:00:00:09'/></interface>", BRIDGE.format(""))
+    rendering = render(domain, RenderOptions())
+    assert rendering.items == ["mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-bridge"]
+    assert rendering.nic_items == {1: [], 2: [0]}
+    (problem,) = rendering.problems
+    assert (problem.severity, problem.code, problem.nic, problem.field, problem.target) == (
+        "error",
+        "xl-unsupported-type",
+        1,
+        "type",
+        "xl",
+    )
+    assert f"Unsupported net type '{kind}'" in problem.message
+    assert problem.line is not None
+
+
+def test_unsupported_type_without_mac_gives_only_the_problem() -> None:
+    rendering = render(xen_domain("<interface type='user'/>"), RenderOptions())
+    assert (rendering.text, rendering.notes, [p.code for p in rendering.problems]) == ("", [], ["xl-unsupported-type"])
+
+
+def test_network_gets_a_placeholder_bridge_and_a_problem() -> None:
+    domain = xen_domain(
+        "<interface type='network'><mac address='00:16:3e:00:00:03'/><source network='default'/>"
+        "<script path='my-script'/><model type='e1000'/></interface>"
+    )
+    rendering = render(domain, RenderOptions())
+    assert rendering.items == ["mac=00:16:3e:00:00:03,bridge=<network:default>,script=vif-bridge,model=e1000"]
+    (problem,) = rendering.problems
+    assert problem.code == "xl-network-unresolved" and problem.severity == "warning"
+    assert "default" in problem.message and problem.field == "source"
+
+
+def test_multiple_ips_space_separated_without_prefix_and_canonical() -> None:
+    domain = xen_domain(BRIDGE.format("<ip address='10.0.0.1' prefix='24'/><ip address='2000:0:0::1' family='ipv6'/>"))
+    assert vif_entries(domain, RenderOptions())[0] == {
+        "mac": "00:16:3e:00:00:01",
+        "bridge": "xenbr0",
+        "ip": "10.0.0.1 2000::1",
+        "script": "vif-bridge",
+    }
+
+
+def test_ethernet_writes_script_before_ip_and_no_default_script() -> None:
+    with_script = xen_domain(
+        "<interface type='ethernet'><mac address='00:16:3e:00:00:04'/><ip address='192.168.1.5'/>"
+        "<script path='vif-route'/></interface>"
+    )
+    assert render(with_script, RenderOptions()).items == ["mac=00:16:3e:00:00:04,script=vif-route,ip=192.168.1.5"]
+    bare = xen_domain("<interface type='ethernet'><mac address='00:16:3e:00:00:04'/></interface>")
+    assert render(bare, RenderOptions()).items == ["mac=00:16:3e:00:00:04"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "bridge", "script"),
+    [
+        ("<virtualport type='openvswitch'/><vlan><tag id='42'/></vlan>", "ovsbr0.42", "vif-openvswitch"),
+        ("<virtualport type='openvswitch'/><vlan trunk='yes'><tag id='42'/></vlan>", "ovsbr0:42", "vif-openvswitch"),
+        (
+            "<virtualport type='openvswitch'/><vlan><tag id='42'/><tag id='47'/></vlan>",
+            "ovsbr0:42:47",
+            "vif-openvswitch",
+        ),
+        ("<virtualport type='openvswitch'/>", "ovsbr0", "vif-openvswitch"),
+        ("<virtualport type='openvswitch'/><vlan><tag id='7'/></vlan><script path='s'/>", "ovsbr0.7", "s"),
+        # a vlan without Open vSwitch is not written (xenFormatNet only reads it for OVS)
+        ("<vlan><tag id='42'/></vlan>", "ovsbr0", "vif-bridge"),
+    ],
+)
+def test_openvswitch_vlan_and_trunk(extra: str, bridge: str, script: str) -> None:
+    domain = xen_domain(
+        f"<interface type='bridge'><mac address='00:16:3e:00:00:05'/><source bridge='ovsbr0'/>{extra}</interface>"
+    )
+    (entry,) = vif_entries(domain, RenderOptions())
+    assert (entry["bridge"], entry["script"]) == (bridge, script)
+
+
+@pytest.mark.parametrize(
+    ("average", "rate"),
+    [("10240", "10240KB/s"), ("0", None), ("007", "7KB/s")],
+)
+def test_rate_from_outbound_average(average: str, rate: str | None) -> None:
+    domain = xen_domain(BRIDGE.format(f"<bandwidth><outbound average='{average}'/><inbound average='5'/></bandwidth>"))
+    (entry,) = vif_entries(domain, RenderOptions())
+    assert entry.get("rate") == rate
+    assert list(entry)[-1] == ("rate" if rate else "script")
+
+
+def test_rate_not_a_number_is_a_problem() -> None:
+    rendering = render(xen_domain(BRIDGE.format("<bandwidth><outbound average='fast'/></bandwidth>")), RenderOptions())
+    assert "rate" not in rendering.items[0]
+    assert [p.code for p in rendering.problems] == ["xl-rate-invalid"]
+
+
+@pytest.mark.parametrize(
+    ("hvm", "xl_format", "model", "item"),
+    [
+        (True, "xl", "netfront", "type=vif"),
+        (True, "xm", "netfront", "type=netfront"),
+        (True, "xl", "NetFront", "type=vif"),
+        (True, "xl", "e1000", "model=e1000"),
+        (True, "xl", "E1000", "model=e1000"),
+        (True, "xl", "ne2k_pci", "model=ne2k_pci"),
+        (False, "xl", "netfront", "model=netfront"),
+        (False, "xm", "virtio", "model=virtio"),
+    ],
+)
+def test_model_by_guest_kind_and_format(hvm: bool, xl_format: str, model: str, item: str) -> None:
+    domain = xen_domain(BRIDGE.format(f"<model type='{model}'/>"), hvm=hvm)
+    rendering = render(domain, RenderOptions(xl_format=xl_format))
+    assert rendering.items == [f"mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-bridge,{item}"]
+    assert "type=ioemu" not in rendering.text
+    assert rendering.rule.endswith("HVM" if hvm else "PV") and rendering.rule.startswith(xl_format)
+
+
+def test_full_key_order() -> None:
+    domain = xen_domain(
+        BRIDGE.format(
+            "<bandwidth><outbound average='100'/></bandwidth><target dev='web0'/><model type='e1000'/>"
+            "<ip address='10.0.0.9'/><script path='vif-custom'/>"
+        )
+    )
+    assert line(domain) == (
+        'vif = [ "mac=00:16:3e:00:00:01,bridge=xenbr0,ip=10.0.0.9,script=vif-custom,model=e1000,'
+        'vifname=web0,rate=100KB/s" ]'
+    )
+
+
+def test_several_entries_and_nic_items() -> None:
+    domain = xen_domain(
+        BRIDGE.format(""),
+        "<interface type='ethernet'><mac address='00:16:3e:00:00:02'/></interface>",
+    )
+    rendering = render(domain, RenderOptions())
+    assert rendering.text == (
+        'vif = [ "mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-bridge", "mac=00:16:3e:00:00:02" ]'
+    )
+    assert rendering.nic_items == {1: [0], 2: [1]}
+    assert rendering.as_json()["entries"] == rendering.items
+
+
+def test_missing_mac_is_left_out_with_a_note() -> None:
+    rendering = render(xen_domain("<interface type='bridge'><source bridge='xenbr0'/></interface>"), RenderOptions())
+    assert rendering.items == ["bridge=xenbr0,script=vif-bridge"]
+    assert any("no MAC" in note for note in rendering.notes)
+
+
+def test_bridge_without_source_is_an_error() -> None:
+    rendering = render(
+        xen_domain("<interface type='bridge'><mac address='00:16:3e:00:00:01'/></interface>"), RenderOptions()
+    )
+    assert [p.code for p in rendering.problems] == ["xl-bridge-missing"]
+
+
+@pytest.mark.parametrize("bridge", ["br,0", 'br"0', "br\\0"])
+def test_unsafe_value_is_a_problem(bridge: str) -> None:
+    domain = xen_domain(BRIDGE.replace("xenbr0", bridge.replace('"', "&quot;")).format(""))
+    rendering = render(domain, RenderOptions())
+    (problem,) = rendering.problems
+    assert (problem.code, problem.severity, problem.field, problem.nic) == ("xl-unsafe-value", "error", "source", 1)
+
+
+def test_newline_in_target_is_a_problem() -> None:
+    domain = xen_domain(BRIDGE.format("<target dev='a&#10;b'/>"))
+    (problem,) = render(domain, RenderOptions()).problems
+    assert (problem.code, problem.field) == ("xl-unsafe-value", "target")
+
+
+# -- the parser --------------------------------------------------------------------------------
+def test_parse_whole_config_with_comments_single_quotes_and_trailing_comma() -> None:
+    text = """name = "g"
+# vif = [ "not=this" ]
+vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0',  # first
+        "mac=00:16:3e:00:00:02, ip=1.2.3.4 5.6.7.8,rate=10MB/s,odd", ]
+disk = [ "phy:/dev/x,xvda,w" ]
+"""
+    assert parse_vif_line(text) == [
+        {"mac": "00:16:3e:00:00:01", "bridge": "xenbr0"},
+        {"mac": "00:16:3e:00:00:02", "ip": "1.2.3.4 5.6.7.8", "rate": "10MB/s", "odd": ""},
+    ]
+
+
+def test_parse_empty_and_errors() -> None:
+    assert parse_vif_line("") == []
+    assert parse_vif_line("vif = [ ]") == []
+    for bad in ['vif = [ "a=b"', "disk = [ ]", 'vif = [ "a=b ]', "vif = [ a=b ]"]:
+        with pytest.raises(ValueError):
+            parse_vif_line(bad)
+
+
+# -- round trip --------------------------------------------------------------------------------
+SAFE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_./", min_size=1, max_size=12)
+MAC_BYTES = st.lists(st.integers(0, 255), min_size=6, max_size=6)
+IPV4 = st.ip_addresses(v=4).map(str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    mac=MAC_BYTES,
+    bridge=SAFE_TEXT,
+    script=st.none() | SAFE_TEXT,
+    target=st.none() | SAFE_TEXT,
+    model=st.none() | st.sampled_from(["e1000", "rtl8139", "netfront", "virtio", "fake-model"]),
+    ips=st.lists(IPV4, max_size=3),
+    average=st.none() | st.integers(0, 10**9),
+    hvm=st.booleans(),
+    xl_format=st.sampled_from(["xl", "xm"]),
+)
+def test_round_trip_safe_values(
+    mac: list[int],
+    bridge: str,
+    script: str | None,
+    target: str | None,
+    model: str | None,
+    ips: list[str],
+    average: int | None,
+    hvm: bool,
+    xl_format: str,
+) -> None:
+    mac_text = ":".join(f"{b:02X}" for b in mac)
+    parts = [f"<mac address='{mac_text}'/><source bridge='{bridge}'/>"]
+    parts += [f"<ip address='{ip}'/>" for ip in ips]
+    if script:
+        parts.append(f"<script path='{script}'/>")
+    if target:
+        parts.append(f"<target dev='{target}'/>")
+    if model:
+        parts.append(f"<model type='{model}'/>")
+    if average is not None:
+        parts.append(f"<bandwidth><outbound average='{average}'/></bandwidth>")
+    domain = xen_domain(f"<interface type='bridge'>{''.join(parts)}</interface>", hvm=hvm)
+    options = RenderOptions(xl_format=xl_format)
+    rendering = render(domain, options)
+    assert rendering.problems == []
+    (parsed,) = parse_vif_line(rendering.text)
+    assert [parsed] == vif_entries(domain, options)
+    assert format_entry(parsed) == rendering.items[0]
+    expected = {"mac": mac_text.lower(), "bridge": bridge, "script": script or "vif-bridge"}
+    if ips:
+        expected["ip"] = " ".join(ips)
+    if model:
+        if hvm and model == "netfront":
+            expected["type"] = "vif" if xl_format == "xl" else "netfront"
+        else:
+            expected["model"] = model
+    if target:
+        expected["vifname"] = target
+    if average:
+        expected["rate"] = f"{average}KB/s"
+    assert parsed == expected
+    assert list(parsed) == [
+        k for k in ("mac", "bridge", "ip", "script", "model", "type", "vifname", "rate") if k in parsed
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    prefix=SAFE_TEXT,
+    bad=st.sampled_from([",", '"', "\n", "\\"]),
+    suffix=SAFE_TEXT,
+    where=st.sampled_from(["bridge", "script", "target"]),
+)
+def test_unsafe_values_always_give_a_problem(prefix: str, bad: str, suffix: str, where: str) -> None:
+    value = prefix + bad + suffix
+    escaped = value.replace("&", "&amp;").replace('"', "&quot;").replace("\n", "&#10;")
+    element = {"bridge": "source bridge", "script": "script path", "target": "target dev"}[where]
+    tag, attribute = element.split()
+    source = "" if where == "bridge" else "<source bridge='xenbr0'/>"
+    mac = "<mac address='00:16:3e:00:00:01'/>"
+    domain = xen_domain(f"<interface type='bridge'>{mac}{source}<{tag} {attribute}=\"{escaped}\"/></interface>")
+    rendering = render(domain, RenderOptions())
+    assert [p.code for p in rendering.problems] == ["xl-unsafe-value"]
+    assert rendering.problems[0].severity == "error"
+    assert rendering.problems[0].field == {"bridge": "source", "script": "script", "target": "target"}[where]

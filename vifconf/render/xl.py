@@ -1,0 +1,415 @@
+"""The xl.cfg ``vif = [ … ]`` line, as libvirt's xen-xl (and older xen-xm) converter writes it.
+
+Source of truth: libvirt ``src/libxl/xen_common.c`` — ``xenFormatNet`` builds one entry per
+``<interface>``, ``xenFormatVif`` joins them into the list, ``xenParseVif`` reads them back.
+The rules are restated in ``shared/spec/xl.md``. Pure functions only: a `Domain` goes in, a
+`Rendering` (or the entries as dicts, for the qemu-dm ``xl-*`` eras) comes out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from vifconf.model import mac as macs
+from vifconf.model.domain import Domain, Nic
+from vifconf.problems import Problem, Severity
+from vifconf.render import Rendering, RenderOptions
+
+TARGET = "xl"
+
+SUPPORTED_TYPES = ("bridge", "ethernet", "network")
+"""The interface types xenFormatNet writes; every other one is "Unsupported net type"."""
+
+DEFAULT_BRIDGE_SCRIPT = "vif-bridge"
+"""xen_common.c ``DEFAULT_VIF_SCRIPT``: the script of a bridge or network entry without one."""
+OPENVSWITCH_SCRIPT = "vif-openvswitch"
+
+PV_ONLY_TYPENAME = {"xl": "vif", "xm": "netfront"}
+"""What an HVM guest's ``<model type='netfront'/>`` becomes: ``type=<vif_typename>``, where
+libvirt passes ``vif`` for the xl format and ``netfront`` for the older xm format."""
+
+LIBVIRT_NET_MODELS = (
+    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "igb", "virtio-transitional",
+    "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance",
+    "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC",
+)  # fmt: skip
+"""libvirt's ``virDomainNetModel`` names: matched case-insensitively when the XML is read
+(``virDomainNetSetModelString``) and written back in this spelling; other models verbatim."""
+_CANONICAL_MODEL = {name.lower(): name for name in LIBVIRT_NET_MODELS}
+
+UNSAFE_CHARACTERS = {
+    ",": "a comma (xl splits an entry into items on commas)",
+    '"': "a double quote (it would end the quoted entry)",
+    "\n": "a newline (a quoted xl.cfg string cannot span lines)",
+    "\r": "a carriage return (a quoted xl.cfg string cannot span lines)",
+    "\\": "a backslash (xl.cfg strings treat it as an escape)",
+}
+"""Characters an entry value cannot carry through xl's config parser (libxlu_cfg + xl's
+``parse_nic_config``), with why."""
+
+ITEM_FIELDS = {"mac": "mac", "bridge": "source", "ip": "ip", "script": "script", "model": "model",
+               "type": "model", "vifname": "target", "rate": "bandwidth"}  # fmt: skip
+"""Which NIC field an entry item comes from, for the ``field`` of a problem."""
+
+
+@dataclass
+class _Entries:
+    """What formatting the domain's interfaces produced: each kept entry with its NIC index."""
+
+    entries: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render(domain: Domain, options: RenderOptions) -> Rendering:
+    """The ``vif = [ "…", "…" ]`` line (xenFormatVif): entries quoted, joined by ``, ``,
+    ``[ `` and `` ]`` padded with one space; no interfaces (or none xl can carry) → no line."""
+    formatted = _format_domain(domain, options)
+    items = [format_entry(entry) for _, entry in formatted.entries]
+    nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
+    for position, (index, _) in enumerate(formatted.entries):
+        nic_items[index].append(position)
+    return Rendering(
+        target=TARGET,
+        kind="line",
+        items=items,
+        text=format_vif_line(items),
+        notes=formatted.notes,
+        problems=formatted.problems,
+        nic_items=nic_items,
+        rule=_rule(domain, options),
+    )
+
+
+def vif_entries(domain: Domain, options: RenderOptions) -> list[dict[str, str]]:
+    """Each entry of the vif line as an ordered key → value dict, in line order.
+
+    The qemu-dm renderer's ``xl-*`` eras read these: ``type=vif`` means PV only, no ``type``
+    means the HVM guest also gets an emulated NIC.
+    """
+    return [dict(entry) for _, entry in _format_domain(domain, options).entries]
+
+
+def format_entry(entry: dict[str, str]) -> str:
+    """``key=value`` items joined by ``,`` with no spaces (xenFormatNet's buffer)."""
+    return ",".join(f"{key}={value}" for key, value in entry.items())
+
+
+def format_vif_line(items: list[str]) -> str:
+    """xenFormatVif through virConfWriteMem: ``vif = [ "A", "B" ]``, or ``""`` for no entries."""
+    if not items:
+        return ""
+    return "vif = [ " + ", ".join(f'"{item}"' for item in items) + " ]"
+
+
+# -- formatting ------------------------------------------------------------------------------
+def _rule(domain: Domain, options: RenderOptions) -> str:
+    stack = "xl.cfg (libvirt xen-xl)" if options.xl_format == "xl" else "xm.cfg (libvirt xen-xm)"
+    return f"{stack}, {'HVM' if domain.facts.hvm else 'PV'}"
+
+
+def _format_domain(domain: Domain, options: RenderOptions) -> _Entries:
+    out = _Entries()
+    for nic in domain.nics:
+        entry = _format_nic(nic, domain.facts.hvm, options, out)
+        if entry is not None:
+            out.problems.extend(_unsafe_value_problems(nic, entry))
+            out.entries.append((nic.index, entry))
+    return out
+
+
+def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> dict[str, str] | None:
+    """One entry in xenFormatNet's order: mac, the type's items, model/type, vifname, rate.
+    ``None`` when the interface is left out of the line."""
+    kind = nic.type or ""
+    if kind == "none":
+        out.notes.append(_type_none_note(nic))
+        return None
+    if kind not in SUPPORTED_TYPES:
+        out.problems.append(_unsupported_type_problem(nic, kind))
+        return None
+    entry: dict[str, str] = {}
+    mac = _mac(nic, out)
+    if mac is not None:
+        entry["mac"] = mac
+    if kind == "bridge":
+        _bridge_items(nic, entry, out)
+    elif kind == "ethernet":
+        _ethernet_items(nic, entry)
+    else:
+        _network_items(nic, entry, out)
+    _model_items(nic, hvm, options, entry)
+    if nic.target:
+        entry["vifname"] = nic.target
+    rate = _rate(nic, out)
+    if rate is not None:
+        entry["rate"] = rate
+    return entry
+
+
+def _unsupported_type_problem(nic: Nic, kind: str) -> Problem:
+    return _problem(
+        "xl-unsupported-type",
+        "error",
+        nic,
+        "type",
+        f"Unsupported net type '{kind}': libvirt's xl converter refuses it, so NIC {nic.index} "
+        "is left out of the vif line",
+        "xl carries bridge, ethernet and network interfaces",
+    )
+
+
+def _mac(nic: Nic, out: _Entries) -> str | None:
+    """``mac=`` always comes first, lowercase and zero-padded (virMacAddrFormat)."""
+    if nic.mac is None:
+        out.notes.append(
+            f"NIC {nic.index} has no MAC: libvirt generates a random one when it reads the XML, "
+            "so the converted line would carry that one"
+        )
+        return None
+    # an unparsable MAC is validation's `mac-invalid`; show it as written (lowercased)
+    return macs.normalize_mac(nic.mac) or nic.mac.lower()
+
+
+def _bridge_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
+    """``bridge=B[.TAG|:T1:T2…]``, ``ip=…`` if any, then always ``script=`` (xenFormatNet,
+    VIR_DOMAIN_NET_TYPE_BRIDGE; libxl's extended bridge syntax BRIDGE[.VLAN][:TRUNK:TRUNK])."""
+    bridge = nic.source
+    if bridge is None:
+        out.problems.append(
+            _problem(
+                "xl-bridge-missing",
+                "error",
+                nic,
+                "source",
+                "a bridge interface without <source bridge=…/>: libvirt refuses the XML "
+                "before converting it (xl alone would use xenbr0)",
+                "set the source to the host bridge, e.g. xenbr0",
+            )
+        )
+        bridge = ""
+    script = nic.script
+    if nic.virtualport_type == "openvswitch":
+        script = script or OPENVSWITCH_SCRIPT
+        tags = nic.vlan_tags
+        if tags and nic.vlan_trunk:
+            bridge += "".join(f":{tag}" for tag in tags)
+        elif tags:
+            bridge += f".{tags[0]}"
+    entry["bridge"] = bridge
+    if nic.ip_addresses:
+        entry["ip"] = _ip_list(nic)
+    entry["script"] = script or DEFAULT_BRIDGE_SCRIPT
+
+
+def _ethernet_items(nic: Nic, entry: dict[str, str]) -> None:
+    """``script=`` if set, then ``ip=…`` if any — script before ip, unlike bridge, and no
+    default script (xenFormatNet, VIR_DOMAIN_NET_TYPE_ETHERNET)."""
+    if nic.script:
+        entry["script"] = nic.script
+    if nic.ip_addresses:
+        entry["ip"] = _ip_list(nic)
+
+
+def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
+    """``bridge=<the network's bridge>,script=vif-bridge``: libvirt asks the running network
+    for its bridge (virNetworkGetBridgeName); offline vifconf shows a placeholder."""
+    network = nic.source or ""
+    entry["bridge"] = f"<network:{network}>"
+    entry["script"] = DEFAULT_BRIDGE_SCRIPT
+    out.problems.append(
+        _problem(
+            "xl-network-unresolved",
+            "warning",
+            nic,
+            "source",
+            f"the bridge of libvirt network '{network}' is only known while the network runs; "
+            f"the vif line shows the placeholder <network:{network}>",
+            "convert with a live connection (virsh domxml-to-native xen-xl), or use a bridge interface",
+        )
+    )
+
+
+def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, str]) -> None:
+    """PV guests: ``model=M`` verbatim. HVM: netfront → ``type=vif`` (xm: ``type=netfront``),
+    anything else → ``model=M``. ``type=ioemu`` is never written."""
+    if not nic.model:
+        return
+    model = _CANONICAL_MODEL.get(nic.model.lower(), nic.model)
+    if hvm and model == "netfront":
+        entry["type"] = PV_ONLY_TYPENAME[options.xl_format]
+    else:
+        entry["model"] = model
+
+
+def _ip_list(nic: Nic) -> str:
+    """All addresses, space-separated, without prefixes (xenMakeIPList via virSocketAddrFormat,
+    which prints each in its canonical form)."""
+    return " ".join(_canonical_ip(address) for address in nic.ip_addresses)
+
+
+def _canonical_ip(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
+def _rate(nic: Nic, out: _Entries) -> str | None:
+    """``rate=NKB/s`` from ``<bandwidth><outbound average='N'/>``, only when N is not 0."""
+    average = nic.bandwidth_outbound.get("average")
+    if average is None:
+        return None
+    if not average.strip().isdigit():
+        out.problems.append(
+            _problem(
+                "xl-rate-invalid",
+                "error",
+                nic,
+                "bandwidth",
+                f"outbound average {average!r} is not a whole number of KiB/s: libvirt refuses the XML",
+                "use a whole number, e.g. average='10240'",
+            )
+        )
+        return None
+    value = int(average)
+    return f"{value}KB/s" if value else None
+
+
+def _type_none_note(nic: Nic) -> str:
+    return (
+        f"NIC {nic.index} (type none) is left out of the vif line, so the guest gets no NIC from it. "
+        "xl has no such type: libvirt's converter refuses it, and since Xen 4.6 `xl create` ignores "
+        "an unknown type= and gives the guest an emulated NIC anyway. Remove the interface, or for "
+        '"PV only, no emulated NIC" use model netfront (type=vif).'
+    )
+
+
+def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
+    """A value xl's parser would split or misread: libvirt writes it anyway, xl gets it wrong."""
+    problems = []
+    for key, value in entry.items():
+        found = [why for character, why in UNSAFE_CHARACTERS.items() if character in value]
+        if found:
+            problems.append(
+                _problem(
+                    "xl-unsafe-value",
+                    "error",
+                    nic,
+                    ITEM_FIELDS.get(key),
+                    f"{key}={value!r} contains {' and '.join(found)}: xl cannot carry it",
+                    f'choose a {key} value without , " \\ or line breaks',
+                )
+            )
+    return problems
+
+
+def _problem(code: str, severity: Severity, nic: Nic, field_name: str | None, message: str, hint: str) -> Problem:
+    return Problem(
+        code=code,
+        severity=severity,
+        message=message,
+        nic=nic.index,
+        field=field_name,
+        hint=hint,
+        line=nic.line,
+        target=TARGET,
+    )
+
+
+# -- parsing ---------------------------------------------------------------------------------
+def parse_vif_line(text: str) -> list[dict[str, str]]:
+    """The entries of a ``vif = [ … ]`` assignment (alone or inside a whole xl.cfg) as ordered
+    key → value dicts, like xenParseVif: entries split on ``,``, each item on its first ``=``.
+
+    Empty text → ``[]``. Raises ValueError when there is text but no readable vif list.
+    """
+    if not text.strip():
+        return []
+    return [_parse_entry(entry) for entry in _vif_strings(text)]
+
+
+def _parse_entry(entry: str) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in entry.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def _vif_strings(text: str) -> list[str]:
+    """The quoted strings of the vif list (double or single quotes, ``#`` comments allowed
+    between them, a trailing comma allowed)."""
+    position = _find_vif_list(text)
+    strings: list[str] = []
+    while True:
+        position = _skip_blanks(text, position)
+        if position >= len(text):
+            raise ValueError("the vif list has no closing ]")
+        character = text[position]
+        if character == "]":
+            return strings
+        if character == "," and strings:
+            position += 1
+            continue
+        if character not in "\"'":
+            raise ValueError(f"unexpected {character!r} in the vif list at offset {position}")
+        value, position = _read_quoted(text, position)
+        strings.append(value)
+
+
+def _find_vif_list(text: str) -> int:
+    """The offset just after the ``[`` of a line ``vif = [``."""
+    for offset, line in _lines_with_offsets(text):
+        stripped = line.lstrip()
+        key, equals, rest = stripped.partition("=")
+        if equals and key.strip() == "vif" and rest.lstrip().startswith("["):
+            return offset + (len(line) - len(rest.lstrip())) + 1
+    raise ValueError("no `vif = [ … ]` assignment found")
+
+
+def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for line in text.splitlines(keepends=True):
+        out.append((offset, line))
+        offset += len(line)
+    return out
+
+
+def _skip_blanks(text: str, position: int) -> int:
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+        elif text[position] == "#":
+            newline = text.find("\n", position)
+            position = len(text) if newline < 0 else newline + 1
+        else:
+            break
+    return position
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
+
+
+def _read_quoted(text: str, position: int) -> tuple[str, int]:
+    """One quoted string starting at ``position``; returns its value and the offset after it."""
+    quote = text[position]
+    chars: list[str] = []
+    position += 1
+    while position < len(text):
+        character = text[position]
+        if character == quote:
+            return "".join(chars), position + 1
+        if character == "\n":
+            break
+        if character == "\\" and position + 1 < len(text):
+            chars.append(_ESCAPES.get(text[position + 1], text[position + 1]))
+            position += 2
+            continue
+        chars.append(character)
+        position += 1
+    raise ValueError(f"unterminated string in the vif list at offset {position}")
