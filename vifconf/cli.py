@@ -285,7 +285,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         else:
             print_human_render(item, renderings, problems)
     if args.json:
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(json.dumps(out, ensure_ascii=False))
     return status
 
 
@@ -314,7 +314,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not problems:
                 print(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
     if args.json:
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(json.dumps(out, ensure_ascii=False))
     return EXIT_INPUT if unreadable else EXIT_PROBLEMS if errors else EXIT_OK
 
 

@@ -14,7 +14,7 @@ from vifconf.model import INTERFACE_TYPES, Domain, Nic
 from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE
 from vifconf.model.mac import is_multicast, normalize_mac, parse_mac
 from vifconf.problems import Problem, Severity
-from vifconf.render import RenderOptions, native_targets, renderer
+from vifconf.render import RenderOptions, native_targets, render_target
 
 IFNAMSIZ = 16
 """Linux network device names hold at most IFNAMSIZ - 1 = 15 bytes."""
@@ -38,7 +38,7 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     for nic in domain.nics:
         problems.extend(_nic_problems(domain, nic, seen_macs))
     for target in native_targets(domain):
-        problems.extend(renderer(target)(domain, options).problems)
+        problems.extend(render_target(domain, options, target).problems)
     if schema:
         from vifconf.schema import schema_problems
 

@@ -7,9 +7,10 @@ go through `Domain` so they are recorded (for byte-exact saving and for undo/red
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from lxml import etree
 
@@ -57,6 +58,8 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
 
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class DomainFacts:
@@ -88,10 +91,24 @@ class Nic:
         self.domain = domain
         self.element = element
         self.index = index
+        self._children: dict[str, etree._Element] = {}
+        self._children_generation = -1
 
     # -- reading -------------------------------------------------------------------------
+    def _child(self, tag: str) -> etree._Element | None:
+        """The first child element named ``tag``. Renderers read a dozen fields per NIC on
+        every keystroke, so the children are indexed once per edit generation."""
+        if self._children_generation != self.domain.generation:
+            children: dict[str, etree._Element] = {}
+            for child in self.element:
+                if isinstance(child.tag, str):
+                    children.setdefault(child.tag, child)
+            self._children = children
+            self._children_generation = self.domain.generation
+        return self._children.get(tag)
+
     def _attr(self, child: str, name: str) -> str | None:
-        node = self.element.find(child)
+        node = self._child(child)
         return None if node is None else node.get(name)
 
     @property
@@ -99,7 +116,7 @@ class Nic:
         return self.element.sourceline
 
     def field_line(self, tag: str) -> int | None:
-        node = self.element.find(tag)
+        node = self._child(tag)
         return node.sourceline if node is not None else self.line
 
     @property
@@ -124,7 +141,7 @@ class Nic:
 
     @property
     def source_attrs(self) -> dict[str, str]:
-        node = self.element.find("source")
+        node = self._child("source")
         return dict(node.attrib) if node is not None else {}
 
     @property
@@ -165,7 +182,7 @@ class Nic:
 
     @property
     def driver(self) -> dict[str, str]:
-        node = self.element.find("driver")
+        node = self._child("driver")
         return dict(node.attrib) if node is not None else {}
 
     @property
@@ -180,7 +197,7 @@ class Nic:
 
     @property
     def address(self) -> dict[str, str] | None:
-        node = self.element.find("address")
+        node = self._child("address")
         return dict(node.attrib) if node is not None else None
 
     @property
@@ -305,6 +322,8 @@ class Domain:
         self._pending: list[Callable[[], None]] | None = None
         self.generation = 0
         """Bumped on every edit, so caches (renders, problems) know when to recompute."""
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_generation = -1
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -326,9 +345,24 @@ class Domain:
 
         return cls.from_bytes(read_input(str(path)), str(path))
 
+    # -- derived data, computed once per edit generation ---------------------------------
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``'s result, reused until the next edit. Renderers that feed each other
+        (sxpr → qemu-dm, xl → qemu-dm) and the UI's per-keystroke refresh share one computation.
+        Callers must treat the result as read-only."""
+        if self._memo_generation != self.generation:
+            self._memo.clear()
+            self._memo_generation = self.generation
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
+
     # -- facts ---------------------------------------------------------------------------
     @property
     def facts(self) -> DomainFacts:
+        return self.memo("facts", self._facts)
+
+    def _facts(self) -> DomainFacts:
         os_type = self.root.find("os/type")
         return DomainFacts(
             name=self.root.findtext("name"),
@@ -346,6 +380,10 @@ class Domain:
 
     @property
     def nics(self) -> list[Nic]:
+        """The interfaces in document order (a fresh list; the views are shared per generation)."""
+        return list(self.memo("nics", self._nics))
+
+    def _nics(self) -> list[Nic]:
         devices = self.devices
         if devices is None:
             return []

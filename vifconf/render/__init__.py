@@ -109,8 +109,13 @@ def renderer(target: str) -> Renderer:
     raise ValueError(f"unknown target {target!r} (one of {', '.join(TARGETS)}, all)")
 
 
+def render_target(domain: Domain, options: RenderOptions, target: str) -> Rendering:
+    """One target's rendering, computed once per edit (validation and the UI both ask)."""
+    return domain.memo(("render", target, options), lambda: renderer(target)(domain, options))
+
+
 def render_all(domain: Domain, options: RenderOptions, targets: tuple[str, ...] = TARGETS) -> dict[str, Rendering]:
-    return {target: renderer(target)(domain, options) for target in targets}
+    return {target: render_target(domain, options, target) for target in targets}
 
 
 def native_targets(domain: Domain) -> tuple[str, ...]:

@@ -291,10 +291,9 @@ def _xend_source(domain: Domain, options: RenderOptions) -> _VifSource:
 def _xl_source(domain: Domain, options: RenderOptions) -> _VifSource:
     from vifconf.render import xl
 
-    entries = xl.vif_entries(domain, options)
-    # xl keeps one entry per interface of a type it can write, in order
-    kept = [nic.index for nic in domain.nics if nic.type in xl.SUPPORTED_TYPES]
-    numbers: list[int | None] = list(kept) if len(kept) == len(entries) else [None] * len(entries)
+    indexed = xl.indexed_entries(domain, options)
+    entries = [dict(entry) for _, entry in indexed]
+    numbers: list[int | None] = [index for index, _ in indexed]
     notes = [
         f"NIC {nic.index} (type none) is left out of the xl vif line, so qemu gets no NIC for it"
         for nic in domain.nics

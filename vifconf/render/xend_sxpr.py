@@ -110,7 +110,13 @@ def network_placeholder(network: str | None) -> str:
 
 
 def build_vifs(domain: Domain, options: RenderOptions) -> VifSet:
-    """Every NIC's vif (in interface order) plus the problems libvirt or xend would have."""
+    """Every NIC's vif (in interface order) plus the problems libvirt or xend would have.
+    Computed once per edit and shared with qemu-dm; read-only for callers."""
+    key = (TARGET, options.libvirt_era, options.xend_config_version)
+    return domain.memo(key, lambda: _build_vifs(domain, options))
+
+
+def _build_vifs(domain: Domain, options: RenderOptions) -> VifSet:
     rules = ERAS[options.libvirt_era]
     hvm = domain.facts.hvm
     out = VifSet([], [], [])
@@ -312,8 +318,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         kind="vifs",
         items=items,
         text="\n".join(items),
-        notes=built.notes,
-        problems=built.problems,
+        notes=list(built.notes),
+        problems=list(built.problems),
         nic_items=nic_items,
         rule=rule_name(domain, options),
     )

@@ -75,8 +75,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         kind="line",
         items=items,
         text=format_vif_line(items),
-        notes=formatted.notes,
-        problems=formatted.problems,
+        notes=list(formatted.notes),
+        problems=list(formatted.problems),
         nic_items=nic_items,
         rule=_rule(domain, options),
     )
@@ -88,7 +88,7 @@ def vif_entries(domain: Domain, options: RenderOptions) -> list[dict[str, str]]:
     The qemu-dm renderer's ``xl-*`` eras read these: ``type=vif`` means PV only, no ``type``
     means the HVM guest also gets an emulated NIC.
     """
-    return [dict(entry) for _, entry in _format_domain(domain, options).entries]
+    return [dict(entry) for _, entry in indexed_entries(domain, options)]
 
 
 def format_entry(entry: dict[str, str]) -> str:
@@ -110,6 +110,16 @@ def _rule(domain: Domain, options: RenderOptions) -> str:
 
 
 def _format_domain(domain: Domain, options: RenderOptions) -> _Entries:
+    """Computed once per edit and shared with qemu-dm's xl eras; read-only for callers."""
+    return domain.memo((TARGET, options.xl_format), lambda: _format_entries(domain, options))
+
+
+def indexed_entries(domain: Domain, options: RenderOptions) -> list[tuple[int, dict[str, str]]]:
+    """Each entry with the index of the NIC that produced it."""
+    return list(_format_domain(domain, options).entries)
+
+
+def _format_entries(domain: Domain, options: RenderOptions) -> _Entries:
     out = _Entries()
     for nic in domain.nics:
         entry = _format_nic(nic, domain.facts.hvm, options, out)
@@ -291,6 +301,8 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
     problems = []
     for key, value in entry.items():
         found = [why for character, why in UNSAFE_CHARACTERS.items() if character in value]
+        if value != value.strip():
+            found.append("leading or trailing whitespace (xl trims it)")
         if found:
             problems.append(
                 _problem(

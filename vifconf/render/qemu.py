@@ -1,0 +1,458 @@
+"""The ``qemu`` target: the NIC arguments libvirt 9.0's QEMU driver starts QEMU 7.2 with.
+
+Every rule here was measured by starting real domains paused on ``qemu:///embed`` and reading
+the command line libvirt logged (``shared/spec/libvirt-qemu.md``, ``shared/vectors/qemu/``,
+and ``tests/test_qemu_live.py``, which re-measures it on every CI run). Per interface, in XML
+order: ``-chardev`` (vhost-user only), ``-netdev`` JSON, ``-device`` JSON. File descriptors
+are chosen at start time, so they show as ``<fd>``; a PCI slot libvirt only picks at define
+time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vifconf.model import Domain, Nic
+from vifconf.model import mac as macs
+from vifconf.problems import Problem
+from vifconf.render import Rendering, RenderOptions
+
+TARGET = "qemu"
+FD = "<fd>"
+UNKNOWN_SLOT = "<slot>"
+UNKNOWN_BUS = "<bus>"
+GENERATED_MAC = "<generated 52:54:00:xx:xx:xx>"
+"""No MAC in the XML: libvirt picks a random 52:54:00 one at define time."""
+LIBVIRT_VERSION = "libvirt 9.0"
+QEMU_VERSION = "QEMU 7.2"
+
+# -- models ---------------------------------------------------------------------------------
+LIBVIRT_MODEL_DRIVERS: dict[str, str] = {
+    "virtio": "virtio-net-pci",
+    "virtio-transitional": "virtio-net-pci-transitional",
+    "virtio-non-transitional": "virtio-net-pci-non-transitional",
+}
+"""libvirt's own model names and the QEMU driver it passes; any other model goes verbatim."""
+
+DEFAULT_MODEL_DRIVER = "rtl8139"
+"""No ``<model>``: libvirt 9.0 gives an x86 guest an rtl8139 (vectors user_default_model, nasty_no_model)."""
+
+QEMU_72_NIC_DRIVERS: tuple[str, ...] = (
+    "e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e",
+    "i82550", "i82551", "i82557a", "i82557b", "i82557c", "i82558a", "i82558b",
+    "i82559a", "i82559b", "i82559c", "i82559er", "i82562", "i82801",
+    "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "tulip",
+    "virtio-net-pci", "virtio-net", "virtio-net-pci-transitional", "virtio-net-pci-non-transitional",
+    "vmxnet3",
+)  # fmt: skip
+"""Accepted by ``qemu-system-x86_64 -nodefaults -M pc -device MODEL,netdev=n0`` (QEMU 7.2,
+checked one by one). usb-net, virtio-net-device, rocker and pvrdma are refused there."""
+
+VIRTIO_MODELS = frozenset(LIBVIRT_MODEL_DRIVERS)
+"""What libvirt counts as a virtio-net model (vhost-user, multiqueue, host_mtu, driver options)."""
+
+PCIE_MODELS = frozenset({"virtio", "virtio-non-transitional", "e1000e"})
+"""On q35 these go behind their own pcie-root-port; every other model is conventional PCI and
+goes onto one automatically added pcie-pci-bridge (measured, libvirt 9.0)."""
+
+
+def kvm_models() -> tuple[str, ...]:
+    """The model names a KVM domain can use with this QEMU: libvirt's virtio names first, then
+    the QEMU 7.2 drivers (the UI's picker and the ``model-unknown-to-qemu`` check)."""
+    return (*LIBVIRT_MODEL_DRIVERS, *(d for d in QEMU_72_NIC_DRIVERS if d not in ("virtio-net-pci",)))
+
+
+def qemu_driver(model: str | None) -> str:
+    """The ``"driver"`` libvirt puts in ``-device`` for a ``<model type>``."""
+    if model is None:
+        return DEFAULT_MODEL_DRIVER
+    return LIBVIRT_MODEL_DRIVERS.get(model, model)
+
+
+def is_known_model(model: str | None) -> bool:
+    return model is None or qemu_driver(model) in QEMU_72_NIC_DRIVERS
+
+
+# -- backends -------------------------------------------------------------------------------
+TAP_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
+"""libvirt opens the tap/macvtap itself and passes an fd; the device name never appears."""
+SOCKET_KEYS = {"mcast": "mcast", "server": "listen", "client": "connect", "udp": "udp"}
+RENDERED_TYPES = TAP_TYPES | frozenset(SOCKET_KEYS) | {"user", "vhostuser"}
+ABSENT_TYPE = "none"
+
+TXMODE = {"iothread": "bh", "timer": "timer"}
+VIRTIO_HOST_FLAGS = (("csum", "csum"), ("gso", "gso"), ("tso4", "host_tso4"), ("tso6", "host_tso6"),
+                     ("ecn", "host_ecn"), ("ufo", "host_ufo"), ("mrg_rxbuf", "mrg_rxbuf"))  # fmt: skip
+VIRTIO_GUEST_FLAGS = (("csum", "guest_csum"), ("tso4", "guest_tso4"), ("tso6", "guest_tso6"),
+                      ("ecn", "guest_ecn"), ("ufo", "guest_ufo"))  # fmt: skip
+VIRTIO_COMMON_FLAGS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
+                       ("page_per_vq", "page-per-vq"))  # fmt: skip
+ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
+
+# Devices that libvirt places on PCI *before* the NICs when they have no address (measured:
+# primary video takes slot 2, a <filesystem> took slot 2, pci controllers come first).
+PLACED_BEFORE_NICS = frozenset({"video", "graphics", "filesystem", "hostdev"})
+# Devices measured to be placed after the NICs, or never on PCI: they do not move a NIC.
+PLACED_AFTER_NICS_OR_NOT_PCI = frozenset({
+    "emulator", "interface", "disk", "sound", "memballoon", "rng", "watchdog", "input", "serial",
+    "parallel", "console", "channel", "audio", "tpm", "panic", "smartcard", "redirdev", "lease", "hub",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Placement:
+    bus: str
+    addr: str
+    multifunction: bool | None = None
+
+
+def compact(value: dict[str, object]) -> str:
+    """JSON exactly as libvirt writes it on the command line: no spaces, insertion order."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def fd_placeholder(count: int) -> str:
+    return ":".join([FD] * count)
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value, 0)
+    except ValueError:
+        return None
+
+
+def _queues(nic: Nic) -> int:
+    return _int(nic.driver.get("queues")) or 1
+
+
+# -- ids ------------------------------------------------------------------------------------
+def user_alias(nic: Nic) -> str | None:
+    """``<alias name='ua-…'/>`` survives into the ids; libvirt drops any other alias on start."""
+    alias = nic.alias
+    return alias if alias is not None and alias.startswith("ua-") else None
+
+
+def device_ids(nics: Iterable[Nic]) -> list[str]:
+    """The ``-device`` id of each NIC: its user alias, else ``net<k>`` with k one past the
+    highest ``net<k>`` given so far (measured: net0, ua-nic1, net1)."""
+    ids: list[str] = []
+    next_free = 0
+    for nic in nics:
+        alias = user_alias(nic)
+        if alias is not None:
+            ids.append(alias)
+        else:
+            ids.append(f"net{next_free}")
+            next_free += 1
+    return ids
+
+
+# -- PCI placement --------------------------------------------------------------------------
+def _is_pci_address(address: dict[str, str] | None) -> bool:
+    return address is not None and address.get("type") == "pci"
+
+
+def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
+    bus = _int(address.get("bus")) or 0
+    slot = _int(address.get("slot")) or 0
+    function = _int(address.get("function")) or 0
+    bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
+    addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
+    multifunction = ON_OFF.get(address.get("multifunction", ""))
+    return Placement(bus_name, addr, multifunction)
+
+
+def _others_placed_before_nics(domain: Domain) -> bool:
+    """True when a device without an address may take a slot before the NICs get theirs."""
+    devices = domain.devices
+    if devices is None:
+        return False
+    for element in devices:
+        if not isinstance(element.tag, str):
+            continue
+        tag = element.tag
+        address = element.find("address")
+        if address is not None and address.get("type") == "pci":
+            continue
+        if tag == "controller":
+            if element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root"):
+                return True
+            continue
+        if tag == "video" and (element.find("model") is not None and element.find("model").get("type") == "none"):  # type: ignore[union-attr]
+            continue
+        if tag in PLACED_BEFORE_NICS or tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
+            return True
+    return False
+
+
+def _taken_bus0_slots(domain: Domain) -> set[int]:
+    taken = {0, 1}  # host bridge; PIIX3 (ISA, IDE, USB, ACPI)
+    devices = domain.devices
+    if devices is None:
+        return taken
+    for address in devices.iter("address"):
+        if address.get("type") == "pci" and (_int(address.get("bus")) or 0) == 0:
+            slot = _int(address.get("slot"))
+            if slot is not None:
+                taken.add(slot)
+    return taken
+
+
+def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
+    """Where each rendered NIC sits on PCI.
+
+    Explicit ``<address type='pci'>`` is used as is (``0xS`` or ``0xS.0xF``, multifunction
+    before addr). ``pc``: NICs take the lowest free bus-0 slots from 0x2 in XML order.
+    ``q35``: each PCIe NIC (virtio, virtio-non-transitional, e1000e) gets its own root port
+    ``pci.<n>`` at 0x0; conventional NICs share one pcie-pci-bridge (slots 0x1, 0x2, …) whose
+    root port is ``pci.1`` and which itself takes the next index when the first such NIC comes.
+    When another device without an address could take a slot first, the slot is unknown until
+    define time and shows as ``<slot>``.
+    """
+    machine = (domain.facts.machine or "pc").lower()
+    q35 = "q35" in machine
+    uncertain = _others_placed_before_nics(domain) or (
+        q35 and any(_is_pci_address(n.address) for n in nics)
+    )
+    out: list[Placement] = []
+    if q35:
+        conventional = [n for n in nics if (n.model or "") not in PCIE_MODELS and not _is_pci_address(n.address)]
+        next_index = 2 if conventional else 1
+        bridge: int | None = None
+        bridge_slot = 0
+        for nic in nics:
+            address = nic.address
+            if _is_pci_address(address):
+                assert address is not None
+                out.append(_explicit_placement(address, q35=True))
+            elif uncertain:
+                out.append(Placement(UNKNOWN_BUS, UNKNOWN_SLOT))
+            elif (nic.model or "") in PCIE_MODELS:
+                out.append(Placement(f"pci.{next_index}", "0x0"))
+                next_index += 1
+            else:
+                if bridge is None:
+                    bridge, next_index = next_index, next_index + 1
+                bridge_slot += 1
+                out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
+        return out
+    taken = _taken_bus0_slots(domain)
+    slot = 2
+    for nic in nics:
+        address = nic.address
+        if _is_pci_address(address):
+            assert address is not None
+            out.append(_explicit_placement(address, q35=False))
+        elif uncertain:
+            out.append(Placement("pci.0", UNKNOWN_SLOT))
+        else:
+            while slot in taken:
+                slot += 1
+            taken.add(slot)
+            out.append(Placement("pci.0", f"0x{slot:x}"))
+    return out
+
+
+# -- one NIC --------------------------------------------------------------------------------
+def uses_vhost_net(domain: Domain, nic: Nic) -> bool:
+    """libvirt opens /dev/vhost-net for a virtio tap NIC of a ``kvm`` domain unless
+    ``<driver name='qemu'>`` (qemuInterfaceOpenVhostNet); TCG (``qemu``) domains never do."""
+    return (
+        (domain.facts.hypervisor or "") in ("kvm", "xen")
+        and (nic.type or "") in TAP_TYPES
+        and (nic.model or "") in VIRTIO_MODELS
+        and nic.driver.get("name") != "qemu"
+    )
+
+
+def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dict[str, object]:
+    kind = nic.type or ""
+    props: dict[str, object]
+    queues = _queues(nic) if (nic.model or "") in VIRTIO_MODELS else 1
+    if kind == "user":
+        props = {"type": "user"}
+    elif kind in TAP_TYPES:
+        props = {"type": "tap"}
+        if queues > 1:
+            props["fds"] = fd_placeholder(queues)
+        else:
+            props["fd"] = FD
+        if uses_vhost_net(domain, nic):
+            props["vhost"] = True
+            props["vhostfds" if queues > 1 else "vhostfd"] = fd_placeholder(queues)
+    elif kind in SOCKET_KEYS:
+        source = nic.source_attrs
+        props = {"type": "socket", SOCKET_KEYS[kind]: f"{source.get('address', '')}:{source.get('port', '')}"}
+        if kind == "udp":
+            local = nic.element.find("source/local")
+            if local is not None:
+                props["localaddr"] = f"{local.get('address', '')}:{local.get('port', '')}"
+    else:  # vhostuser
+        props = {"type": "vhost-user", "chardev": chardev_id}
+        if queues > 1:
+            props["queues"] = queues
+    props["id"] = host_id
+    return props
+
+
+def chardev_arg(nic: Nic, chardev_id: str) -> str:
+    """vhost-user's ``-chardev`` (key=value form, measured): ``server=on`` in server mode."""
+    path = nic.source_attrs.get("path", "")
+    arg = f"socket,id={chardev_id},path={path.replace(',', ',,')}"
+    return arg + (",server=on" if nic.source_mode == "server" else "")
+
+
+def virtio_options(nic: Nic) -> dict[str, object]:
+    """virtio ``<driver>`` options, in the order libvirt 9.0 adds them (qemuBuildNicDevProps)."""
+    driver, host, guest = nic.driver, nic.driver_host, nic.driver_guest
+    props: dict[str, object] = {}
+    for attribute, key in VIRTIO_COMMON_FLAGS:
+        if attribute in driver and driver[attribute] in ON_OFF:
+            props[key] = ON_OFF[driver[attribute]]
+    if driver.get("txmode") in TXMODE:
+        props["tx"] = TXMODE[driver["txmode"]]
+    for attribute in ("ioeventfd", "event_idx"):
+        if driver.get(attribute) in ON_OFF:
+            props[attribute] = ON_OFF[driver[attribute]]
+    for flags, values in ((VIRTIO_HOST_FLAGS, host), (VIRTIO_GUEST_FLAGS, guest)):
+        for attribute, key in flags:
+            if values.get(attribute) in ON_OFF:
+                props[key] = ON_OFF[values[attribute]]
+    queues = _queues(nic)
+    if queues > 1:
+        props["mq"] = True
+        props["vectors"] = 2 * queues + 2
+    for attribute in ("rx_queue_size", "tx_queue_size"):
+        size = _int(driver.get(attribute))
+        if size is not None:
+            props[attribute] = size
+    if driver.get("rss") in ON_OFF:
+        props["rss"] = ON_OFF[driver["rss"]]
+    if driver.get("rss_hash_report") in ON_OFF:
+        props["hash"] = ON_OFF[driver["rss_hash_report"]]
+    mtu = _int(nic.mtu)
+    if mtu is not None:
+        props["host_mtu"] = mtu
+    return props
+
+
+def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -> dict[str, object]:
+    props: dict[str, object] = {"driver": qemu_driver(nic.model)}
+    if (nic.model or "") in VIRTIO_MODELS:
+        props.update(virtio_options(nic))
+    props["netdev"] = host_id
+    props["id"] = device_id
+    props["mac"] = macs.normalize_mac(nic.mac or "") or GENERATED_MAC
+    boot = _int(nic.boot_order)
+    if boot is not None:
+        props["bootindex"] = boot
+    props["bus"] = placement.bus
+    if placement.multifunction is not None:
+        props["multifunction"] = placement.multifunction
+    props["addr"] = placement.addr
+    rom = nic.element.find("rom")
+    if rom is not None:
+        bar = ON_OFF.get(rom.get("bar", ""))
+        if bar is not None:
+            props["rombar"] = int(bar)
+        romfile = "" if rom.get("enabled") == "no" else rom.get("file")
+        if romfile is not None:
+            props["romfile"] = romfile
+    return props
+
+
+# -- refusals -------------------------------------------------------------------------------
+def refusals(nic: Nic) -> list[Problem]:
+    """What libvirt 9.0 / QEMU 7.2 refuse for this NIC (spec: "What libvirt refuses")."""
+    kind, model = nic.type or "", nic.model
+    found: list[Problem] = []
+
+    def add(code: str, field: str, tag: str, message: str, hint: str) -> None:
+        found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
+                             line=nic.field_line(tag), target=TARGET))  # fmt: skip
+
+    if nic.mac is not None and macs.is_multicast(nic.mac):
+        add("mac-multicast", "mac", "mac", f"libvirt refuses the multicast MAC {nic.mac} (expected unicast)",
+            "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
+    if kind == "user" and nic.mtu is not None:
+        add("mtu-on-user", "mtu", "mtu", "libvirt does not support setting an MTU on a type user interface",
+            "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
+    if kind == "user" and _queues(nic) > 1:
+        add("multiqueue-on-user", "driver", "driver",
+            "libvirt does not support multiqueue (<driver queues>) on a type user interface",
+            "remove the queues attribute, or use a tap-based type (ethernet, bridge, network)")
+    if kind == "vhostuser" and model not in VIRTIO_MODELS:
+        add("vhostuser-needs-virtio", "model", "model",
+            f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
+            "set <model type='virtio'/>")
+    if not is_known_model(model):
+        add("model-unknown-to-qemu", "model", "model", f"QEMU 7.2 has no NIC model {model!r}; the guest would not start",
+            "valid models: " + ", ".join(kvm_models()))
+    return found
+
+
+# -- the target -----------------------------------------------------------------------------
+def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
+    """The ``qemu`` target for a domain: argv items, shell-quoted text, notes and refusals."""
+    facts = domain.facts
+    machine = facts.machine or "pc"
+    rendering = Rendering(target=TARGET, kind="argv", rule=f"{LIBVIRT_VERSION} · {QEMU_VERSION} · machine {machine}")
+    if facts.is_xen:
+        rendering.notes.append("rendered as if run under KVM")
+    all_nics = domain.nics
+    nics = [n for n in all_nics if (n.type or "") in RENDERED_TYPES]
+    ids = device_ids(nics)
+    places = placements(domain, nics)
+    for nic, device_id, place in zip(nics, ids, places, strict=True):
+        host_id = f"host{device_id}"
+        chardev_id = f"char{device_id}"
+        start = len(rendering.items)
+        if nic.type == "vhostuser":
+            rendering.items += ["-chardev", chardev_arg(nic, chardev_id)]
+        rendering.items += ["-netdev", compact(netdev_props(domain, nic, host_id, chardev_id))]
+        rendering.items += ["-device", compact(device_props(nic, host_id, device_id, place))]
+        rendering.nic_items[nic.index] = list(range(start, len(rendering.items)))
+        rendering.notes += _nic_notes(domain, nic, place)
+    for nic in all_nics:
+        kind = nic.type or ""
+        if kind == ABSENT_TYPE:
+            rendering.notes.append(f"NIC {nic.index}: type none — no NIC, no arguments (and no index used)")
+        elif kind not in RENDERED_TYPES:
+            rendering.notes.append(f"NIC {nic.index}: type {kind or '(missing)'} is not rendered by this target")
+        for problem in refusals(nic):
+            if facts.is_xen:
+                rendering.notes.append(f"NIC {nic.index}: under KVM, {problem.message}")
+            else:
+                rendering.problems.append(problem)
+    rendering.text = "\n".join(
+        shlex.join(rendering.items[i : i + 2]) for i in range(0, len(rendering.items), 2)
+    )
+    return rendering
+
+
+def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
+    prefix = f"NIC {nic.index}: "
+    notes: list[str] = []
+    if nic.mac is None:
+        notes.append(prefix + "no MAC: libvirt generates a random 52:54:00 one at define time")
+    if UNKNOWN_SLOT in (place.addr, place.bus):
+        notes.append(prefix + "PCI slot assigned by libvirt at define time (other devices without addresses compete)")
+    if nic.link is not None:
+        notes.append(prefix + f"link state {nic.link} is applied after start (QMP set_link), not an argument")
+    if nic.element.find("bandwidth") is not None:
+        notes.append(prefix + "bandwidth is applied after start (tc on the host tap), not an argument")
+    if (nic.type or "") in TAP_TYPES:
+        name = nic.source or nic.target
+        if name:
+            notes.append(prefix + f"libvirt opens the tap itself ({name}); QEMU only sees a file descriptor")
+    if uses_vhost_net(domain, nic):
+        notes.append(prefix + "vhost/vhostfd: only when /dev/vhost-net opens; otherwise libvirt quietly omits them")
+    if nic.alias is not None and user_alias(nic) is None:
+        notes.append(prefix + f"alias {nic.alias!r} is dropped by libvirt (user aliases start with 'ua-')")
+    return notes
