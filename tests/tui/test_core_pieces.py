@@ -1,0 +1,77 @@
+"""Fast tests for the UI-independent pieces: model catalog, diff, settings, session helpers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from vifconf.diff import diff_stats, xml_diff
+from vifconf.models_catalog import KVM_MODELS, XEN_HVM_MODELS, XEN_PV_MODELS, find, models_for
+from vifconf.settings import Settings
+from vifconf.tui.session import item_spans, mac_error
+
+
+def test_catalog_per_hypervisor() -> None:
+    assert models_for("xen", "hvm") is XEN_HVM_MODELS
+    assert models_for("xen", "linux") is XEN_PV_MODELS
+    assert models_for("kvm", "hvm") is KVM_MODELS
+    assert [c.label for c in XEN_PV_MODELS] == ["default", "netfront"]
+    assert {"default", "virtio", "e1000", "e1000e", "rtl8139"} <= {c.label for c in KVM_MODELS}
+    assert "netfront" not in {c.name for c in KVM_MODELS}  # QEMU refuses it
+
+
+def test_typing_netback_finds_netfront() -> None:
+    assert [c.name for c in find(XEN_HVM_MODELS, "netback")] == ["netfront"]
+    assert [c.name for c in find(XEN_PV_MODELS, "NETBACK")] == ["netfront"]
+
+
+def test_diff() -> None:
+    assert xml_diff(b"a\nb\n", b"a\nb\n") == ""
+    diff = xml_diff(b"a\nb\n", b"a\nc\n", "x.xml")
+    assert "--- a/x.xml" in diff and "-b\n" in diff and "+c\n" in diff
+    assert diff_stats(diff) == (1, 1)
+
+
+def test_settings_roundtrip_and_broken_file(tmp_path: Path, monkeypatch: object) -> None:
+    import os
+
+    os.environ["VIFCONF_CONFIG_DIR"] = str(tmp_path)
+    settings = Settings.load()
+    assert settings.last_tab == "xend-sxpr"
+    settings.last_tab = "xl"
+    settings.add_recent(str(tmp_path / "a.xml"))
+    assert settings.save()
+    assert Settings.load().last_tab == "xl"
+    (tmp_path / "state.json").write_text("{not json")
+    assert Settings.load().last_tab == "xend-sxpr"
+
+
+def test_mac_error() -> None:
+    assert mac_error("") is None
+    assert mac_error("00:16:3e:00:a5:57") is None
+    assert mac_error("00:16:3e:0G:a5:59")
+    assert mac_error("01:00:5e:00:00:01")  # multicast
+
+
+def test_item_spans_finds_items_in_order() -> None:
+    text = "-net nic,vlan=1 -net tap,vlan=1 -net nic,vlan=2"
+    items = ["-net", "nic,vlan=1", "-net", "tap,vlan=1", "-net", "nic,vlan=2"]
+    spans = item_spans(text, items, [4, 5])
+    assert [text[a:b] for a, b in spans] == ["-net", "nic,vlan=2"]
+
+
+def test_ui_independent_modules_do_not_import_textual() -> None:
+    code = (
+        "import sys, vifconf.models_catalog, vifconf.diff, vifconf.settings, vifconf.tui.session\n"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "False"
+
+
+def test_app_module_is_cheap_to_import() -> None:
+    heavy = ("vifconf.render.xl", "vifconf.validate", "libvirt")
+    code = f"import sys, vifconf.tui.app\nprint(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"

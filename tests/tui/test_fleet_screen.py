@@ -1,0 +1,289 @@
+"""Pilot tests for the fleet view: load, table, filter, sort, review flow, editor round trip,
+export; and one snapshot at 120x30."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from vifconf.tui.fleet_screen import FleetApp, FleetEditorScreen, FleetScreen, make_fleet_app
+
+GUEST = """<domain type='{hv}'>
+  <name>{name}</name>
+  <os><type>hvm</type></os>
+  <devices>
+{nics}
+  </devices>
+</domain>
+"""
+NIC = (
+    "    <interface type='{kind}'>\n      <source {attr}='{src}'/>\n      <mac address='{mac}'/>\n"
+    "{extra}    </interface>"
+)
+
+
+def write_guest(directory: Path, name: str, *nics: tuple[str, str, str], hv: str = "kvm",
+                model: str = "virtio") -> None:
+    body = "\n".join(
+        NIC.format(kind=kind, attr="bridge" if kind == "bridge" else "network", src=src, mac=mac,
+                   extra=f"      <model type='{model}'/>\n")
+        for kind, src, mac in nics
+    )
+    (directory / f"{name}.xml").write_text(GUEST.format(hv=hv, name=name, nics=body))
+
+
+@pytest.fixture(autouse=True)
+def _fleet_checks_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fleet's behaviour is under test here, not each guest's own validation."""
+    from vifconf.tui import session
+
+    monkeypatch.setattr(session, "_check", lambda domain, options: [])
+
+
+@pytest.fixture
+def fleet_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "qemu"
+    directory.mkdir()
+    write_guest(directory, "web1", ("bridge", "br0", "52:54:00:00:00:01"), ("network", "default", "52:54:00:00:00:02"))
+    write_guest(directory, "web2", ("bridge", "br0", "52:54:00:00:00:01"))  # cloned MAC
+    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:03"))
+    write_guest(directory, "odd", ("bridge", "bro", "52:54:00:00:00:04"))  # likely typo of br0
+    write_guest(directory, "xen1", ("bridge", "xenbr0", "00:16:3e:00:00:05"), hv="xen", model="e1000")
+    (directory / "broken.xml").write_text("<domain><name>x</name>")
+    return directory
+
+
+def app_for(directory: Path) -> FleetApp:
+    return make_fleet_app([str(directory)])
+
+
+async def loaded(pilot: Any) -> FleetScreen:
+    app = pilot.app
+    for _ in range(100):
+        await pilot.pause()
+        screen = app.screen
+        if isinstance(screen, FleetScreen) and screen.load_progress is None and screen.fleet.entries:
+            return screen
+    raise AssertionError("the fleet never finished loading")
+
+
+def cells(screen: FleetScreen, column: str) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(table.get_cell(f"{r.key[0]}:{r.key[1]}", column)) for r in screen.shown_rows]
+
+
+async def test_table_lists_every_nic_with_problems(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 7
+        assert cells(screen, "domain") == ["broken.xml", "db", "odd", "web1", "web1", "web2", "xen1"]
+        problems = dict(zip([f"{r.domain}:{r.nic}" for r in screen.shown_rows], cells(screen, "problems"), strict=True))
+        assert problems["web1:1"].startswith("error mac-duplicate-across-guests")
+        assert problems["web2:1"].startswith("error mac-duplicate-across-guests")
+        assert "source-likely-typo" in problems["odd:1"]
+        assert problems["broken.xml:None"].startswith("error input-error")
+        header = str(screen.query_one("#fleet-header").render())
+        assert "5 guests" in header and "1 unreadable" in header and "reviewed 0/7" in header
+        assert "host" not in [str(c.value) for c in table.columns]  # one source: no host column
+
+
+async def test_filter_any_column_then_clear(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("slash")
+        box = screen.query_one("#fleet-filter", Input)
+        assert box.display and box.has_focus
+        for key in "default":
+            await pilot.press(key)
+        assert [(r.domain, r.nic) for r in screen.shown_rows] == [("web1", 2)]
+        await pilot.press("enter")
+        assert screen.query_one(DataTable).has_focus
+        assert "filter 'default': 1 rows" in str(screen.query_one("#fleet-header").render())
+        await pilot.press("escape")
+        assert screen.query_one(DataTable).row_count == 7 and not box.display
+        await pilot.press("slash")
+        for key in "typo":  # problem text too
+            await pilot.press(key)
+        assert [r.domain for r in screen.shown_rows] == ["odd"]
+
+
+async def test_sort_by_key_and_header(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("s")  # domain
+        assert screen.sort_column == "domain"
+        await pilot.press("S")
+        assert cells(screen, "domain")[0] == "xen1"
+        table = screen.query_one(DataTable)
+        key = next(k for k in table.columns if k.value == "problems")
+        table.post_message(DataTable.HeaderSelected(table, key, 0, table.columns[key].label))
+        await pilot.pause()
+        assert (screen.sort_column, screen.sort_reverse) == ("problems", False)
+        assert cells(screen, "problems")[0].startswith("error")
+        assert "Problems (asc)" in [str(c.label) for c in screen.query_one(DataTable).columns.values()]
+
+
+async def test_review_flow_space_and_n(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=0)
+        await pilot.press("n")  # broken.xml is row 0 and has a problem: next one after it
+        assert screen.shown_rows[table.cursor_row].domain == "odd"
+        await pilot.press("space")
+        assert screen.fleet.progress()[0] == 1
+        assert cells(screen, "reviewed")[2] == "yes"
+        row = screen.shown_rows[table.cursor_row]
+        assert (row.domain, row.nic) == ("web1", 1)  # moved on to the next one to review
+        await pilot.press("n")
+        row = screen.shown_rows[table.cursor_row]
+        assert (row.domain, row.nic) == ("web2", 1)
+        header = str(screen.query_one("#fleet-header").render())
+        assert "reviewed 1/7" in header
+        for _ in range(6):
+            row = screen.shown_rows[table.cursor_row]
+            if row.problems and row.key not in screen.fleet.reviewed:
+                await pilot.press("space")
+            await pilot.press("n")
+        assert screen.fleet.progress()[2] == 0
+
+
+async def test_enter_opens_editor_and_back_keeps_position(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 36)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        index = next(i for i, r in enumerate(screen.shown_rows) if (r.domain, r.nic) == ("web1", 2))
+        table.move_cursor(row=index)
+        await pilot.press("enter")
+        await pilot.pause()
+        editor = pilot.app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        assert editor.selected == 2 and editor.domain.facts.name == "web1"
+        # the editor sees the fleet's cross-guest problem of this guest
+        assert editor.snapshot is not None
+        assert "mac-duplicate-across-guests" in [p.code for p in editor.snapshot.problems]
+        # edit NIC 1's MAC in the model as the form would, then go back
+        editor.apply_edit(1, "mac", "52:54:00:00:00:99")
+        editor.action_back()
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert table.cursor_row == index
+        problems = {(r.domain, r.nic): [p.code for p in r.problems] for r in screen.shown_rows}
+        assert "mac-duplicate-across-guests" not in problems[("web2", 1)]
+
+
+async def test_export_json_and_csv(fleet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("space")
+        for name in ("out.json", "out.csv"):
+            await pilot.press("x")
+            await pilot.pause()
+            box = pilot.app.screen.query_one("#path-input", Input)
+            box.value = name
+            await pilot.press("enter")
+            await pilot.pause()
+            assert pilot.app.screen is screen
+        data = json.loads((tmp_path / "out.json").read_text())
+        assert len(data) == 7 and data[0]["reviewed"] is True and data[0]["problems"][0]["code"] == "input-error"
+        rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+        assert len(rows) == 7
+        web2 = next(r for r in rows if r["domain"] == "web2")
+        assert web2["problems"] == "mac-duplicate-across-guests" and "'web1' (NIC 1)" in web2["messages"]
+
+
+async def test_unreachable_host_is_reported_while_others_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vifconf import live
+    from vifconf.model.domain import Domain
+    from vifconf.model.source import InputError
+
+    def fake_load(uri: str, names: Any) -> list[Domain | InputError]:
+        if "down" in uri:
+            return [live.LiveError(uri, "cannot connect: Connection refused")]
+        xml = GUEST.format(hv="kvm", name="vm", nics=NIC.format(kind="bridge", attr="bridge", src="br0",
+                                                                   mac="52:54:00:00:00:01", extra=""))
+        return [Domain.from_string(xml, f"{uri}#vm")]
+
+    monkeypatch.setattr(live, "load_domains", fake_load)
+    app = make_fleet_app([], connect=["qemu+ssh://a/system", "qemu+ssh://down/system", "qemu+ssh://b/system"])
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.fleet.multi_host
+        assert sorted(cells(screen, "host")) == ["qemu+ssh://a/system", "qemu+ssh://b/system", "qemu+ssh://down/system"]
+        problems = {r.host: [p.code for p in r.problems] for r in screen.shown_rows}
+        assert problems["qemu+ssh://down/system"] == ["input-error"]
+        assert problems["qemu+ssh://a/system"] == ["mac-duplicate-across-guests"]
+        message = next(r for r in screen.shown_rows if r.host == "qemu+ssh://a/system").problems[0].message
+        assert "'vm' on qemu+ssh://b/system" in message
+
+
+def test_fleet_snapshot(snap_compare: Any, fleet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(fleet_dir.parent)  # relative paths: the snapshot must not show tmp dirs
+    async def settle(pilot: Any) -> None:
+        await loaded(pilot)
+        await pilot.press("n")
+        await pilot.press("space")
+
+    assert snap_compare(make_fleet_app([fleet_dir.name]), terminal_size=(120, 30), run_before=settle)
+
+
+@pytest.mark.live
+async def test_live_save_defines_and_offers_live_apply() -> None:
+    """test:///default: save through defineXML, then the running guest's live apply, whose
+    refusal by the test driver is shown verbatim."""
+    from tests.conftest import need
+    from vifconf import live
+    from vifconf.tui.dialogs.choice import ChoiceDialog
+    from vifconf.tui.dialogs.message import MessageDialog
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    need(live.available(), "libvirt-python is not installed")
+    uri = "test:///default"
+    original = live.current_xml(uri, "test")
+    try:
+        async with make_fleet_app([], connect=[uri]).run_test(size=(140, 36)) as pilot:
+            screen = await loaded(pilot)
+            assert [(r.host, r.domain, r.source) for r in screen.shown_rows] == [(uri, "test", "default")]
+            assert "link and source apply to a running guest" in str(screen.query_one("#fleet-detail").render())
+            await pilot.press("enter")
+            await pilot.pause()
+            editor = pilot.app.screen
+            assert isinstance(editor, FleetEditorScreen) and editor.session.connect == uri
+            editor.apply_edit(1, "link", "down")
+            await pilot.press("ctrl+s")
+            for _ in range(50):
+                await pilot.pause()
+                if isinstance(pilot.app.screen, SaveDialog):
+                    break
+            assert isinstance(pilot.app.screen, SaveDialog) and "defineXML" in pilot.app.screen.target
+            await pilot.press("y")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if isinstance(pilot.app.screen, ChoiceDialog):
+                    break
+            dialog = pilot.app.screen
+            assert isinstance(dialog, ChoiceDialog) and "NIC 1: link: applies live" in dialog.message
+            assert b"<link state='down'/>" in live.current_xml(uri, "test")  # persistent config saved
+            await pilot.press("a")
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if isinstance(pilot.app.screen, MessageDialog):
+                    break
+            refusal = pilot.app.screen
+            assert isinstance(refusal, MessageDialog)
+            assert refusal.message.startswith(f"{uri}#test: ") and "virDomainUpdateDeviceFlags" in refusal.message
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not editor.dirty  # reloaded from what libvirt stored
+            editor.action_back()
+            await pilot.pause()
+            assert pilot.app.screen is screen
+    finally:
+        live.connect(uri).defineXML(original.decode())

@@ -1,0 +1,133 @@
+"""End to end in a real terminal: vifconf under tmux at 80x24, driven with send-keys (one key
+per call), the screen read with capture-pane, and the saved file checked.
+
+This is the issue's "done when": open the example, NIC 1 to type none, NIC 2's model to e1000,
+fix the bad MAC the problems panel points to, save, and find the file correct.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need_command
+from vifconf.examples import EXAMPLE_DOMAIN
+
+pytestmark = pytest.mark.tmux
+
+
+class Tmux:
+    def __init__(self, tmux: str, session: str, socket: str) -> None:
+        self.tmux = tmux
+        self.session = session
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, timeout=20)
+        return result.stdout
+
+    def key(self, key: str) -> None:
+        self.run("send-keys", "-t", self.session, key)
+        time.sleep(0.12)
+
+    def text(self, text: str) -> None:
+        for char in text:
+            self.run("send-keys", "-t", self.session, "-l", char)
+            time.sleep(0.05)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, needle: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if needle in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{needle!r} never appeared on screen:\n{screen}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    binary = need_command("tmux")
+    socket = f"vifconf-test-{uuid.uuid4().hex[:8]}"
+    session = "e2e"
+    yield Tmux(binary, session, socket)
+    subprocess.run([binary, "-L", socket, "kill-server"], capture_output=True, timeout=20)
+
+
+def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
+    target = tmp_path / "gihan-hvm.xml"
+    shutil.copyfile(EXAMPLE_DOMAIN, target)
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        "TEXTUAL_ANIMATIONS": "none",
+        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
+        "PYTHONPATH": str(repo),
+        "TERM": "xterm-256color",
+    }
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    command = f"cd {tmp_path} && env {exports} {sys.executable} -m vifconf {target.name}; echo EXITED $?; sleep 30"
+    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.wait_for("NICs")
+    tmux.wait_for("gihan-hvm")
+
+    # NIC 1: Enter edits it (focus on the type picker), Enter opens the picker, type to search.
+    tmux.key("Enter")
+    tmux.key("Enter")
+    tmux.text("none")
+    tmux.key("Enter")
+    tmux.wait_for("present no NIC")
+    tmux.key("Escape")
+
+    # NIC 2: model e1000 (type, source, script, model: three tabs from the type picker)
+    tmux.key("Down")
+    tmux.wait_for("NIC 2")
+    tmux.key("Enter")
+    for _ in range(3):
+        tmux.key("Tab")
+    tmux.key("Enter")
+    tmux.text("e1000")
+    tmux.key("Enter")
+    screen = tmux.wait_for("(model 'e1000')")  # the sxpr preview changed
+    assert "modified" in screen
+    tmux.key("Escape")
+
+    # the problems panel points at NIC 3's bad MAC: n jumps there, fix it
+    tmux.key("n")  # NIC 1's type-none warning
+    tmux.wait_for("NIC 1 type")
+    tmux.key("n")
+    tmux.wait_for("─ NIC 3")
+    tmux.key("Enter")  # into the field the problem names
+    time.sleep(0.3)
+    tmux.key("C-u")
+    tmux.text("00:16:3e:00:a5:59")
+    tmux.key("Escape")
+    tmux.key("C-s")
+    tmux.wait_for("Save gihan-hvm.xml?")
+    tmux.key("y")
+    tmux.wait_for("saved")
+    tmux.key("C-q")
+    tmux.wait_for("EXITED 0")
+
+    saved = target.read_text()
+    original = EXAMPLE_DOMAIN.read_text()
+    nic1 = "<interface type='{}'>\n      <source bridge='xenbr0'/>\n      <mac address='00:16:3e:00:a5:57'/>"
+    expected = (
+        original.replace(nic1.format("bridge"), nic1.format("none"))
+        .replace("<model type='rtl8139'/>", "<model type='e1000'/>")
+        .replace("00:16:3e:0G:a5:59", "00:16:3e:00:a5:59")
+    )
+    assert saved == expected
+    assert Path(str(target) + ".bak").read_text() == original
+    assert os.path.exists(target)

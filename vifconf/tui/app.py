@@ -1,0 +1,165 @@
+"""The Textual app: `make_app(domain, path, output, options)` is what the CLI and tests call.
+
+Kept cheap to import: widgets, dialogs and renderers are imported when first needed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.command import Provider
+    from textual.screen import Screen
+
+    from vifconf.model import Domain
+    from vifconf.render import RenderOptions
+    from vifconf.settings import Settings
+    from vifconf.tui.session import Session
+
+DEFAULT_THEME = "textual-dark"
+
+
+def _vifconf_commands() -> type[Provider]:
+    from vifconf.tui.commands import VifconfCommands
+
+    return VifconfCommands
+
+
+class VifconfApp(App[None]):
+    CSS_PATH = ["app.tcss", "dialogs.tcss"]  # noqa: RUF012
+    TITLE = "vifconf"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True, id="app.quit",
+                tooltip="quit (asks first when there are unsaved edits)"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.command-palette",
+                tooltip="command palette: every action by name"),
+    ]
+
+    def __init__(self, session: Session, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.theme = os.environ.get("VIFCONF_THEME") or DEFAULT_THEME
+
+    def on_mount(self) -> None:
+        if os.environ.get("VIFCONF_EXIT_AFTER_PAINT"):  # cold-start benchmark: quit after the first frame
+            self.call_after_refresh(self.exit)
+
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {_vifconf_commands}
+
+    def get_default_screen(self) -> Screen[None]:
+        from vifconf.tui.screens.editor import EditorScreen
+
+        tab = self.settings.last_tab if self.settings is not None else "xend-sxpr"
+        return EditorScreen(self.session, initial_tab=tab)
+
+    # -- remembered state ----------------------------------------------------------------
+    def remember_tab(self, tab: str) -> None:
+        if self.settings is not None and self.settings.last_tab != tab:
+            self.settings.last_tab = tab
+            self.settings.save()
+
+    def remember_file(self, path: str) -> None:
+        if self.settings is not None:
+            self.settings.add_recent(path)
+            self.settings.save()
+
+    # -- quitting ------------------------------------------------------------------------
+    def unsaved_editors(self) -> list[object]:
+        from vifconf.tui.screens.editor import EditorScreen
+
+        return [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
+
+    def action_request_quit(self) -> None:
+        if not self.unsaved_editors():
+            self.exit()
+            return
+        self._quit_guard()
+
+    def _quit_guard(self) -> None:
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+        from vifconf.tui.screens.editor import EditorScreen
+
+        if isinstance(self.screen, ChoiceDialog) and self.screen.id == "quit-dialog":
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "discard":
+                self.exit()
+            elif choice == "save":
+                editor = self.unsaved_editors()[0]
+                assert isinstance(editor, EditorScreen)
+                worker = editor.save_flow()
+
+                async def wait_then_exit() -> None:
+                    if await worker.wait():
+                        self.exit()
+
+                self.run_worker(wait_then_exit(), exclusive=False)
+
+        self.push_screen(
+            ChoiceDialog(
+                "Quit with unsaved edits?",
+                "Your edits are not saved.",
+                [("save", "Save first", "s"), ("discard", "Quit without saving", "q"), ("cancel", "Cancel", "escape")],
+                id="quit-dialog",
+            ),
+            chosen,
+        )
+
+
+def make_app(
+    domain: Domain,
+    path: str | None,
+    output: str | None,
+    options: RenderOptions,
+    *,
+    connect: str | None = None,
+    remember: bool = True,
+) -> VifconfApp:
+    """The app for one domain (path None: stdin or the bundled example; saving asks where).
+
+    ``connect`` (a live libvirt URI) is recorded on the session; the editor saves to files only.
+    """
+    from vifconf.examples import EXAMPLE_DOMAIN
+    from vifconf.tui.session import Session
+
+    if path is not None and os.path.realpath(path) == os.path.realpath(EXAMPLE_DOMAIN):
+        path = None  # never write into the installed package: saving the example asks where
+
+    fingerprint = None
+    if path is not None and path != "-":
+        from vifconf.fileio import fingerprint_bytes
+
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime = 0
+        fingerprint = fingerprint_bytes(domain.raw, mtime)
+    session = Session(domain, None if path == "-" else path, output, options, fingerprint)
+    session.connect = connect
+    settings = None
+    if remember:
+        from vifconf.settings import Settings
+
+        settings = Settings.load()
+        if path and path != "-":
+            settings.add_recent(path)
+            settings.save()
+    return VifconfApp(session, settings)
+
+
+def make_fleet_app(inputs: list[str], options: RenderOptions, connect: list[str] | None = None) -> App[None]:
+    """The many-domain app; lives in `vifconf.tui.fleet_screen` (imported only when used)."""
+    from vifconf.tui import fleet_screen
+
+    factory = fleet_screen.make_fleet_app
+    return factory(inputs, options, connect=connect)

@@ -1,0 +1,57 @@
+"""The save confirmation: the XML diff of what will be written, then yes / no."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from vifconf.diff import diff_stats
+
+
+class SaveDialog(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Save", id="save-dialog.confirm"),
+        Binding("n,escape", "cancel", "Cancel", id="save-dialog.cancel"),
+    ]
+
+    def __init__(self, target: str, diff: str) -> None:
+        super().__init__(classes="dialog", id="save-dialog")
+        self.target = target
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        added, removed = diff_stats(self.diff)
+        body = Text()
+        for line in self.diff.splitlines():
+            style = ""
+            if line.startswith(("+++", "---")):
+                style = "bold"
+            elif line.startswith("+"):
+                style = "green"
+            elif line.startswith("-"):
+                style = "red"
+            elif line.startswith("@@"):
+                style = "cyan"
+            body.append(line + "\n", style=style)
+        with Vertical(classes="dialog-box wide"):
+            yield Label(f"Save {self.target}?  (+{added} −{removed} lines)", classes="dialog-title")
+            with VerticalScroll(id="save-diff"):
+                yield Static(body or Text("(no changes: the file will be written as it is)"))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save [y]", id="save-yes", variant="primary")
+                yield Button("Cancel [n]", id="save-no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "save-yes")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,592 @@
+"""The fleet view: every NIC of every guest in one table, for review.
+
+Sources: files and directories (``vifconf DIR``) or libvirt connections (``--connect URI``,
+repeatable: one per host). Loading runs in a thread and fills the table as it goes, with a
+progress line; an unreachable host becomes one error row while the others load.
+
+Keys: ``/`` filter (any column or problem text), ``enter`` open the NIC in the editor
+(``b`` or escape twice returns here, cursor kept), ``space`` mark reviewed and go on to the
+next unreviewed NIC with a problem (again: unmark), ``n`` next unreviewed NIC with a
+problem, ``s``/``S`` sort column / direction (or click a header), ``x`` export the visible
+table and its problems (``.json`` or ``.csv`` by the file name).
+
+All analysis is `vifconf.fleet` (pure); live saving and ``updateDeviceFlags`` are
+`vifconf.live`. This module only shows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual._path import CSSPathType
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker
+
+from vifconf import live
+from vifconf.fleet import COLUMNS, Fleet, Row, directory_inputs, load_path
+from vifconf.model.domain import Domain
+from vifconf.model.source import InputError
+from vifconf.problems import Problem
+from vifconf.tui.screens.editor import EditorScreen
+from vifconf.tui.session import Session
+from vifconf.tui.widgets.nic_list import NicList
+
+if TYPE_CHECKING:
+    from vifconf.render import RenderOptions
+
+CHUNK = 100
+DEBOUNCE_ROWS = 500
+"""Above this many rows the filter refills the table after a short typing pause, not per key."""
+"""Files loaded per batch before the table is refreshed (progress granularity)."""
+SORTABLE: tuple[str, ...] = ("domain", "nic", "type", "source", "model", "mac", "problems")
+TITLES: dict[str, str] = {
+    "host": "Host", "domain": "Domain", "nic": "NIC", "type": "Type", "source": "Source",
+    "model": "Model", "mac": "MAC", "problems": "Problems",
+}
+SEVERITY_STYLE: dict[str, str] = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+LIVE_LEGEND = "live: link and source apply to a running guest; MAC, model, driver, target need a power-off"
+
+
+def problems_cell(problems: Sequence[Problem]) -> Text:
+    """Severity as a word (never hue alone) + the first code + how many more."""
+    if not problems:
+        return Text("")
+    first = problems[0]
+    text = Text(f"{first.severity} ", style=SEVERITY_STYLE.get(first.severity, ""))
+    text.append(first.code)
+    if len(problems) > 1:
+        text.append(f" +{len(problems) - 1}", style="dim")
+    return text
+
+
+def export_text(fleet: Fleet, rows: Sequence[Row], path: str) -> str:
+    return fleet.to_csv(rows) if path.lower().endswith(".csv") else fleet.to_json(rows)
+
+
+class FleetEditorScreen(EditorScreen):
+    """The editor, opened from the fleet: ``b`` goes back; a live domain saves via defineXML."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "back", "Back to fleet", id="fleet-editor.back"),
+    ]
+
+    def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr",
+                 on_saved: Callable[[Domain], None] | None = None) -> None:
+        super().__init__(session, nic, initial_tab)
+        self.on_saved = on_saved
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_focus_list(self) -> None:
+        if isinstance(self.focused, NicList):
+            self.action_back()
+        else:
+            super().action_focus_list()
+
+    def action_save(self) -> None:
+        if self.session.connect:
+            self.live_save_flow()
+        else:
+            super().action_save()
+
+    @work(exclusive=True, group="save")
+    async def live_save_flow(self) -> bool:
+        """Diff confirm → defineXML (refused when the host's config moved on) → offer to apply
+        the live-capable part to the running guest with updateDeviceFlags."""
+        from vifconf.diff import xml_diff
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+        from vifconf.tui.dialogs.message import MessageDialog
+        from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+        session = self.session
+        uri = session.connect
+        assert uri is not None
+        invalid = session.invalid_macs()
+        if invalid:
+            await self.app.push_screen_wait(MessageDialog("Cannot save: invalid MAC", "\n".join(m for _, m in invalid)))
+            return False
+        domain = session.domain
+        data = domain.to_bytes()
+        target = domain.source
+        diff = xml_diff(session.on_disk, data, target)
+        if not diff:
+            self.notify("nothing to save: the host's config already says this")
+            return False
+        changes = live.nic_changes(Domain.from_bytes(session.on_disk, target), domain)
+        marks = describe_changes(changes)
+        if not await self.app.push_screen_wait(SaveDialog(f"{target} (defineXML)", diff)):
+            self.notify("not saved")
+            return False
+        try:
+            new = await asyncio.to_thread(live.define, uri, domain, session.on_disk)
+        except InputError as exc:
+            await self.app.push_screen_wait(MessageDialog("libvirt did not save", str(exc)))
+            return False
+        name = live.split_source(target)[1] if "#" in target else (domain.facts.name or "")
+        fresh = Domain.from_bytes(new, target)
+        session.domain = fresh
+        session.mark_saved(None, new)
+        self.refresh_views(reload_form=True)
+        if self.on_saved is not None:
+            self.on_saved(fresh)
+        self.notify(f"defined {target}")
+        try:
+            running = await asyncio.to_thread(live.is_running, uri, name)
+        except InputError:
+            running = False
+        if not running:
+            return True
+        live_part = [c for c in changes if c.live]
+        later = [c for c in changes if c.power_off]
+        if later:
+            self.notify("needs power-off (applies at the next start): "
+                        + "; ".join(f"NIC {c.nic}: {', '.join(c.power_off)}" for c in later))
+        if not live_part:
+            return True
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                "The guest is running",
+                "Saved to the persistent config. Apply these to the running guest too?\n\n" + marks,
+                [("apply", "Apply live now", "a"), ("later", "At the next start only", "l")],
+                id="apply-live-dialog",
+            )
+        )
+        if choice != "apply":
+            return True
+        try:
+            done = await asyncio.to_thread(live.apply_live, uri, fresh, live_part)
+        except InputError as exc:
+            await self.app.push_screen_wait(MessageDialog("libvirt did not apply it live", str(exc)))
+            return True
+        self.notify("\n".join(done) or "nothing to apply")
+        return True
+
+
+def describe_changes(changes: Sequence[live.NicChange]) -> str:
+    lines = []
+    for change in changes:
+        marks = [f"{f}: {'applies live' if f in change.live else 'needs power-off'}" for f in change.fields]
+        lines.append(f"NIC {change.nic}: " + ", ".join(marks))
+    return "\n".join(lines)
+
+
+class FleetScreen(Screen[None]):
+    """The table of all NICs; see the module docstring for the keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/", id="fleet.filter"),
+        Binding("space", "review", "Reviewed", id="fleet.review"),
+        Binding("n", "next_problem", "Next to review", id="fleet.next"),
+        Binding("s", "sort", "Sort", id="fleet.sort"),
+        Binding("S", "reverse", "Reverse", show=False, id="fleet.reverse"),
+        Binding("x", "export", "Export", id="fleet.export"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="fleet.clear-filter"),
+    ]
+
+    def __init__(self, fleet: Fleet, paths: Sequence[str] = (), uris: Sequence[str] = (),
+                 names: Sequence[str] | None = None, options: RenderOptions | None = None) -> None:
+        super().__init__(id="fleet")
+        self.fleet = fleet
+        self.paths = list(paths)
+        self.uris = list(uris)
+        self.names = names
+        self.options = options
+        self.filter_text = ""
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self.shown_rows: list[Row] = []
+        self.load_progress: tuple[int, int] | None = None
+        self.live_hosts: set[str] = set()
+        self._filter_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="fleet-header")
+        yield Input(placeholder="filter: any text in any column or problem (Enter: table, Escape: clear)",
+                    id="fleet-filter")
+        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="fleet-detail")
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable[object]:
+        return self.query_one("#fleet-table", DataTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#fleet-filter").display = False
+        self.table.focus()
+        if self.paths or self.uris:
+            self.load()
+        else:
+            self.rebuild()
+
+    # -- loading -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="fleet-load")
+    def load(self) -> None:
+        app = self.app
+        if self.uris:
+            total = len(self.uris)
+            app.call_from_thread(self._progress, 0, total)
+            done = [0]
+
+            def host_done(uri: str, results: list[Domain | InputError]) -> None:
+                done[0] += 1
+                app.call_from_thread(self._add, results, uri, done[0], total)
+
+            live.load_many(self.uris, self.names, on_done=host_done)
+        else:
+            files = expand(self.paths)
+            total = len(files)
+            app.call_from_thread(self._progress, 0, total)
+            for start in range(0, total, CHUNK):
+                batch: list[Domain | InputError] = [load_path(p) for p in files[start:start + CHUNK]]
+                checked = [self.fleet.check(d) if isinstance(d, Domain) else [] for d in batch]
+                app.call_from_thread(self._add, batch, None, min(start + CHUNK, total), total, checked)
+        app.call_from_thread(self._finished)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.load_progress = (done, total)
+        self.update_header()
+
+    def _add(self, results: list[Domain | InputError], uri: str | None, done: int, total: int,
+             checked: list[list[Problem]] | None = None) -> None:
+        first = len(self.fleet.entries)
+        for i, result in enumerate(results):
+            if uri is not None:
+                self.live_hosts.add(uri)
+            expected = result.raw if (uri is not None and isinstance(result, Domain)) else None
+            self.fleet.add(result, host=uri, expected_xml=expected, own=checked[i] if checked else None)
+            if isinstance(result, InputError) and uri is not None and result.source == uri:
+                self.notify(str(result), severity="error", timeout=10)
+        self.load_progress = (done, total)
+        new_columns = bool(self.table.columns) and len(self.columns()) != len(self.table.columns)
+        if self.filter_text or self.sort_column or new_columns:
+            self.rebuild()
+        else:  # the common case while loading: append the new guests' rows, no full refill
+            self.append_rows(self.fleet.rows_since(first))
+
+    def _finished(self) -> None:
+        self.load_progress = None
+        before = {r.key: r.problems for r in self.shown_rows}
+        self.fleet.analyse()
+        rows = self.fleet.rows
+        if self.filter_text or self.sort_column or any(before.get(r.key) != r.problems for r in rows):
+            self.rebuild()  # one refill: per-cell updates would re-measure the column each time
+        else:
+            self.update_header()
+
+    # -- the table -----------------------------------------------------------------------
+    def columns(self) -> list[str]:
+        return ["reviewed", *(c for c in COLUMNS if c != "host" or self.fleet.multi_host)]
+
+    def rebuild(self) -> None:
+        """Refill the table from the fleet (filter + sort), keeping the cursor on its row."""
+        table = self.table
+        current = self.current_row()
+        columns = self.columns()
+        table.clear(columns=True)
+        for column in columns:
+            title = "Rev" if column == "reviewed" else TITLES[column]
+            if column == self.sort_column:
+                title += " (desc)" if self.sort_reverse else " (asc)"
+            table.add_column(title, key=column)
+        self.shown_rows = []
+        self.append_rows(self.fleet.view(self.filter_text, self.sort_column, self.sort_reverse))
+        if current is not None:
+            self.move_to(current.key)
+        self.update_detail()
+
+    def append_rows(self, rows: list[Row]) -> None:
+        table = self.table
+        if not table.columns:
+            for column in self.columns():
+                table.add_column("Rev" if column == "reviewed" else TITLES[column], key=column)
+        columns = [str(key.value) for key in table.columns]
+        for row in rows:
+            table.add_row(*(self.cell(row, c) for c in columns), key=row_key(row))
+        self.shown_rows.extend(rows)
+        self.update_header()
+
+    def cell(self, row: Row, column: str) -> Text:
+        """Always `Text`: a str would be parsed as markup (a guest named ``[b]x`` is text)."""
+        if column == "reviewed":
+            return Text("yes" if row.key in self.fleet.reviewed else "")
+        if column == "problems":
+            return problems_cell(row.problems)
+        return Text(row.cell(column))
+
+    def current_row(self) -> Row | None:
+        index = self.table.cursor_row
+        if 0 <= index < len(self.shown_rows) and self.table.row_count:
+            return self.shown_rows[index]
+        return None
+
+    def move_to(self, key: tuple[int, int]) -> None:
+        for index, row in enumerate(self.shown_rows):
+            if row.key == key:
+                self.table.move_cursor(row=index)
+                return
+
+    def update_header(self) -> None:
+        done, total, todo = self.fleet.progress()
+        guests = sum(1 for e in self.fleet.entries if e.domain is not None)
+        failed = sum(1 for e in self.fleet.entries if e.domain is None)
+        text = Text()
+        text.append(" vifconf fleet ", style="bold reverse")
+        text.append(f" {guests} guest{'s' if guests != 1 else ''}, {total} row{'s' if total != 1 else ''}")
+        if failed:
+            text.append(f", {failed} unreadable", style="bold red")
+        text.append(f" | reviewed {done}/{total} | {todo} with problems to review")
+        if self.load_progress is not None:
+            what = "hosts" if self.uris else "files"
+            text.append(f" | loading {self.load_progress[0]}/{self.load_progress[1]} {what}...", style="bold")
+        if self.filter_text:
+            text.append(f" | filter '{self.filter_text}': {len(self.shown_rows)} rows")
+        self.query_one("#fleet-header", Static).update(text)
+
+    def update_detail(self) -> None:
+        row = self.current_row()
+        text = Text()
+        if row is not None:
+            text.append(f"{row.file}", style="bold")
+            if row.nic is not None:
+                text.append(f"  NIC {row.nic}")
+            if row.key in self.fleet.reviewed:
+                text.append("  [reviewed]")
+            for problem in row.problems:
+                text.append(f"\n{problem.severity}: ", style=SEVERITY_STYLE.get(problem.severity, ""))
+                text.append(f"{problem.message} [{problem.code}]")
+            if row.host and row.host in self.live_hosts:
+                text.append(f"\n{LIVE_LEGEND}", style="dim")
+        self.query_one("#fleet-detail", Static).update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.update_detail()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        if column not in SORTABLE:
+            return
+        if self.sort_column == column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.rebuild()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#fleet-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#fleet-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(self.fleet.rows) > DEBOUNCE_ROWS:  # big tables: refill once typing pauses
+            self._filter_timer = self.set_timer(0.15, self.rebuild)
+        else:
+            self.rebuild()
+
+    @on(Input.Submitted, "#fleet-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.display = False
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#fleet-filter", Input)
+        box.value = ""
+        box.display = False
+        self.filter_text = ""
+        self.table.focus()
+        self.rebuild()
+
+    def action_sort(self) -> None:
+        order: list[str | None] = [None, *SORTABLE]
+        self.sort_column = order[(order.index(self.sort_column) + 1) % len(order)]
+        self.sort_reverse = False
+        self.rebuild()
+        self.notify(f"sorted by {self.sort_column}" if self.sort_column else "input order")
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    def action_review(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        self.fleet.toggle_reviewed(row.key)
+        index = self.table.cursor_row
+        self.table.update_cell(row_key(row), "reviewed", self.cell(row, "reviewed"))
+        if row.key in self.fleet.reviewed:  # reviewed: on to the next one that needs it
+            found = self.fleet.next_unreviewed(self.shown_rows, index)
+            if found is not None:
+                self.table.move_cursor(row=found)
+        self.update_header()
+        self.update_detail()
+
+    def action_next_problem(self) -> None:
+        found = self.fleet.next_unreviewed(self.shown_rows, self.table.cursor_row) if self.shown_rows else None
+        if found is None:
+            self.notify("every NIC with a problem is reviewed")
+            return
+        self.table.move_cursor(row=found)
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        entry = self.fleet.entries[row.key[0]]
+        if entry.domain is None:
+            self.notify(entry.error or "unreadable", severity="error")
+            return
+        self.open_editor(row)
+
+    def open_editor(self, row: Row) -> None:
+        position = row.key[0]
+        entry = self.fleet.entries[position]
+        assert entry.domain is not None
+        from vifconf.render import RenderOptions
+
+        live_uri = entry.host if entry.host in self.live_hosts else None
+        path = None if live_uri else entry.source
+        session = Session(entry.domain, path, None, self.options or RenderOptions(), on_disk=entry.expected_xml)
+        session.connect = live_uri
+        session.check = self._checker_with_fleet(position)
+
+        def saved(domain: Domain) -> None:
+            entry.domain = domain
+            entry.expected_xml = domain.raw
+
+        def back(_: None = None) -> None:
+            if session.domain is not entry.domain and session.domain.source == entry.source:
+                entry.domain = session.domain
+            self.fleet.recheck(position)
+            self.rebuild()
+            self.move_to(row.key)
+
+        editor = FleetEditorScreen(session, nic=row.nic or 1, on_saved=saved)
+        self.app.push_screen(editor, back)
+
+    def _checker_with_fleet(self, position: int) -> Callable[[Domain, RenderOptions], list[Problem]]:
+        """The editor's checks plus this guest's cross-guest problems against the fleet."""
+        from vifconf.fleet import cross_guest_problems
+        from vifconf.tui.session import _check
+
+        def check(domain: Domain, options: RenderOptions) -> list[Problem]:
+            loaded = [(i, e.domain) for i, e in enumerate(self.fleet.entries) if e.domain is not None]
+            domains = [domain if i == position else d for i, d in loaded]
+            mine = [k for k, (i, _) in enumerate(loaded) if i == position]
+            cross = cross_guest_problems(domains)[mine[0]] if mine else []
+            return [*_check(domain, options), *cross]
+
+        return check
+
+    def action_export(self) -> None:
+        self._export()
+
+    @work(exclusive=True, group="fleet-export")
+    async def _export(self) -> None:
+        from vifconf.fileio import SaveError, save_atomic
+        from vifconf.tui.dialogs.message import MessageDialog
+        from vifconf.tui.dialogs.path_dialog import PathDialog
+
+        path = await self.app.push_screen_wait(
+            PathDialog("Export the table and its problems (.json or .csv)", "vifconf-fleet.json")
+        )
+        if not path:
+            return
+        rows = list(self.shown_rows)
+        data = export_text(self.fleet, rows, path).encode("utf-8")
+        try:
+            save_atomic(path, data, backup=False)
+        except (SaveError, OSError) as exc:
+            await self.app.push_screen_wait(MessageDialog("Export failed", str(exc)))
+            return
+        self.notify(f"exported {len(rows)} rows to {path}")
+
+
+def row_key(row: Row) -> str:
+    return f"{row.key[0]}:{row.key[1]}"
+
+
+def expand(inputs: Sequence[str]) -> list[str]:
+    """Files as given; a directory becomes its ``*.xml``, sorted."""
+    out: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            out.extend(str(p) for p in directory_inputs(path))
+        else:
+            out.append(item)
+    return out
+
+
+class FleetApp(App[None]):
+    CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "dialogs.tcss", "fleet.tcss"]
+    TITLE = "vifconf fleet"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    def __init__(self, screen: FleetScreen, theme: str | None = None) -> None:
+        super().__init__()
+        self.fleet_screen = screen
+        import os
+
+        from vifconf.tui.app import DEFAULT_THEME
+
+        self.theme = theme or os.environ.get("VIFCONF_THEME") or DEFAULT_THEME
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.fleet_screen
+
+    def remember_tab(self, tab: str) -> None:
+        """The editor calls this; the fleet does not persist tabs."""
+
+    def action_request_quit(self) -> None:
+        dirty = [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
+        if dirty:
+            self.notify("a guest has unsaved edits: save it (ctrl+s) or undo them first", severity="warning")
+            return
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.fleet_screen.uris:
+            live.close_all()
+
+
+def make_fleet_app(inputs: Sequence[str], options: RenderOptions | None = None,
+                   connect: Sequence[str] | None = None) -> FleetApp:
+    """Files/directories, or (with ``connect``) the domains ``inputs`` names on each URI
+    (all domains when ``inputs`` is empty)."""
+    from vifconf.render import RenderOptions
+    from vifconf.tui.session import _check
+
+    opts = options or RenderOptions()
+    fleet = Fleet(checker=lambda domain: _check(domain, opts))
+    if connect:
+        screen = FleetScreen(fleet, uris=list(connect), names=list(inputs) or None, options=opts)
+    else:
+        screen = FleetScreen(fleet, paths=list(inputs), options=opts)
+    return FleetApp(screen)
+
+
+__all__ = ["FleetApp", "FleetEditorScreen", "FleetScreen", "Worker", "make_fleet_app"]

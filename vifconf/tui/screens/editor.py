@@ -1,0 +1,430 @@
+"""The editor screen: NIC list + problems, NIC form, preview pane, for one `Domain`.
+
+A Screen, not the App, so another screen (the fleet table) can push one per domain:
+``app.push_screen(EditorScreen(session, nic=2))``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Select
+
+from vifconf.model.mac import generate_mac
+from vifconf.tui.session import PREVIEW_TABS, Session, Snapshot
+from vifconf.tui.widgets.domain_header import DomainHeader
+from vifconf.tui.widgets.nic_form import NicForm
+from vifconf.tui.widgets.nic_list import NicList
+from vifconf.tui.widgets.preview import PreviewPane
+from vifconf.tui.widgets.problems_panel import ProblemsPanel
+
+if TYPE_CHECKING:
+    from vifconf.model import Domain
+    from vifconf.problems import Problem
+
+
+class EditorScreen(Screen[None]):
+    WIDE_AT = 120
+    """Three columns from this width on; below it, list + form on top and the preview under them."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add_nic", "Add", id="editor.add-nic",
+                tooltip="append a NIC: bridge, fresh MAC with the domain's prefix (00:16:3e Xen, 52:54:00 QEMU)"),
+        Binding("d", "delete_nic", "Del", id="editor.delete-nic",
+                tooltip='delete the selected NIC (ctrl+z brings it back)'),
+        Binding("c", "clone_nic", "Clone", id="editor.clone-nic",
+                tooltip='copy the selected NIC right after it, with a fresh MAC'),
+        Binding("ctrl+g", "generate_mac", "New MAC", id="editor.generate-mac",
+                tooltip='give the selected NIC a fresh, non-colliding MAC (works inside the form)'),
+        Binding("n", "next_problem", "Problem", id="editor.next-problem",
+                tooltip="review flow: show the next problem's NIC (Enter in the panel goes to its field)"),
+        Binding("p", "previous_problem", "Prev problem", show=False, id="editor.previous-problem",
+                tooltip='jump to the previous problem'),
+        Binding("ctrl+z", "undo", "Undo", id="editor.undo",
+                tooltip='undo the last edit (typing in one field is one step)'),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="editor.redo",
+                tooltip='redo'),
+        Binding("ctrl+s", "save", "Save", id="editor.save",
+                tooltip='show the XML diff, then save atomically (keeps a .bak once)'),
+        Binding("y", "copy_preview", "Copy preview", show=False, id="editor.copy-preview",
+                tooltip='copy the current preview tab to the clipboard (OSC 52, works over SSH)'),
+        Binding("f2", "next_tab", "Next tab", show=False, id="editor.next-tab",
+                tooltip='next preview tab'),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="editor.help",
+                tooltip='this help'),
+        Binding("escape", "focus_list", "NIC list", show=False, id="editor.focus-list",
+                tooltip='back to the NIC list'),
+    ]
+
+    def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr") -> None:
+        super().__init__(id="editor")
+        self.session = session
+        self.selected = nic
+        self.initial_tab = initial_tab
+        self._coalesce: tuple[tuple[int, str], int] | None = None
+        self._problem_cursor = -1
+        self.snapshot: Snapshot | None = None
+
+    @property
+    def domain(self) -> Domain:
+        return self.session.domain
+
+    def _layout_class(self, width: int) -> None:
+        # Set before the first styling pass (not via HORIZONTAL_BREAKPOINTS, which restyles every
+        # widget after the first resize and costs a third of the cold start).
+        self.set_class(width < self.WIDE_AT, "-narrow")
+        self.set_class(width >= self.WIDE_AT, "-wide")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_class(event.size.width)
+
+    def compose(self) -> ComposeResult:
+        self._layout_class(self.app.size.width)
+        yield DomainHeader(id="domain-header")
+        with Vertical(id="body"):
+            with Vertical(id="left"):
+                yield NicList(id="nic-list")
+                yield ProblemsPanel(id="problems")
+            yield NicForm(id="nic-form")
+            yield PreviewPane(self.session.options, self.initial_tab, id="preview")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#nic-list").border_title = "NICs"
+        self.query_one("#preview").border_title = "Preview"
+        nics = self.domain.nics
+        self.selected = max(1, min(self.selected, len(nics))) if nics else 0
+        self.refresh_views(reload_form=True)
+        self.query_one(NicList).focus()
+
+    # -- refreshing ----------------------------------------------------------------------
+    def refresh_views(self, reload_form: bool = False) -> Snapshot:
+        """Re-render everything from the session (renders are cached per generation)."""
+        snapshot = self.session.snapshot()
+        self.snapshot = snapshot
+        nics = self.domain.nics
+        if self.selected > len(nics):
+            self.selected = len(nics)
+        if not nics:
+            self.selected = 0
+        errors = sum(1 for p in snapshot.problems if p.severity == "error")
+        self.query_one(DomainHeader).show(self.domain.facts, self.session.save_target, self.dirty, errors)
+        self.query_one(NicList).show(self.domain, snapshot.problems, self.selected)
+        self.query_one(ProblemsPanel).show(snapshot.problems)
+        for form in self.query(NicForm):  # absent until Lazy mounts it
+            form.display = bool(nics)
+            if nics:
+                if reload_form:
+                    form.load(self.domain.nic(self.selected))
+                form.show_problems(snapshot.problems_for(self.selected))
+        self.query_one(PreviewPane).show(snapshot, self.selected)
+        return snapshot
+
+    @property
+    def dirty(self) -> bool:
+        return self.session.snapshot().dirty
+
+    # -- messages from the widgets -------------------------------------------------------
+    def on_nic_list_selected(self, event: NicList.Selected) -> None:
+        if event.index != self.selected:
+            self.select_nic(event.index)
+
+    def on_nic_form_ready(self, event: NicForm.Ready) -> None:
+        self.refresh_views(reload_form=True)
+
+    def on_nic_list_opened(self, event: NicList.Opened) -> None:
+        self.query_one(NicForm).focus_field("type")
+
+    def select_nic(self, index: int) -> None:
+        self.selected = index
+        self._coalesce = None
+        self.refresh_views(reload_form=True)
+
+    def on_nic_form_edit(self, event: NicForm.Edit) -> None:
+        self.apply_edit(event.nic, event.field, event.value, event.typing)
+
+    def apply_edit(self, index: int, field: str, value: str | None, typing: bool = False) -> None:
+        """One form change → one model edit; keystrokes in one field merge into one undo step."""
+        domain = self.domain
+        try:
+            nic = domain.nic(index)
+        except IndexError:
+            return
+        current = nic.source_mode if field == "mode" else getattr(nic, field)
+        if (current or None) == (value or None):
+            return
+        key = (index, field)
+        if typing and self._coalesce == (key, domain.generation):
+            domain.undo()
+            nic = domain.nic(index)
+        before = domain.generation
+        try:
+            if field == "mode":
+                domain.set_child_attr(nic.element, "source", "mode", value)
+            else:
+                nic.set(field, value)
+        except (ValueError, KeyError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._coalesce = (key, domain.generation) if typing and domain.generation != before else None
+        self.refresh_views(reload_form=field == "type")
+
+    def on_problems_panel_jump(self, event: ProblemsPanel.Jump) -> None:
+        self.jump_to(event.problem)
+
+    def jump_to(self, problem: Problem) -> None:
+        if problem.nic is not None and problem.nic != self.selected and problem.nic <= len(self.domain.nics):
+            self.select_nic(problem.nic)
+        self.query_one(NicForm).focus_field(problem.field)
+        self.notify(problem.message, title=f"NIC {problem.nic}" if problem.nic else "domain", timeout=4)
+
+    def on_preview_pane_options_changed(self, event: PreviewPane.OptionsChanged) -> None:
+        try:
+            self.session.set_option(**event.changes)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.query_one(PreviewPane).options = self.session.options
+        self.refresh_views()
+
+    def on_preview_pane_tab_changed(self, event: PreviewPane.TabChanged) -> None:
+        remember = getattr(self.app, "remember_tab", None)
+        if remember is not None:
+            remember(event.tab)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_focus_list(self) -> None:
+        self.query_one(NicList).focus()
+
+    def action_add_nic(self) -> None:
+        facts = self.domain.facts
+        source = "xenbr0" if facts.is_xen else "br0"
+        nic = self.domain.add_nic("bridge", source)
+        self._coalesce = None
+        self.selected = nic.index
+        self.refresh_views(reload_form=True)
+        self.notify(f"NIC {nic.index} added with MAC {nic.mac}")
+
+    def action_clone_nic(self) -> None:
+        if not self.selected:
+            return
+        nic = self.domain.clone_nic(self.selected)
+        self._coalesce = None
+        self.selected = nic.index
+        self.refresh_views(reload_form=True)
+        self.notify(f"NIC {nic.index} is a clone with MAC {nic.mac}")
+
+    def action_delete_nic(self) -> None:
+        if not self.selected:
+            return
+        index = self.selected
+        self.domain.remove_nic(index)
+        self._coalesce = None
+        self.selected = max(1, index - 1) if self.domain.nics else 0
+        self.refresh_views(reload_form=True)
+        self.notify(f"NIC {index} deleted (ctrl+z brings it back)")
+
+    def action_generate_mac(self) -> None:
+        if not self.selected:
+            return
+        taken = [n.mac or "" for n in self.domain.nics]
+        mac = generate_mac(self.domain.facts.hypervisor, taken)
+        self._coalesce = None
+        self.domain.nic(self.selected).set("mac", mac)
+        self.refresh_views(reload_form=True)
+
+    def action_undo(self) -> None:
+        self._coalesce = None
+        if self.domain.undo():
+            self.refresh_views(reload_form=True)
+        else:
+            self.notify("nothing to undo")
+
+    def action_redo(self) -> None:
+        self._coalesce = None
+        if self.domain.redo():
+            self.refresh_views(reload_form=True)
+        else:
+            self.notify("nothing to redo")
+
+    def action_check(self) -> None:
+        snapshot = self.refresh_views()
+        errors = sum(1 for p in snapshot.problems if p.severity == "error")
+        count = len(snapshot.problems)
+        self.notify(f"{count} problem{'s' if count != 1 else ''}, {errors} error{'s' if errors != 1 else ''}")
+        self.query_one(ProblemsPanel).focus()
+
+    def _step_problem(self, step: int) -> None:
+        """Review flow: show the next problem's NIC and keep focus in the problems panel,
+        so n/p can be pressed again; Enter there jumps into the field."""
+        problems = (self.snapshot or self.refresh_views()).problems
+        if not problems:
+            self.notify("no problems")
+            return
+        self._problem_cursor = (self._problem_cursor + step) % len(problems)
+        problem = problems[self._problem_cursor]
+        if problem.nic is not None and problem.nic != self.selected and problem.nic <= len(self.domain.nics):
+            self.select_nic(problem.nic)
+        panel = self.query_one(ProblemsPanel)
+        panel.highlighted = self._problem_cursor
+        panel.focus()
+
+    def action_next_problem(self) -> None:
+        self._step_problem(1)
+
+    def action_previous_problem(self) -> None:
+        self._step_problem(-1)
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab in PREVIEW_TABS:
+            self.query_one(PreviewPane).set_active(tab)
+
+    def action_next_tab(self) -> None:
+        pane = self.query_one(PreviewPane)
+        current = PREVIEW_TABS.index(pane.active_tab)
+        pane.set_active(PREVIEW_TABS[(current + 1) % len(PREVIEW_TABS)])
+
+    def action_copy_preview(self) -> None:
+        snapshot = self.snapshot or self.refresh_views()
+        tab = self.query_one(PreviewPane).active_tab
+        if tab == "diff":
+            text = snapshot.diff
+        else:
+            rendering = snapshot.renderings.get(tab)
+            text = rendering.text if rendering else ""
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied the {tab} preview ({len(text)} characters)")
+
+    def action_help(self) -> None:
+        from vifconf.tui.screens.help import HelpScreen
+
+        groups: list[tuple[str, list[BindingType]]] = [
+            ("app", list(self.app.BINDINGS)),
+            ("editor", list(self.BINDINGS)),
+            ("NIC list", list(NicList.BINDINGS)),
+        ]
+        self.app.push_screen(HelpScreen(groups))
+
+    def action_save(self) -> None:
+        self.save_flow()
+
+    def action_save_as(self) -> None:
+        self.save_flow(ask_path=True)
+
+    # -- saving --------------------------------------------------------------------------
+    @work(exclusive=True, group="save")
+    async def save_flow(self, ask_path: bool = False) -> bool:
+        """Validate → diff confirm → atomic save; conflicts offer reload/overwrite/save as."""
+        from vifconf.tui.dialogs.message import MessageDialog
+        from vifconf.tui.dialogs.path_dialog import PathDialog
+        from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+        session = self.session
+        invalid = session.invalid_macs()
+        if invalid:
+            await self.app.push_screen_wait(
+                MessageDialog("Cannot save: invalid MAC", "\n".join(m for _, m in invalid) +
+                              "\n\nFix it (or press ctrl+g in the form to generate one), then save again.")
+            )
+            self.select_nic(invalid[0][0])
+            self.query_one(NicForm).focus_field("mac")
+            return False
+        target = session.save_target
+        if ask_path or target is None:
+            target = await self.app.push_screen_wait(PathDialog("Save as", target or ""))
+            if not target:
+                return False
+        data = self.domain.to_bytes()
+        on_disk = session.on_disk if target == session.path else self._read_or_empty(target)
+        from vifconf.diff import xml_diff
+
+        diff = xml_diff(on_disk, data, target.rsplit("/", 1)[-1])
+        if not diff and target == session.save_target:
+            self.notify("nothing to save: the file already says this")
+            return False
+        if not await self.app.push_screen_wait(SaveDialog(target, diff)):
+            self.notify("not saved")
+            return False
+        return await self._write(target, data)
+
+    @staticmethod
+    def _read_or_empty(path: str) -> bytes:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return b""
+
+    async def _write(self, target: str, data: bytes, force: bool = False) -> bool:
+        from vifconf.fileio import SaveConflict, SaveError, save_atomic
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+        from vifconf.tui.dialogs.message import MessageDialog
+        from vifconf.tui.dialogs.path_dialog import PathDialog
+
+        session = self.session
+        expected = session.fingerprint if (target == session.path and not force) else None
+        try:
+            fingerprint = save_atomic(target, data, expected=expected)
+        except SaveConflict as exc:
+            choice = await self.app.push_screen_wait(
+                ChoiceDialog(
+                    "The file changed on disk",
+                    f"{exc}\n\nSomeone else wrote {target} since vifconf loaded it. Saving now would "
+                    "throw their change away.",
+                    [("reload", "Reload (drop my edits)", "r"), ("overwrite", "Overwrite", "o"),
+                     ("save-as", "Save as…", "s"), ("cancel", "Cancel", "c")],
+                    id="conflict-dialog",
+                )
+            )
+            if choice == "reload":
+                self.reload()
+                return False
+            if choice == "overwrite":
+                return await self._write(target, data, force=True)
+            if choice == "save-as":
+                other = await self.app.push_screen_wait(PathDialog("Save as", target + ".new"))
+                if other:
+                    return await self._write(other, data, force=True)
+            self.notify("not saved")
+            return False
+        except SaveError as exc:
+            await self.app.push_screen_wait(MessageDialog("Save failed", str(exc)))
+            return False
+        if session.output is None or target != session.output:
+            session.path = target
+        session.mark_saved(fingerprint, data)
+        remember = getattr(self.app, "remember_file", None)
+        if remember is not None:
+            remember(target)
+        self.refresh_views()
+        self.notify(f"saved {target}")
+        return True
+
+    def reload(self) -> None:
+        from vifconf.fileio import fingerprint
+        from vifconf.model import Domain
+
+        path = self.session.path
+        if path is None:
+            return
+        domain = Domain.from_path(path)
+        self.session.domain = domain
+        self.session.mark_saved(fingerprint(path), domain.raw)
+        self._coalesce = None
+        self.selected = min(max(self.selected, 1), len(domain.nics)) if domain.nics else 0
+        self.refresh_views(reload_form=True)
+        self.notify(f"reloaded {path}")
+
+    @on(Select.Changed)
+    def _unhandled_select(self, event: Select.Changed) -> None:
+        event.stop()

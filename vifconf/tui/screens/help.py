@@ -1,0 +1,63 @@
+"""The `?` help screen: every key, generated from the bindings themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+EXTRA_KEYS: list[tuple[str, str]] = [
+    ("tab / shift+tab", "move between the NIC list, the form, the problems and the preview"),
+    ("up/down, j/k", "move in the NIC list and the problems panel"),
+    ("enter (problems)", "jump to the NIC field the problem names"),
+    ("enter / space (picker)", "open a picker; type to search (e.g. 'netback' finds netfront)"),
+    ("escape (form)", "back to the NIC list"),
+    ("left/right (tabs)", "switch the preview tab when the tab bar has focus"),
+    ("ctrl+p", "command palette: every action by name"),
+]
+
+
+def _key_name(key: str) -> str:
+    return " / ".join(part.strip() for part in key.split(","))
+
+
+def binding_rows(groups: Iterable[tuple[str, list[BindingType]]]) -> list[tuple[str, str, str]]:
+    rows = []
+    for group, bindings in groups:
+        for binding in bindings:
+            if isinstance(binding, Binding) and binding.description:
+                key = _key_name(binding.key_display or binding.key)
+                rows.append((group, key, binding.tooltip or binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, groups: list[tuple[str, list[BindingType]]]) -> None:
+        super().__init__(id="help-screen")
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, show_header=True, pad_edge=False)
+        table.add_column("where", style="dim", no_wrap=True, width=8)
+        table.add_column("key", style="bold", no_wrap=True, width=14)
+        table.add_column("does", ratio=1)
+        for group, key, description in binding_rows(self.groups):
+            table.add_row(group, key, description)
+        for key, description in EXTRA_KEYS:
+            table.add_row("", key, description)
+        with VerticalScroll(id="help-box"):
+            yield Label("vifconf keys  (escape closes)", classes="dialog-title")
+            yield Static(table)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
