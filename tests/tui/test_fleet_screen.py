@@ -176,6 +176,31 @@ async def test_enter_opens_editor_and_back_keeps_position(fleet_dir: Path) -> No
         assert table.cursor_row == index
         problems = {(r.domain, r.nic): [p.code for p in r.problems] for r in screen.shown_rows}
         assert "mac-duplicate-across-guests" not in problems[("web2", 1)]
+        assert "1 edited, not saved" in str(screen.query_one("#fleet-header").render())
+        await pilot.press("ctrl+q")  # the edit lives only in memory: quitting asks
+        await pilot.pause()
+        assert pilot.app.screen.id == "quit-dialog"
+        await pilot.press("c")
+        await pilot.pause()
+        # open it again and save it to its file through the editor's diff confirm
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, FleetEditorScreen) and pilot.app.screen.dirty
+        await pilot.press("ctrl+s")
+        for _ in range(50):
+            await pilot.pause()
+            if pilot.app.screen.id == "save-dialog":
+                break
+        await pilot.press("y")
+        for _ in range(50):
+            await pilot.pause()
+            if not pilot.app.screen.dirty:  # type: ignore[attr-defined]
+                break
+        assert "52:54:00:00:00:99" in (fleet_dir / "web1.xml").read_text()
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.unsaved() == []
+        assert "not saved" not in str(screen.query_one("#fleet-header").render())
 
 
 async def test_export_json_and_csv(fleet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ All analysis is `vifconf.fleet` (pure); live saving and ``updateDeviceFlags`` ar
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -41,6 +42,7 @@ from vifconf.tui.session import Session
 from vifconf.tui.widgets.nic_list import NicList
 
 if TYPE_CHECKING:
+    from vifconf.fileio import Fingerprint
     from vifconf.render import RenderOptions
 
 CHUNK = 100
@@ -80,15 +82,23 @@ class FleetEditorScreen(EditorScreen):
     ]
 
     def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr",
-                 on_saved: Callable[[Domain], None] | None = None) -> None:
+                 on_saved: Callable[[Domain], None] | None = None, *, standalone: bool = False) -> None:
+        """``standalone``: the app's only editor (``vifconf --connect URI DOMAIN``): no "back"."""
         super().__init__(session, nic, initial_tab)
         self.on_saved = on_saved
+        self.standalone = standalone
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and self.standalone:
+            return False
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
-        self.dismiss()
+        if not self.standalone:
+            self.dismiss()
 
     def action_focus_list(self) -> None:
-        if isinstance(self.focused, NicList):
+        if isinstance(self.focused, NicList) and not self.standalone:
             self.action_back()
         else:
             super().action_focus_list()
@@ -208,6 +218,9 @@ class FleetScreen(Screen[None]):
         self.load_progress: tuple[int, int] | None = None
         self.live_hosts: set[str] = set()
         self._filter_timer: Timer | None = None
+        self.mtimes: dict[str, int] = {}
+        self.on_disk: dict[int, tuple[bytes, Fingerprint | None]] = {}
+        """Per file entry: what the file holds (as loaded or last saved) and its fingerprint."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-header")
@@ -248,7 +261,9 @@ class FleetScreen(Screen[None]):
             total = len(files)
             app.call_from_thread(self._progress, 0, total)
             for start in range(0, total, CHUNK):
-                batch: list[Domain | InputError] = [load_path(p) for p in files[start:start + CHUNK]]
+                names = files[start:start + CHUNK]
+                batch: list[Domain | InputError] = [load_path(p) for p in names]
+                self.mtimes.update({p: mtime(p) for p in names})
                 checked = [self.fleet.check(d) if isinstance(d, Domain) else [] for d in batch]
                 app.call_from_thread(self._add, batch, None, min(start + CHUNK, total), total, checked)
         app.call_from_thread(self._finished)
@@ -346,6 +361,9 @@ class FleetScreen(Screen[None]):
         if failed:
             text.append(f", {failed} unreadable", style="bold red")
         text.append(f" | reviewed {done}/{total} | {todo} with problems to review")
+        unsaved = self.unsaved()
+        if unsaved:
+            text.append(f" | {len(unsaved)} edited, not saved", style="bold")
         if self.load_progress is not None:
             what = "hosts" if self.uris else "files"
             text.append(f" | loading {self.load_progress[0]}/{self.load_progress[1]} {what}...", style="bold")
@@ -467,7 +485,11 @@ class FleetScreen(Screen[None]):
 
         live_uri = entry.host if entry.host in self.live_hosts else None
         path = None if live_uri else entry.source
-        session = Session(entry.domain, path, None, self.options or RenderOptions(), on_disk=entry.expected_xml)
+        if live_uri:
+            disk, stamp = entry.expected_xml or entry.domain.raw, None
+        else:
+            disk, stamp = self.file_state(position)
+        session = Session(entry.domain, path, None, self.options or RenderOptions(), stamp, on_disk=disk)
         session.connect = live_uri
         session.check = self._checker_with_fleet(position)
 
@@ -478,12 +500,38 @@ class FleetScreen(Screen[None]):
         def back(_: None = None) -> None:
             if session.domain is not entry.domain and session.domain.source == entry.source:
                 entry.domain = session.domain
+            if not live_uri:
+                self.on_disk[position] = (session.on_disk, session.fingerprint)
             self.fleet.recheck(position)
             self.rebuild()
             self.move_to(row.key)
 
         editor = FleetEditorScreen(session, nic=row.nic or 1, on_saved=saved)
         self.app.push_screen(editor, back)
+
+    def file_state(self, position: int) -> tuple[bytes, Fingerprint | None]:
+        if position not in self.on_disk:
+            from vifconf.fileio import fingerprint_bytes
+
+            entry = self.fleet.entries[position]
+            assert entry.domain is not None
+            raw = entry.domain.raw
+            self.on_disk[position] = (raw, fingerprint_bytes(raw, self.mtimes.get(entry.source, 0)))
+        return self.on_disk[position]
+
+    def unsaved(self) -> list[str]:
+        """Guests edited in the editor and not saved (the editor is closed, the edit is kept)."""
+        out = []
+        for position, entry in enumerate(self.fleet.entries):
+            if entry.domain is None or not entry.domain.edits:
+                continue
+            if entry.host in self.live_hosts:
+                saved = entry.expected_xml or entry.domain.raw
+            else:
+                saved = self.on_disk.get(position, (entry.domain.raw, None))[0]
+            if entry.domain.to_bytes() != saved:
+                out.append(entry.name)
+        return out
 
     def _checker_with_fleet(self, position: int) -> Callable[[Domain, RenderOptions], list[Problem]]:
         """The editor's checks plus this guest's cross-guest problems against the fleet."""
@@ -523,6 +571,13 @@ class FleetScreen(Screen[None]):
         self.notify(f"exported {len(rows)} rows to {path}")
 
 
+def mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
 def row_key(row: Row) -> str:
     return f"{row.key[0]}:{row.key[1]}"
 
@@ -549,8 +604,6 @@ class FleetApp(App[None]):
     def __init__(self, screen: FleetScreen, theme: str | None = None) -> None:
         super().__init__()
         self.fleet_screen = screen
-        import os
-
         from vifconf.tui.app import DEFAULT_THEME
 
         self.theme = theme or os.environ.get("VIFCONF_THEME") or DEFAULT_THEME
@@ -562,11 +615,29 @@ class FleetApp(App[None]):
         """The editor calls this; the fleet does not persist tabs."""
 
     def action_request_quit(self) -> None:
-        dirty = [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
-        if dirty:
-            self.notify("a guest has unsaved edits: save it (ctrl+s) or undo them first", severity="warning")
+        unsaved = self.fleet_screen.unsaved()
+        if not unsaved:
+            self.exit()
             return
-        self.exit()
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+
+        if isinstance(self.screen, ChoiceDialog):
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+
+        names = ", ".join(unsaved[:5]) + (f" and {len(unsaved) - 5} more" if len(unsaved) > 5 else "")
+        self.push_screen(
+            ChoiceDialog(
+                "Quit with unsaved edits?",
+                f"Edited and not saved: {names}.\nOpen a guest (Enter) and save it with ctrl+s.",
+                [("cancel", "Cancel", "c"), ("quit", "Quit without saving", "q")],
+                id="quit-dialog",
+            ),
+            chosen,
+        )
 
     def on_unmount(self) -> None:
         if self.fleet_screen.uris:

@@ -1,0 +1,212 @@
+"""vifconf.live against real libvirt: ``test:///default`` and ``qemu:///embed?root=TMP``.
+
+Locally a missing part (libvirt-python, QEMU, the libvirt-qemu user) skips; under CI=true it
+fails, since .ci/run installs everything (scripts/prepare-live-libvirt sets up the rest).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, need, need_command
+from vifconf import live
+from vifconf.fleet import Fleet
+from vifconf.model.domain import Domain
+from vifconf.model.source import InputError
+
+pytestmark = pytest.mark.live
+
+
+def _need_binding() -> None:
+    need(live.available(), "libvirt-python is not installed (pip install '.[libvirt]')")
+
+
+def guest_xml(name: str, mac: str, bridge: str = "br0", extra: str = "") -> str:
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <uuid>{uuid.uuid4()}</uuid>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <!-- a comment libvirt drops -->
+    <interface type='bridge'>
+      <mac address='{mac}'/>
+      <source bridge='{bridge}'/>
+      <model type='virtio'/>{extra}
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+@pytest.fixture(scope="module")
+def embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh embedded QEMU driver root, prepared like shared/spec/libvirt-qemu.md says."""
+    _need_binding()
+    need_command("qemu-system-x86_64")
+    root = tmp_path_factory.mktemp("embed")
+    prepare = REPO / "scripts" / "prepare-live-libvirt"
+    result = subprocess.run([str(prepare), str(root)], capture_output=True, text=True)
+    need(result.returncode == 0, f"scripts/prepare-live-libvirt failed: {result.stderr.strip()}")
+    need(shutil.which("getent") is None or subprocess.run(["getent", "passwd", "libvirt-qemu"]).returncode == 0,
+         "no libvirt-qemu user (run scripts/prepare-live-libvirt as root)")
+    uri = f"qemu:///embed?root={root}"
+    conn = live.connect(uri)
+    for name, mac in (("alpha", "52:54:00:00:0a:01"), ("beta", "52:54:00:00:0a:01"), ("gamma", "52:54:00:00:0a:03")):
+        conn.defineXML(guest_xml(name, mac))
+    yield uri
+    for dom in conn.listAllDomains(0):
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+    live.close_all()
+
+
+# -- without libvirt or a host ----------------------------------------------------------------
+def test_missing_binding_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> Any:
+        raise ImportError("No module named 'libvirt'")
+
+    monkeypatch.setattr(live, "_module", None)
+    monkeypatch.setattr(live, "_import_libvirt", refuse)
+    assert live.available() is False
+    [error] = live.load_domains("qemu:///system", None)
+    assert isinstance(error, InputError)
+    assert str(error) == f"qemu:///system: {live.INSTALL_HINT}"
+    assert "\n" not in str(error)
+
+
+def test_unreachable_uri_is_one_line_and_others_still_load() -> None:
+    _need_binding()
+    seen: list[str] = []
+    bad = "qemu+tcp://127.0.0.1:1/system"
+    results = live.load_many([bad, "test:///default"], None, on_done=lambda uri, _: seen.append(uri))
+    assert sorted(seen) == sorted([bad, "test:///default"])
+    [error] = results[0]
+    assert isinstance(error, live.LiveError)
+    assert str(error).startswith(f"{bad}: cannot connect: ") and "\n" not in str(error)
+    [domain] = results[1]
+    assert isinstance(domain, Domain) and domain.facts.name == "test"
+    fleet = Fleet()
+    for uri, result in zip([bad, "test:///default"], results, strict=True):
+        for item in result:
+            fleet.add(item, host=uri)
+    fleet.analyse()
+    assert fleet.multi_host and [r.host for r in fleet.rows] == [bad, "test:///default"]
+
+
+# -- test:///default --------------------------------------------------------------------------
+def test_test_driver_ships_a_domain() -> None:
+    _need_binding()
+    [domain] = live.load_domains("test:///default", None)
+    assert isinstance(domain, Domain)
+    assert domain.source == "test:///default#test"
+    [nic] = domain.nics
+    assert (nic.type, nic.source, nic.mac) == ("network", "default", "aa:bb:cc:dd:ee:ff")
+    missing = live.load_domains("test:///default", ["test", "nope"])
+    assert isinstance(missing[0], Domain)
+    assert isinstance(missing[1], InputError)
+    assert str(missing[1]) == "test:///default#nope: Domain not found"  # libvirt's words
+    assert live.is_running("test:///default", "test") is True
+
+
+def test_test_driver_refusal_is_verbatim() -> None:
+    _need_binding()
+    [domain] = live.load_domains("test:///default", ["test"])
+    assert isinstance(domain, Domain)
+    changes = [live.NicChange(1, "aa:bb:cc:dd:ee:ff", "network", ["link"])]
+    domain.nic(1).set("link", "down")
+    with pytest.raises(live.LiveError) as caught:
+        live.apply_live("test:///default", domain, changes)
+    assert "virDomainUpdateDeviceFlags" in str(caught.value)  # libvirt's own words
+
+
+# -- qemu:///embed: define, edit, save, read back ----------------------------------------------
+def test_embed_load_all_and_cross_guest(embed: str) -> None:
+    results = live.load_domains(embed, None)
+    assert [d.facts.name for d in results if isinstance(d, Domain)] == ["alpha", "beta", "gamma"]
+    fleet = Fleet()
+    for item in results:
+        fleet.add(item)
+    fleet.analyse()
+    assert [p.code for p in fleet.rows[0].problems] == ["mac-duplicate-across-guests"]
+    assert "'beta' (NIC 1)" in fleet.rows[0].problems[0].message
+    assert fleet.rows[0].host == embed and not fleet.multi_host
+
+
+def test_embed_edit_save_read_back(embed: str) -> None:
+    [domain] = live.load_domains(embed, ["gamma"])
+    assert isinstance(domain, Domain)
+    expected = domain.raw
+    domain.nic(1).set("source", "br1")
+    domain.nic(1).set("model", "e1000")
+    new = live.define(embed, domain, expected)
+    [again] = live.load_domains(embed, ["gamma"])
+    assert isinstance(again, Domain) and again.raw == new
+    assert (again.nic(1).source, again.nic(1).model) == ("br1", "e1000")
+    # the config moved on since `expected`: nothing is written
+    domain.nic(1).set("model", "rtl8139")
+    with pytest.raises(live.LiveError, match="changed on the host since it was loaded"):
+        live.define(embed, domain, expected)
+    assert live.current_xml(embed, "gamma") == new
+
+
+def test_embed_libvirt_refusal_is_verbatim(embed: str) -> None:
+    [domain] = live.load_domains(embed, ["alpha"])
+    assert isinstance(domain, Domain)
+    domain.nic(1).set("mac", "01:00:5e:00:00:01")
+    with pytest.raises(live.LiveError) as caught:
+        live.define(embed, domain, domain.raw)
+    verbatim = "XML error: expected unicast mac address, found multicast '01:00:5e:00:00:01'"
+    assert str(caught.value) == f"{embed}#alpha: {verbatim}"
+    assert live.current_xml(embed, "alpha") == domain.raw
+
+
+def test_nic_changes_and_liveness() -> None:
+    before = Domain.from_string(guest_xml("x", "52:54:00:00:00:01"))
+    after = Domain.from_string(guest_xml("x", "52:54:00:00:00:01"))
+    assert live.nic_changes(before, after) == []
+    after.nic(1).set("link", "down")
+    after.nic(1).set("source", "br1")
+    [change] = live.nic_changes(before, after)
+    assert change.fields == ["source", "link"] and change.all_live
+    after.nic(1).set("model", "e1000")
+    after.nic(1).set("mac", "52:54:00:00:00:02")
+    [change] = live.nic_changes(before, after)
+    assert change.live == ["source", "link"] and change.power_off == ["model", "mac"] and not change.all_live
+    assert live.liveness("target") == "power-off" and live.liveness("link") == "live"
+    assert live.liveness("source", "direct") == "power-off"
+
+
+def test_embed_apply_live_on_a_running_guest(embed: str) -> None:
+    need(Path("/sys/class/net/br0").exists(), "no br0 bridge (run scripts/prepare-live-libvirt as root)")
+    conn = live.connect(embed)
+    conn.defineXML(guest_xml("runner", "52:54:00:00:0b:01"))
+    dom = conn.lookupByName("runner")
+    dom.createWithFlags(1)  # VIR_DOMAIN_START_PAUSED
+    try:
+        [domain] = live.load_domains(embed, ["runner"])
+        assert isinstance(domain, Domain)
+        expected = domain.raw
+        before = Domain.from_bytes(expected)
+        domain.nic(1).set("link", "down")
+        changes = live.nic_changes(before, domain)
+        assert [c.live for c in changes] == [["link"]]
+        live.define(embed, domain, expected)
+        assert live.apply_live(embed, domain, changes) == ["NIC 1: link applied to the running guest"]
+        running = Domain.from_string(dom.XMLDesc(0))
+        assert running.nic(1).link == "down"
+        assert running.nic(1).target is not None  # the live device kept its tap
+        [persistent] = live.load_domains(embed, ["runner"])
+        assert isinstance(persistent, Domain) and persistent.nic(1).link == "down"
+    finally:
+        dom.destroy()
+    assert live.apply_live(embed, domain, changes) == []  # not running: nothing to apply live
