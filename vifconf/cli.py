@@ -189,11 +189,11 @@ def load_input(name: str) -> Loaded:
 
 def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loaded]:
     if connect:
-        from vifconf.live import load_domains
+        from vifconf.live import load_many
 
         loaded: list[Loaded] = []
-        for uri in connect:
-            for item in load_domains(uri, list(inputs) or None):
+        for per_host in load_many(list(connect), list(inputs) or None):
+            for item in per_host:
                 if isinstance(item, Domain):
                     loaded.append(Loaded(item.source, domain=item))
                 else:

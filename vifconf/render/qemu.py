@@ -14,11 +14,16 @@ import json
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions
+
+_V = TypeVar("_V")
 
 TARGET = "qemu"
 FD = "<fd>"
@@ -392,7 +397,8 @@ def refusals(nic: Nic) -> list[Problem]:
             f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
             "set <model type='virtio'/>")
     if not is_known_model(model):
-        add("model-unknown-to-qemu", "model", "model", f"QEMU 7.2 has no NIC model {model!r}; the guest would not start",
+        add("model-unknown-to-qemu", "model", "model",
+            f"QEMU 7.2 has no NIC model {model!r}; the guest would not start",
             "valid models: " + ", ".join(kvm_models()))
     return found
 
@@ -410,22 +416,18 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
     ids = device_ids(nics)
     places = placements(domain, nics)
     for nic, device_id, place in zip(nics, ids, places, strict=True):
-        host_id = f"host{device_id}"
-        chardev_id = f"char{device_id}"
+        args, notes = _nic_fragment(domain, nic, device_id, place)
         start = len(rendering.items)
-        if nic.type == "vhostuser":
-            rendering.items += ["-chardev", chardev_arg(nic, chardev_id)]
-        rendering.items += ["-netdev", compact(netdev_props(domain, nic, host_id, chardev_id))]
-        rendering.items += ["-device", compact(device_props(nic, host_id, device_id, place))]
+        rendering.items += args
         rendering.nic_items[nic.index] = list(range(start, len(rendering.items)))
-        rendering.notes += _nic_notes(domain, nic, place)
+        rendering.notes += notes
     for nic in all_nics:
         kind = nic.type or ""
         if kind == ABSENT_TYPE:
             rendering.notes.append(f"NIC {nic.index}: type none — no NIC, no arguments (and no index used)")
         elif kind not in RENDERED_TYPES:
             rendering.notes.append(f"NIC {nic.index}: type {kind or '(missing)'} is not rendered by this target")
-        for problem in refusals(nic):
+        for problem in _cached_refusals(nic):
             if facts.is_xen:
                 rendering.notes.append(f"NIC {nic.index}: under KVM, {problem.message}")
             else:
@@ -434,6 +436,49 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
         shlex.join(rendering.items[i : i + 2]) for i in range(0, len(rendering.items), 2)
     )
     return rendering
+
+
+_FRAGMENTS: dict[tuple[object, ...], tuple[list[str], list[str]]] = {}
+_REFUSALS: dict[tuple[object, ...], list[Problem]] = {}
+_CACHE_LIMIT = 4096
+
+
+def _element_key(nic: Nic) -> bytes:
+    return etree.tostring(nic.element, with_tail=False)
+
+
+def _remember(cache: dict[tuple[object, ...], _V], key: tuple[object, ...], value: _V) -> _V:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) -> tuple[list[str], list[str]]:
+    """One NIC's argv and notes, memoised on the interface's markup and its context, so
+    re-rendering after an edit only recomputes the NIC that changed."""
+    key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor)
+    cached = _FRAGMENTS.get(key)
+    if cached is not None:
+        return list(cached[0]), list(cached[1])
+    host_id, chardev_id = f"host{device_id}", f"char{device_id}"
+    args: list[str] = []
+    if nic.type == "vhostuser":
+        args += ["-chardev", chardev_arg(nic, chardev_id)]
+    args += ["-netdev", compact(netdev_props(domain, nic, host_id, chardev_id))]
+    args += ["-device", compact(device_props(nic, host_id, device_id, place))]
+    notes = _nic_notes(domain, nic, place)
+    _remember(_FRAGMENTS, key, (args, notes))
+    return list(args), list(notes)
+
+
+def _cached_refusals(nic: Nic) -> list[Problem]:
+    key = (_element_key(nic), nic.index, nic.line, nic.field_line("mac"), nic.field_line("model"),
+           nic.field_line("mtu"), nic.field_line("driver"))  # fmt: skip
+    cached = _REFUSALS.get(key)
+    if cached is None:
+        cached = _remember(_REFUSALS, key, refusals(nic))
+    return list(cached)
 
 
 def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
