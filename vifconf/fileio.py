@@ -3,24 +3,52 @@
 Reading refuses what is not a regular file (a FIFO would block forever, a device could be
 endless) and bounds the size before reading. Saving writes a temp file beside the target,
 fsyncs it and the directory, then renames, so a crash leaves either the old or the new file.
+
+Saving API (used by the CLI ``set`` command and the TUI)::
+
+    fp = fingerprint(path)                 # at load time
+    ...
+    fp = save_atomic(path, data, expected=fp)   # SaveConflict / SaveError, original untouched
+
+Tests simulate I/O faults (disk full, EIO) with `set_fault_hook` / `inject_fault`: every step
+of a save calls the hook with a stage name first, and the hook may raise ``OSError``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import os
+import secrets
 import stat
 import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from vifconf.model.source import MAX_INPUT_BYTES, InputError
+
+# --------------------------------------------------------------------------------------
+# reading
+
+
+def _too_big(path: str, size: int) -> InputError:
+    return InputError(
+        path,
+        f"file is {size / (1024 * 1024):.0f} MiB; vifconf reads domain XML up to "
+        f"{MAX_INPUT_BYTES // (1024 * 1024)} MiB (refused)",
+    )
 
 
 def read_input(path: str) -> bytes:
     """The bytes of a file, or stdin for ``-``; errors are one-line `InputError`s."""
     if path == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise _too_big("-", len(data))
         return data
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except PermissionError:
@@ -28,7 +56,7 @@ def read_input(path: str) -> bytes:
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
-        raise InputError(path, exc.strerror or str(exc)) from None
+        raise InputError(path, _strerror(exc)) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -36,19 +64,317 @@ def read_input(path: str) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise InputError(path, "not a regular file (FIFO, socket or device); refusing to read it")
         if info.st_size > MAX_INPUT_BYTES:
-            raise InputError(
-                path,
-                f"file is {info.st_size // (1024 * 1024)} MiB; vifconf reads domain XML up to "
-                f"{MAX_INPUT_BYTES // (1024 * 1024)} MiB",
-            )
+            raise _too_big(path, info.st_size)
         chunks = []
+        total = 0
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 break
+            total += len(chunk)
+            if total > MAX_INPUT_BYTES:  # grew while we read it
+                raise _too_big(path, total)
             chunks.append(chunk)
         return b"".join(chunks)
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {_strerror(exc)}") from None
     finally:
         os.close(fd)
+
+
+# --------------------------------------------------------------------------------------
+# fingerprints and errors
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a file looked like when we read it; a save refuses if it no longer matches."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+
+def fingerprint_bytes(data: bytes, mtime_ns: int = 0) -> Fingerprint:
+    return Fingerprint(mtime_ns, len(data), hashlib.sha256(data).hexdigest())
+
+
+def fingerprint(path: str) -> Fingerprint:
+    """The fingerprint of the file at ``path`` (symlinks followed). Raises ``OSError``."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        digest = hashlib.sha256()
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return Fingerprint(info.st_mtime_ns, info.st_size, digest.hexdigest())
+
+
+def load(path: str) -> tuple[bytes, Fingerprint]:
+    """`read_input` plus the fingerprint of exactly the bytes read (no second read race)."""
+    data = read_input(path)
+    try:
+        mtime = os.stat(path).st_mtime_ns if path != "-" else 0
+    except OSError:
+        mtime = 0
+    return data, fingerprint_bytes(data, mtime)
+
+
+class SaveConflict(Exception):
+    """The file changed on disk since it was loaded; nothing was written."""
+
+    def __init__(self, path: str, message: str, current: Fingerprint | None = None):
+        self.path = path
+        self.message = message
+        self.current = current
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SaveError(Exception):
+    """Saving failed (read-only, disk full, …); the original file is untouched.
+    ``str()`` is the one-line message users see."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _strerror(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+# --------------------------------------------------------------------------------------
+# the fault hook (tests only)
+
+FaultHook = Callable[[str], None]
+_fault_hook: FaultHook | None = None
+
+STAGES = ("open", "write", "fsync", "chmod", "chown", "backup", "rename", "fsync-dir")
+"""Stage names passed to the fault hook. ``write`` is called once per chunk written."""
+
+
+def set_fault_hook(hook: FaultHook | None) -> FaultHook | None:
+    """Install ``hook`` (called with a stage name before each step of a save); returns the
+    previous hook. A hook raises ``OSError`` to simulate a fault, e.g. ``ENOSPC``."""
+    global _fault_hook
+    previous, _fault_hook = _fault_hook, hook
+    return previous
+
+
+@contextlib.contextmanager
+def inject_fault(stage: str, err: int = errno.ENOSPC, after: int = 0) -> Iterator[None]:
+    """Within the block, fail ``stage`` with ``OSError(err)`` after ``after`` clean passes."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    passes = [after]
+
+    def hook(current: str) -> None:
+        if current != stage:
+            return
+        if passes[0] > 0:
+            passes[0] -= 1
+            return
+        raise OSError(err, os.strerror(err))
+
+    previous = set_fault_hook(hook)
+    try:
+        yield
+    finally:
+        set_fault_hook(previous)
+
+
+def _fault(stage: str) -> None:
+    if _fault_hook is not None:
+        _fault_hook(stage)
+
+
+# --------------------------------------------------------------------------------------
+# saving
+
+_backed_up: set[str] = set()
+"""Real paths already given a ``.bak`` in this process (one backup per session)."""
+
+WRITE_CHUNK = 1 << 16
+
+
+def reset_backup_session() -> None:
+    """Forget which files were backed up (a new session; tests)."""
+    _backed_up.clear()
+
+
+def backup_path(path: str) -> str:
+    return os.path.realpath(path) + ".bak"
+
+
+def _check_unchanged(path: str, real: str, expected: Fingerprint) -> None:
+    try:
+        current = fingerprint(real)
+    except FileNotFoundError:
+        raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved") from None
+    except OSError as exc:
+        raise SaveError(path, f"cannot check the file before saving: {_strerror(exc)}; not saved") from None
+    if current.size != expected.size or current.sha256 != expected.sha256:
+        raise SaveConflict(
+            path,
+            "the file changed on disk since it was loaded; not saved (reload, overwrite or save elsewhere)",
+            current,
+        )
+    # Same bytes, different mtime (touched): nothing of anyone's would be lost.
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        _fault("write")
+        written = os.write(fd, view[:WRITE_CHUNK])
+        view = view[written:]
+
+
+def _copy_xattrs(source: str, fd: int) -> None:
+    """Best effort: SELinux labels, ACLs (system.posix_acl_access), user attributes."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.setxattr(fd, name, os.getxattr(source, name))
+
+
+def _fsync_dir(directory: str) -> None:
+    _fault("fsync-dir")
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+    dfd = os.open(directory, flags)
+    try:
+        os.fsync(dfd)
+    except OSError as exc:  # some filesystems cannot fsync a directory
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(dfd)
+
+
+def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_from: str | None = None) -> None:
+    """Write ``data`` to a temp file beside ``real`` and rename it over; ``like`` gives
+    mode/owner/group to keep. Raises ``OSError``; the temp file never survives a failure."""
+    directory = os.path.dirname(real) or "."
+    base = os.path.basename(real)
+    temp = os.path.join(directory, f".{base}.vifconf-{secrets.token_hex(4)}.tmp")
+    _fault("open")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            _write_all(fd, data)
+            _fault("fsync")
+            os.fsync(fd)
+            if like is not None:
+                _fault("chown")
+                mine = os.fstat(fd)
+                if (mine.st_uid, mine.st_gid) != (like.st_uid, like.st_gid):
+                    try:
+                        os.fchown(fd, like.st_uid, like.st_gid)
+                    except PermissionError as exc:
+                        raise PermissionError(
+                            exc.errno, f"not permitted to keep the file's owner and group ({like.st_uid}:{like.st_gid})"
+                        ) from None
+                _copy_xattrs(xattrs_from or real, fd)
+                _fault("chmod")
+                os.fchmod(fd, stat.S_IMODE(like.st_mode))
+            else:
+                umask = os.umask(0o022)
+                os.umask(umask)
+                _fault("chmod")
+                os.fchmod(fd, 0o666 & ~umask)
+        finally:
+            os.close(fd)
+        _fault("rename")
+        os.replace(temp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(directory)
+
+
+def _describe(exc: OSError, directory: str) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    if exc.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        if (exc.strerror or "").startswith("not permitted to keep"):
+            return exc.strerror or ""
+        return f"permission denied (cannot write in {directory})"
+    if exc.errno == errno.EIO:
+        return "input/output error"
+    return _strerror(exc)
+
+
+def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, backup: bool = True) -> Fingerprint:
+    """Replace the file at ``path`` with ``data`` atomically; return the new fingerprint.
+
+    - ``expected``: the fingerprint at load time; if the file's size or content differ now,
+      raise `SaveConflict` (a file that was only touched still saves).
+    - Temp file in the same directory, written, fsynced, renamed over, directory fsynced: a
+      crash at any point leaves the old file or the new one, never a mix.
+    - The original's mode, owner, group (and, best effort, extended attributes) are kept.
+    - A symlink is followed: the target is replaced, the link stays a link.
+    - ``backup``: before the first save of this file in this process, the original is kept
+      as ``<target>.bak`` (same mode and owner).
+    - Read-only file or directory, disk full, I/O errors: `SaveError` with a one-line
+      message; the original is untouched and no temp file is left behind.
+    """
+    real = os.path.realpath(path)
+    directory = os.path.dirname(real) or "."
+    try:
+        like: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        like = None
+    except OSError as exc:
+        raise SaveError(path, f"cannot save: {_describe(exc, directory)}") from None
+    if like is not None and not stat.S_ISREG(like.st_mode):
+        raise SaveError(path, "cannot save: not a regular file")
+    if expected is not None:
+        if like is None:
+            raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved")
+        _check_unchanged(path, real, expected)
+    if like is not None and (stat.S_IMODE(like.st_mode) & 0o222 == 0 or not os.access(real, os.W_OK)):
+        mode = stat.S_IMODE(like.st_mode)
+        raise SaveError(path, f"cannot save: the file is read-only (mode {mode:04o}); save elsewhere")
+    try:
+        dir_info = os.stat(directory)
+    except OSError as exc:
+        raise SaveError(path, f"cannot save: {_describe(exc, directory)}") from None
+    if stat.S_IMODE(dir_info.st_mode) & 0o222 == 0 or not os.access(directory, os.W_OK | os.X_OK):
+        mode = stat.S_IMODE(dir_info.st_mode)
+        raise SaveError(path, f"cannot save: the directory {directory} is read-only (mode {mode:04o}); save elsewhere")
+    try:
+        if backup and like is not None and real not in _backed_up:
+            _fault("backup")
+            with open(real, "rb") as handle:
+                original = handle.read()
+            _atomic_replace(real + ".bak", original, like, xattrs_from=real)
+            _backed_up.add(real)
+        if expected is not None:  # narrow the window: check again right before replacing
+            _check_unchanged(path, real, expected)
+        _atomic_replace(real, data, like)
+    except OSError as exc:
+        raise SaveError(path, f"cannot save: {_describe(exc, directory)}; the original is untouched") from None
+    try:
+        mtime = os.stat(real).st_mtime_ns
+    except OSError:
+        mtime = 0
+    return fingerprint_bytes(data, mtime)

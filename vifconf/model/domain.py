@@ -330,7 +330,7 @@ class Domain:
     def from_bytes(cls, data: bytes, source: str = "<string>") -> Domain:
         text, encoding = decode(data, source)
         root = parse(text, source)
-        if not isinstance(root.tag, str) or etree.QName(root).localname != "domain":
+        if not isinstance(root.tag, str) or root.tag != "domain":
             tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
             raise InputError(source, f"not a libvirt domain XML: the root element is <{tag}>, expected <domain>", root.sourceline)
         return cls(text, root, source, encoding, data)
@@ -411,7 +411,9 @@ class Domain:
         """The document as it would be saved: the input bytes themselves when nothing changed."""
         if not self.edits:
             return self.raw
-        return self.encoding.bom + self.to_text().encode(self.encoding.codec)
+        # a character the file's encoding lacks becomes a character reference, which any XML
+        # reader decodes back to the same value
+        return self.encoding.bom + self.to_text().encode(self.encoding.codec, errors="xmlcharrefreplace")
 
     @property
     def modified(self) -> bool:

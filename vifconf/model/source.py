@@ -22,6 +22,13 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 """Above this we refuse with a size message rather than let the machine swap."""
 
 
+MAX_INTERFACES = 4096
+"""More ``<interface>`` elements than any real guest has (PCI and Xen vif limits are far
+lower); above this we refuse with a size message instead of taking minutes to render."""
+
+_INTERFACE_RE = re.compile(r"<interface[\s/>]")
+
+
 class InputError(Exception):
     """Unreadable or unacceptable input; ``str()`` is the one-line message users see."""
 
@@ -104,30 +111,59 @@ def decode(data: bytes, source: str) -> tuple[str, Encoding]:
         if data.startswith(bom):
             body = data[len(bom) :]
             encoding = Encoding(codec, bom)
+            if not body.decode(codec, errors="replace").strip():
+                raise InputError(source, "empty file: expected a libvirt <domain> XML document")
             break
     else:
         body = data
-        encoding = Encoding("utf-8")
-        head = data[:200].decode("latin-1")
-        declared = _DECL_RE.match(head)
-        if declared:
-            name = _DECL_ENCODING_RE.search(declared.group(0))
-            if name:
-                try:
-                    encoding = Encoding(codecs.lookup(name.group(1)).name)
-                except LookupError:
-                    raise InputError(source, f"unknown encoding {name.group(1)!r} in the XML declaration", 1, 1) from None
-    if encoding.codec in ("utf-8", "ascii") and b"\x00" in body:
+        # UTF-16 without a BOM, recognised by how "<?" is encoded (XML 1.0, appendix F)
+        sniffed = {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(data[:4])
+        encoding = Encoding(sniffed or "utf-8")
+        if sniffed is None:
+            head = data[:200].decode("latin-1")
+            declared = _DECL_RE.match(head)
+            if declared:
+                name = _DECL_ENCODING_RE.search(declared.group(0))
+                if name:
+                    try:
+                        encoding = Encoding(codecs.lookup(name.group(1)).name)
+                    except LookupError:
+                        raise InputError(
+                            source, f"unknown encoding {name.group(1)!r} in the XML declaration", 1, 1
+                        ) from None
+                    if not _ascii_compatible(encoding.codec):
+                        raise InputError(
+                            source,
+                            f"the XML declaration says encoding {name.group(1)!r}, but the file is not "
+                            f"encoded in it (no byte order mark)",
+                            1,
+                            name.start(1) + 1,
+                        )
+    if _ascii_compatible(encoding.codec) and b"\x00" in body:
         offset = body.index(b"\x00")
         line = body.count(b"\n", 0, offset) + 1
-        raise InputError(source, "binary data (NUL byte): not an XML document", line)
+        col = offset - (body.rfind(b"\n", 0, offset) + 1) + 1
+        raise InputError(source, "binary data (NUL byte): not an XML document", line, col)
     try:
         text = body.decode(encoding.codec)
     except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(source, f"invalid {encoding.codec.upper()} byte sequence", line, col) from None
+        if encoding.codec.startswith("utf-16"):
+            before = body[: exc.start].decode(encoding.codec, errors="replace")
+            line, col = _line_col(before, len(before))
+        else:
+            line = body.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            source, f"invalid {encoding.codec.upper()} byte sequence (a binary file, or the wrong encoding)", line, col
+        ) from None
     return text, encoding
+
+
+def _ascii_compatible(codec: str) -> bool:
+    try:
+        return "<?xml".encode(codec) == b"<?xml"
+    except (LookupError, UnicodeError):
+        return False
 
 
 def _hardened_parser() -> etree.XMLParser:
@@ -146,10 +182,23 @@ def _hardened_parser() -> etree.XMLParser:
 
 def parse(text: str, source: str) -> etree._Element:
     """Parse decoded text into an lxml tree; refuse DTDs; errors carry line and column."""
-    doctype = re.search(r"<!DOCTYPE|<!ENTITY", text)
-    if doctype:
-        line, col = _line_col(text, doctype.start())
-        raise InputError(source, "DOCTYPE/ENTITY declarations are not allowed in domain XML (refused for safety)", line, col)
+    # A DTD can only sit in the prolog; refuse it there before libxml2 sees it (entities,
+    # external subsets). `<!DOCTYPE` inside a comment or CDATA section is just text.
+    prolog = _PROLOG_RE.match(text)
+    end = prolog.end() if prolog else 0
+    if text.startswith(("<!DOCTYPE", "<!ENTITY"), end):
+        line, col = _line_col(text, end)
+        raise InputError(source, _DTD_REFUSED, line, col)
+    for interfaces, match in enumerate(_INTERFACE_RE.finditer(text), start=1):
+        if interfaces > MAX_INTERFACES:
+            total = interfaces + sum(1 for _ in _INTERFACE_RE.finditer(text, match.end()))
+            line, col = _line_col(text, match.start())
+            raise InputError(
+                source,
+                f"too large: {total} <interface> elements; vifconf handles up to {MAX_INTERFACES} per domain (refused)",
+                line,
+                col,
+            )
     # lxml refuses str input that carries an encoding declaration; blank it out in place so
     # line and column numbers stay true.
     declared = _DECL_RE.match(text)
@@ -159,10 +208,53 @@ def parse(text: str, source: str) -> etree._Element:
         root = etree.fromstring(text, _hardened_parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
-        message = str(exc.msg) if exc.msg else "malformed XML"
-        message = re.sub(r",? line \d+, column \d+$", "", message)
+        message = _clean_message(exc.msg)
+        if line is not None and col is not None and "truncated" not in message:
+            end_line, end_col = _line_col(text, len(text.rstrip()))
+            if (line, col) >= (end_line, end_col):
+                message += " (the file ends here: truncated?)"
         raise InputError(source, f"malformed XML: {message}", line, col) from None
+    except (ValueError, MemoryError) as exc:  # lxml's own refusals; never a traceback
+        raise InputError(source, f"malformed XML: {_clean_message(str(exc))}", 1, 1) from None
+    # Belt and braces: whatever slipped past the prolog scan, a DTD in the result is refused.
+    docinfo: etree.DocInfo = root.getroottree().docinfo
+    doctype = str(getattr(docinfo, "doctype", "") or "")
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise InputError(source, _DTD_REFUSED, 1, 1)
     return root
+
+
+_DTD_REFUSED = "DOCTYPE/ENTITY declarations are not allowed in domain XML (refused for safety)"
+
+# Everything that may precede the root element (or a DOCTYPE): declaration, space,
+# comments, processing instructions.
+_PROLOG_RE = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|\s+)*", re.DOTALL)
+
+_LIBXML_JARGON = [
+    (re.compile(r"Excessive depth in document: (\d+).*"), r"elements nested deeper than \1 levels (refused)"),
+    (re.compile(r"Resource limit exceeded: Buffer size limit exceeded.*"), "a value longer than 10 MB (refused)"),
+    (re.compile(r"Resource limit exceeded: Text node too long.*"), "a text node longer than 10 MB (refused)"),
+    (re.compile(r"Resource limit exceeded: (.*?),? try XML_PARSE_HUGE.*"), r"\1 (refused)"),
+    (re.compile(r"(.*?),? (?:use|try) XML_PARSE_HUGE( option)?"), r"\1 (refused)"),
+    (re.compile(r"Premature end of data in tag (\S+).*"), r"file ends inside <\1> (truncated?)"),
+    (re.compile(r"EndTag: '</' not found"), "file ends before the closing tag (truncated?)"),
+    (re.compile(r"Couldn't find end of Start Tag (\S+)(?: line \d+)?"), r"unfinished start tag <\1> (truncated?)"),
+    (re.compile(r"Specification mandates value for attribute (\S+)"), r"attribute \1 has no value"),
+    (re.compile(r"Comment not terminated.*"), "comment not terminated (truncated?)"),
+    (re.compile(r"Document is empty"), "no XML element found (empty document?)"),
+    (re.compile(r"Unicode strings with encoding declaration.*"), "malformed XML declaration"),
+]
+
+
+def _clean_message(raw: object) -> str:
+    """libxml2's message as one line, without advice meant for programmers."""
+    message = " ".join(str(raw or "").split()) or "syntax error"
+    message = re.sub(r",? line \d+, column \d+$", "", message)
+    for pattern, replacement in _LIBXML_JARGON:
+        if pattern.fullmatch(message):
+            message = pattern.sub(replacement, message)
+            break
+    return message
 
 
 def iter_nodes(root: etree._Element) -> list[etree._Element]:
@@ -249,7 +341,7 @@ class Edits:
     old value again) counts as unchanged, so it is copied verbatim again.
     """
 
-    _heads: dict[etree._Element, list[tuple[str, str]]] = field(default_factory=dict)
+    _heads: dict[etree._Element, list[tuple[str | bytes, str | bytes]]] = field(default_factory=dict)
     _contents: dict[etree._Element, tuple[object, ...]] = field(default_factory=dict)
 
     def touch_head(self, element: etree._Element) -> None:
@@ -282,13 +374,13 @@ class Splicer:
         self.style = style
 
     def serialize(self, edits: Edits) -> str:
-        edits = _Frozen(edits.heads, edits.contents)
+        frozen = _Frozen(edits.heads, edits.contents)
         touched: set[etree._Element] = set()
-        for node in edits.heads | edits.contents:
+        for node in frozen.heads | frozen.contents:
             touched.update(node.iterancestors())
             touched.add(node)
         root_span = self.spans[self.root]
-        return self.text[: root_span.start] + self._emit(self.root, edits, touched) + self.text[root_span.end :]
+        return self.text[: root_span.start] + self._emit(self.root, frozen, touched) + self.text[root_span.end :]
 
     def _emit(self, node: etree._Element, edits: _Frozen, touched: set[etree._Element]) -> str:
         span = self.spans.get(node)
@@ -298,10 +390,9 @@ class Splicer:
             return etree.tostring(node, encoding="unicode", with_tail=False)
         if span is None or node in edits.contents:
             return self._fresh(node, edits, touched)
-        if node in edits.heads:
-            head = self._head(node, close=span.self_closing)
-        else:
-            head = self.text[span.start : span.head_end]
+        head = (
+            self._head(node, close=span.self_closing) if node in edits.heads else self.text[span.start : span.head_end]
+        )
         if span.self_closing:
             return head
         # children list unchanged: copy the gaps between children from the original
@@ -317,7 +408,7 @@ class Splicer:
 
     def _head(self, node: etree._Element, close: bool = False) -> str:
         q = self.style.quote
-        attrs = "".join(f" {self._name(k)}={q}{escape_attr(v, q)}{q}" for k, v in node.attrib.items())
+        attrs = "".join(f" {self._name(k)}={q}{escape_attr(str(v), q)}{q}" for k, v in node.attrib.items())
         return f"<{self._name(node.tag)}{attrs}{'/' if close else ''}>"
 
     def _name(self, qname: object) -> str:
