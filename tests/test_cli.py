@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, vector_params
+from tests.support import REPO, vector_params
 from vifconf.cli import main, parse_assignments
 
 EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"

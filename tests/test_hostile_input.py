@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import REPO, need
 from vifconf.fileio import read_input
 from vifconf.model.domain import Domain
 from vifconf.model.source import MAX_INPUT_BYTES, MAX_INTERFACES, InputError
@@ -29,19 +30,6 @@ from vifconf.model.source import MAX_INPUT_BYTES, MAX_INTERFACES, InputError
 CHILD_TIMEOUT = 60  # seconds; only there so a regression hangs no CI job
 CHILD_MEMORY = 1536 * 1024 * 1024  # address-space limit for the child (bounded memory)
 
-
-# Not `from conftest import …`: tests/tui has its own conftest module of the same name.
-REPO = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing locally; fail under CI=true (as conftest.need)."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 SEED = (REPO / "vifconf" / "examples" / "xen-hvm-seed.xml").read_bytes()

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import REPO
 from vifconf import journal
 from vifconf.fileio import fingerprint, save_atomic
 from vifconf.model.domain import Domain
-
-REPO = Path(__file__).resolve().parent.parent  # not from conftest: tests/tui shadows it
 
 OLD = b"<domain type='xen'>\n  <devices>\n    <interface type='bridge'><source bridge='xenbr0'/></interface>\n"
 OLD += b"  </devices>\n</domain>\n"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, need, need_command
+from tests.support import REPO, need, need_command
 from vifconf import live
 from vifconf.fleet import Fleet
 from vifconf.model.domain import Domain

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import VECTORS, load_vectors
+from tests.support import VECTORS, load_vectors
 from vifconf.model import Domain, InputError
 from vifconf.model.mac import XEN_PREFIX, generate_mac, is_multicast, normalize_mac, parse_mac
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import vector_params
 
+from tests.support import vector_params
 from vifconf.model import Domain
 from vifconf.render import XEN_ERAS, RenderOptions, qemu_dm, renderer, xend_sxpr
 from vifconf.render.qemu_dm import render_vifs

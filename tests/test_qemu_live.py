@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, need, need_command
+from tests.support import REPO, need, need_command
 from tests.test_qemu_vectors import with_fd_placeholders
 from vifconf.model import Domain
 from vifconf.render import RenderOptions, qemu

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import vector_params
+from tests.support import vector_params
 from vifconf.model import Domain
 from vifconf.render import RenderOptions, qemu
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shlex
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import need
 from vifconf.model.domain import Domain
 from vifconf.problems import Problem
 from vifconf.render import LIBVIRT_ERAS, Rendering, RenderOptions
@@ -42,18 +41,6 @@ xml_text = st.text(
 )
 
 
-# Not `from conftest import …`: tests/tui has its own conftest module of the same name.
-REPO = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing locally; fail under CI=true (as conftest.need)."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _domain(kind: str = "bridge", hvm: bool = True, hypervisor: str = "xen") -> Domain:

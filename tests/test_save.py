@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import REPO, need
 from vifconf import fileio
 from vifconf.fileio import Fingerprint, SaveConflict, SaveError, fingerprint, inject_fault, save_atomic
 
@@ -25,18 +26,6 @@ OLD = b"<domain type='xen'>\n  <name>old</name>\n</domain>\n"
 NEW = b"<domain type='xen'>\n  <name>new</name>\n</domain>\n"
 
 
-# Not `from conftest import …`: tests/tui has its own conftest module of the same name.
-REPO = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing locally; fail under CI=true (as conftest.need)."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

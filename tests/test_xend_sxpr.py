@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import vector_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support import vector_params
 from vifconf.model import Domain
 from vifconf.render import LIBVIRT_ERAS, RenderOptions, renderer, sxpr, xend_sxpr
 

@@ -25,8 +25,8 @@ from vifconf.render import (
     XEN_ERA_ALIASES,
     XEN_ERAS,
     XL_FORMATS,
-    RenderOptions,
     Rendering,
+    RenderOptions,
 )
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def print_human_render(item: Loaded, renderings: dict[str, Rendering], problems:
         print(format_problem(item.name, problem))
 
 
-def error_line(error: InputError | str) -> None:
+def error_line(error: Exception | str) -> None:
     print(f"vifconf: {error}", file=sys.stderr)
 
 
@@ -402,7 +402,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         reread = Domain.from_bytes(result, domain.source)
         render_all(reread, options)
     except InputError as exc:
-        error_line(f"{args.file}: internal error, the edited document does not parse back ({exc.message}); nothing written")
+        error_line(f"{args.file}: internal error, the edit does not parse back ({exc.message}); nothing written")
         return EXIT_INPUT
     problems = check(reread, options)
     for problem in problems:
@@ -419,7 +419,7 @@ def cmd_set(args: argparse.Namespace) -> int:
             sys.stdout.writelines(difflib.unified_diff(before, after, args.file, f"{args.file} (edited)"))
         return EXIT_PROBLEMS if refused else EXIT_OK
     if refused:
-        error_line(f"{args.file}: not written: the result has error problems (listed above); use --force to write anyway")
+        error_line(f"{args.file}: not written: the result has error problems (above); use --force to write anyway")
         return EXIT_PROBLEMS
 
     target = args.output or args.file

@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from vifconf.model import Domain
+from vifconf.model.domain import line_of
 from vifconf.problems import Problem
 
 SCHEMA_DIRS = ("/usr/share/libvirt/schemas", "/usr/local/share/libvirt/schemas")
@@ -56,7 +57,7 @@ def _first_error(log: etree._ListErrorLog) -> str:
     for entry in log:
         if entry.message and entry.line:
             where = f"{entry.path}: " if entry.path else ""
-            return where + entry.message.strip()
+            return where + str(entry.message).strip()
     messages = [e.message.strip() for e in log if e.message]
     return messages[0] if messages else "does not validate"
 
@@ -102,7 +103,7 @@ def schema_problems(domain: Domain) -> list[Problem]:
             culprit = _culprit(rng, shell, probe)
             if culprit is not None:
                 field: str | None = str(culprit.tag)
-                line = culprit.sourceline or nic.line
+                line = line_of(culprit) or nic.line
                 message = f"libvirt's schema rejects {_markup(culprit)}"
             else:
                 field, line = None, nic.line
@@ -132,7 +133,7 @@ def schema_problems(domain: Domain) -> list[Problem]:
                 severity="error",
                 nic=None,
                 field=None,
-                line=error.line if error is not None else domain.root.sourceline,
+                line=int(error.line) if error is not None else line_of(domain.root),
                 message=f"libvirt's schema rejects the domain outside its NICs: {_first_error(rng.error_log)}",
                 hint="vifconf edits NICs only; fix the rest with virsh edit",
             )

@@ -263,7 +263,7 @@ def test_fleet_snapshot(snap_compare: Any, fleet_dir: Path, monkeypatch: pytest.
 async def test_live_save_defines_and_offers_live_apply() -> None:
     """test:///default: save through defineXML, then the running guest's live apply, whose
     refusal by the test driver is shown verbatim."""
-    from tests.conftest import need
+    from tests.support import need
     from vifconf import live
     from vifconf.tui.dialogs.choice import ChoiceDialog
     from vifconf.tui.dialogs.message import MessageDialog

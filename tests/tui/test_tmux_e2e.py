@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_command
+from tests.support import need_command
 from vifconf.examples import EXAMPLE_DOMAIN
 
 pytestmark = pytest.mark.tmux
@@ -131,3 +131,25 @@ def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
     assert saved == expected
     assert Path(str(target) + ".bak").read_text() == original
     assert os.path.exists(target)
+
+
+def test_term_linux_opens_moves_and_quits(tmux: Tmux, tmp_path: Path) -> None:
+    """The Linux console (16 colours, fewer glyphs): the editor comes up, keys work, quit is clean."""
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        "TEXTUAL_ANIMATIONS": "none",
+        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
+        "PYTHONPATH": str(repo),
+        "TERM": "linux",
+    }
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    command = f"cd {tmp_path} && env {exports} {sys.executable} -m vifconf; echo EXITED $?; sleep 30"
+    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.wait_for("NICs")
+    tmux.wait_for("gihan-hvm")
+    tmux.key("Down")
+    tmux.wait_for("NIC 2")
+    tmux.key("F2")  # next preview tab
+    tmux.wait_for("rules:")
+    tmux.key("C-q")
+    tmux.wait_for("EXITED 0")

@@ -84,6 +84,16 @@ class DomainFacts:
         return self.hypervisor == "xen"
 
 
+def line_of(node: etree._Element) -> int | None:
+    """The source line of a node (lxml's stubs type ``sourceline`` loosely)."""
+    line = node.sourceline
+    return line if isinstance(line, int) else None
+
+
+def attributes(node: etree._Element | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in node.attrib.items()} if node is not None else {}
+
+
 class Nic:
     """A view of one ``<interface>``; index counts from 1 in document order."""
 
@@ -113,11 +123,11 @@ class Nic:
 
     @property
     def line(self) -> int | None:
-        return self.element.sourceline
+        return line_of(self.element)
 
     def field_line(self, tag: str) -> int | None:
         node = self._child(tag)
-        return node.sourceline if node is not None else self.line
+        return line_of(node) if node is not None else self.line
 
     @property
     def type(self) -> str | None:
@@ -142,7 +152,7 @@ class Nic:
     @property
     def source_attrs(self) -> dict[str, str]:
         node = self._child("source")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def mac(self) -> str | None:
@@ -183,22 +193,22 @@ class Nic:
     @property
     def driver(self) -> dict[str, str]:
         node = self._child("driver")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def driver_host(self) -> dict[str, str]:
         node = self.element.find("driver/host")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def driver_guest(self) -> dict[str, str]:
         node = self.element.find("driver/guest")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def address(self) -> dict[str, str] | None:
         node = self._child("address")
-        return dict(node.attrib) if node is not None else None
+        return attributes(node) if node is not None else None
 
     @property
     def ips(self) -> list[str]:
@@ -219,12 +229,12 @@ class Nic:
     @property
     def bandwidth_outbound(self) -> dict[str, str]:
         node = self.element.find("bandwidth/outbound")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def bandwidth_inbound(self) -> dict[str, str]:
         node = self.element.find("bandwidth/inbound")
-        return dict(node.attrib) if node is not None else {}
+        return attributes(node)
 
     @property
     def virtualport_type(self) -> str | None:
@@ -331,8 +341,9 @@ class Domain:
         text, encoding = decode(data, source)
         root = parse(text, source)
         if not isinstance(root.tag, str) or root.tag != "domain":
-            tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-            raise InputError(source, f"not a libvirt domain XML: the root element is <{tag}>, expected <domain>", root.sourceline)
+            tag = etree.QName(root).text if isinstance(root.tag, str) else "?"
+            message = f"not a libvirt domain XML: the root element is <{tag}>, expected <domain>"
+            raise InputError(source, message, line_of(root))
         return cls(text, root, source, encoding, data)
 
     @classmethod
@@ -472,12 +483,17 @@ class Domain:
         self._record(lambda: self.set_attr(element, name, old))
 
     def _touch_head(self, element: etree._Element) -> None:
-        self.spans  # map before the first edit, while tree and text still agree
+        self._map_spans()
         self.edits.touch_head(element)
 
     def _touch_content(self, element: etree._Element) -> None:
-        self.spans
+        self._map_spans()
         self.edits.touch_content(element)
+
+    def _map_spans(self) -> None:
+        """Map node positions before the first edit, while tree and text still agree."""
+        if self._spans is None:
+            self._spans = map_spans(self.text, self.root)
 
     def set_child_attr(self, parent: etree._Element, tag: str, name: str, value: str | None) -> None:
         """Set ``<tag name=value/>`` under parent, creating the child, or dropping it when it
@@ -498,9 +514,9 @@ class Domain:
             self.set_attr(child, name, value)
 
     def _indent_of(self, element: etree._Element) -> str:
-        previous = element.getprevious()
-        whitespace = previous.tail if previous is not None else (element.getparent().text if element.getparent() is not None else "")
-        whitespace = whitespace or ""
+        previous, parent = element.getprevious(), element.getparent()
+        before = previous.tail if previous is not None else parent.text if parent is not None else None
+        whitespace = before or ""
         return whitespace.rsplit("\n", 1)[-1] if "\n" in whitespace else ""
 
     def insert_element(self, parent: etree._Element, tag: str, position: int | None = None) -> etree._Element:
@@ -558,7 +574,9 @@ class Domain:
         self._record(restore)
 
     # -- NIC-level edits -----------------------------------------------------------------
-    def add_nic(self, kind: str = "bridge", source: str | None = None, model: str | None = None, mac: str | None = None) -> Nic:
+    def add_nic(
+        self, kind: str = "bridge", source: str | None = None, model: str | None = None, mac: str | None = None
+    ) -> Nic:
         """Append an interface after the last one (or at the end of <devices>), indented like
         the file, with a fresh MAC under the hypervisor's prefix unless one is given."""
         with self.transaction():
