@@ -2,8 +2,10 @@
 
 Drives the real editor screen under `run_test` with all five preview tabs mounted, then times
 `EditorScreen.apply_edit` — what one keystroke in the MAC or model field runs: the model edit
-(merged into one undo step), every renderer, validation, the XML diff, and the update of the
-header, NIC list, problems panel, form and all preview tabs. Textual's paint is not included.
+(merged into one undo step), validation (which renders the domain's native targets), and the
+update of the header, the changed NIC-list and problem rows, the form and the *visible* preview
+tab. Hidden tabs and the XML diff are stale until shown (then filled at once, not timed here).
+Textual's paint is not included.
 
     .venv/bin/python bench/bench_tui_keystroke.py [--keys 200]
 """

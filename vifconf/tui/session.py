@@ -7,13 +7,13 @@ Widgets never call renderers or validators themselves; they ask the `Session` fo
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vifconf.model.mac import parse_mac
 from vifconf.problems import Problem, sort_problems
-from vifconf.render import TARGETS, Rendering, RenderOptions, render_all
+from vifconf.render import TARGETS, Rendering, RenderOptions, render_target
 
 if TYPE_CHECKING:
     from vifconf.fileio import Fingerprint
@@ -29,16 +29,72 @@ TAB_TITLES: dict[str, str] = {
 PREVIEW_TABS: tuple[str, ...] = (*TARGETS, "diff")
 
 
-@dataclass
+class Renderings(Mapping[str, Rendering]):
+    """Every target's rendering, each computed when first asked for (the UI shows one tab).
+
+    A renderer that raises is recorded in ``errors`` (target → one-line message) and the
+    target is then missing from the mapping.
+    """
+
+    def __init__(self, domain: Domain, options: RenderOptions, errors: dict[str, str]) -> None:
+        self._domain = domain
+        self._options = options
+        self._done: dict[str, Rendering] = {}
+        self.errors = errors
+
+    def _get(self, target: str) -> Rendering | None:
+        if target in self._done:
+            return self._done[target]
+        if target not in TARGETS or target in self.errors:
+            return None
+        try:
+            rendering = render_target(self._domain, self._options, target)
+        except Exception as exc:  # a renderer bug must not take the editor down
+            self.errors[target] = f"{type(exc).__name__}: {exc}"
+            return None
+        self._done[target] = rendering
+        return rendering
+
+    def __getitem__(self, target: str) -> Rendering:
+        rendering = self._get(target)
+        if rendering is None:
+            raise KeyError(target)
+        return rendering
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([t for t in TARGETS if self._get(t) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class Snapshot:
-    renderings: dict[str, Rendering]
-    problems: list[Problem]
-    diff: str
-    data: bytes = b""
-    """What a save would write now (computed once per snapshot)."""
-    dirty: bool = False
-    errors: dict[str, str] = field(default_factory=dict)
-    """Targets whose renderer raised: target → one-line message (shown in that tab)."""
+    """What the UI shows for one edit generation. Renderings and the diff are computed on
+    first use, so a keystroke pays only for what is on screen (plus validation)."""
+
+    def __init__(
+        self,
+        renderings: Mapping[str, Rendering],
+        problems: list[Problem],
+        diff: str | Callable[[], str],
+        data: bytes = b"",
+        dirty: bool = False,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        self.renderings = renderings
+        self.problems = problems
+        self._diff = diff
+        self.data = data
+        """What a save would write now (computed once per snapshot)."""
+        self.dirty = dirty
+        self.errors: dict[str, str] = errors if errors is not None else {}
+        """Targets whose renderer raised: target → one-line message (shown in that tab)."""
+
+    @property
+    def diff(self) -> str:
+        if callable(self._diff):
+            self._diff = self._diff()
+        return self._diff
 
     def problems_for(self, nic: int) -> list[Problem]:
         return [p for p in self.problems if p.nic == nic]
@@ -99,23 +155,22 @@ class Session:
         key = (self.domain.generation, self.options, len(self.on_disk))
         if self._snapshot is not None and key == self._cache_key:
             return self._snapshot
-        renderings: dict[str, Rendering] = {}
         errors: dict[str, str] = {}
-        for target in TARGETS:
-            try:
-                renderings.update(render_all(self.domain, self.options, (target,)))
-            except Exception as exc:  # a renderer bug must not take the editor down
-                errors[target] = f"{type(exc).__name__}: {exc}"
+        renderings = Renderings(self.domain, self.options, errors)
         try:
             problems = sort_problems(self.check(self.domain, self.options))
         except Exception as exc:
             problems = [Problem("internal", "warning", f"validation failed: {exc}")]
-        from vifconf.diff import xml_diff
-
         name = (self.save_target or "domain.xml").rsplit("/", 1)[-1]
         data = self.domain.to_bytes()
-        diff = xml_diff(self.on_disk, data, name)
-        self._snapshot = Snapshot(renderings, problems, diff, data, data != self.on_disk, errors)
+        on_disk = self.on_disk
+
+        def diff() -> str:
+            from vifconf.diff import xml_diff
+
+            return xml_diff(on_disk, data, name)
+
+        self._snapshot = Snapshot(renderings, problems, diff, data, data != on_disk, errors)
         self._cache_key = key
         return self._snapshot
 

@@ -69,6 +69,17 @@ class EditorScreen(Screen[None]):
         self._coalesce: tuple[tuple[int, str], int] | None = None
         self._problem_cursor = -1
         self.snapshot: Snapshot | None = None
+        self._view_cache: tuple[DomainHeader, NicList, ProblemsPanel, NicForm, PreviewPane] | None = None
+        self._header_key: tuple[object, ...] | None = None
+
+    def _views(self) -> tuple[DomainHeader, NicList, ProblemsPanel, NicForm, PreviewPane]:
+        """The widgets refreshed on every edit, looked up once (a DOM query per keystroke adds up)."""
+        if self._view_cache is None:
+            self._view_cache = (
+                self.query_one(DomainHeader), self.query_one(NicList), self.query_one(ProblemsPanel),
+                self.query_one(NicForm), self.query_one(PreviewPane),
+            )
+        return self._view_cache
 
     @property
     def domain(self) -> Domain:
@@ -113,16 +124,19 @@ class EditorScreen(Screen[None]):
         if not nics:
             self.selected = 0
         errors = sum(1 for p in snapshot.problems if p.severity == "error")
-        self.query_one(DomainHeader).show(self.domain.facts, self.session.save_target, self.dirty, errors)
-        self.query_one(NicList).show(self.domain, snapshot.problems, self.selected)
-        self.query_one(ProblemsPanel).show(snapshot.problems)
-        for form in self.query(NicForm):  # absent until Lazy mounts it
-            form.display = bool(nics)
-            if nics:
-                if reload_form:
-                    form.load(self.domain.nic(self.selected))
-                form.show_problems(snapshot.problems_for(self.selected))
-        self.query_one(PreviewPane).show(snapshot, self.selected)
+        header, nic_list, panel, form, preview = self._views()
+        header_key = (self.domain.facts, self.session.save_target, snapshot.dirty, errors)
+        if header_key != self._header_key:
+            self._header_key = header_key
+            header.show(*header_key)
+        nic_list.show(self.domain, snapshot.problems, self.selected)
+        panel.show(snapshot.problems)
+        form.display = bool(nics)
+        if nics:
+            if reload_form:
+                form.load(self.domain.nic(self.selected))
+            form.show_problems(snapshot.problems_for(self.selected))
+        preview.show(snapshot, self.selected)
         return snapshot
 
     @property
@@ -135,7 +149,7 @@ class EditorScreen(Screen[None]):
             self.select_nic(event.index)
 
     def on_nic_form_ready(self, event: NicForm.Ready) -> None:
-        self.refresh_views(reload_form=True)
+        self.refresh_views(reload_form=True)  # the fields exist now: fill them
 
     def on_nic_list_opened(self, event: NicList.Opened) -> None:
         self.query_one(NicForm).focus_field("type")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -10,9 +11,27 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from vifconf.tui.widgets.rows import RowPatcher
+
 if TYPE_CHECKING:
     from vifconf.model import Domain
     from vifconf.problems import Problem
+
+
+def _row(key: tuple[int, str | None, str | None, str | None, str | None, int, int]) -> Option:
+    index, kind, source, model, mac, errors, warnings = key
+    row = Text(no_wrap=True, overflow="ellipsis")
+    row.append(f"{index:>2} ", style="bold")
+    row.append(f"{kind or '?':<9}")
+    row.append(source or "-", style="italic")
+    if errors:
+        row.append(f"  ✗{errors}", style="bold red")
+    elif warnings:
+        row.append(f"  !{warnings}", style="yellow")
+    row.append("\n   ")  # always two lines: RowPatcher relies on rows keeping their height
+    row.append(f"{model or 'default':<9}")
+    row.append(mac or "(mac generated)", style="dim" if not mac else "")
+    return Option(row, id=f"nic-{index}")
 
 
 class NicList(OptionList):
@@ -31,32 +50,26 @@ class NicList(OptionList):
             self.index = index
             super().__init__()
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows = RowPatcher()
+
     def show(self, domain: Domain, problems: list[Problem], selected: int) -> None:
-        """Rebuild the rows (cheap: a domain has a handful of NICs, 64 at the very most)."""
-        by_nic: dict[int, list[Problem]] = {}
+        """Show the rows; only rows whose summary changed are rebuilt (64 NICs, per keystroke)."""
+        counts: dict[int, list[int]] = {}
         for problem in problems:
             if problem.nic is not None:
-                by_nic.setdefault(problem.nic, []).append(problem)
-        options = []
+                tally = counts.setdefault(problem.nic, [0, 0])
+                tally[0 if problem.severity == "error" else 1] += 1
+        keys: list[Hashable] = []
         for nic in domain.nics:
-            found = by_nic.get(nic.index, [])
-            errors = sum(1 for p in found if p.severity == "error")
-            warnings = len(found) - errors
-            row = Text(no_wrap=True, overflow="ellipsis")
-            row.append(f"{nic.index:>2} ", style="bold")
-            row.append(f"{nic.type or '?':<9}")
-            row.append(nic.source or "-", style="italic")
-            if errors:
-                row.append(f"  ✗{errors}", style="bold red")
-            elif warnings:
-                row.append(f"  !{warnings}", style="yellow")
-            row.append("\n   ")
-            row.append(f"{nic.model or 'default':<9}")
-            row.append(nic.mac or "(mac generated)", style="dim" if not nic.mac else "")
-            options.append(Option(row, id=f"nic-{nic.index}"))
-        self.set_options(options)
-        if options:
-            self.highlighted = max(0, min(selected, len(options)) - 1)
+            errors, warnings = counts.get(nic.index, (0, 0))
+            keys.append((nic.index, nic.type, nic.source, nic.model, nic.mac, errors, warnings))
+        self._rows.apply(self, keys, lambda i: _row(keys[i]))  # type: ignore[arg-type]
+        if keys:
+            highlighted = max(0, min(selected, len(keys)) - 1)
+            if self.highlighted != highlighted:
+                self.highlighted = highlighted
 
     # Only user moves select a NIC: programmatic highlights (show()) must not echo back.
     def _announce(self) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 
 from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions
 from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot, item_spans
+from vifconf.tui.widgets.deferred import too_late
 
 HIGHLIGHT = "bold reverse"
 
@@ -23,18 +24,22 @@ class PreviewBody(VerticalScroll):
     def __init__(self, target: str) -> None:
         super().__init__(id=f"body-{target}", classes="preview-body")
         self.target = target
+        self.shown: tuple[Snapshot, int] | None = None
+        """(snapshot, selected NIC) last shown: the pane skips a body that is current."""
+        self._rule = Static("", classes="rule", id=f"rule-{target}")
+        self._text = Static("", classes="text", id=f"text-{target}")
+        self._notes = Static("", classes="notes", id=f"notes-{target}")
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="rule", id=f"rule-{self.target}")
-        yield Static("", classes="text", id=f"text-{self.target}")
-        yield Static("", classes="notes", id=f"notes-{self.target}")
+        yield self._rule
+        yield self._text
+        yield self._notes
 
     def show(self, snapshot: Snapshot, selected: int) -> None:
         from rich.text import Text
 
-        rule = self.query_one(".rule", Static)
-        text_widget = self.query_one(".text", Static)
-        notes = self.query_one(".notes", Static)
+        self.shown = (snapshot, selected)
+        rule, text_widget, notes = self._rule, self._text, self._notes
         if self.target == "diff":
             rule.update("on-disk file → what ctrl+s would write")
             body = Text()
@@ -54,12 +59,12 @@ class PreviewBody(VerticalScroll):
             text_widget.update(body)
             notes.update("")
             return
+        rendering = snapshot.renderings.get(self.target)
         if self.target in snapshot.errors:
             rule.update("")
             text_widget.update(Text(f"renderer failed: {snapshot.errors[self.target]}", style="bold red"))
             notes.update("")
             return
-        rendering = snapshot.renderings.get(self.target)
         if rendering is None:
             return
         rule.update(Text(f"rules: {rendering.rule}" if rendering.rule else "", style="italic"))
@@ -72,6 +77,46 @@ class PreviewBody(VerticalScroll):
         lines = [f"• {note}" for note in rendering.notes]
         lines += [f"{'✗' if p.severity == 'error' else '!'} {p.message}" for p in rendering.problems]
         notes.update("\n".join(lines))
+
+
+class OptionsRow(Horizontal):
+    """The era selectors. The first frame shows them as one line of text; the real Selects
+    and Input (two dozen widgets, a third of the screen's) are mounted right after it."""
+
+    def __init__(self, options: RenderOptions, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        options = self.options
+        yield Static(
+            f" libvirt {options.libvirt_era:<7}▼  xend {options.xend_config_version} ▼  "
+            f"Xen {options.xen:<18}▼  domid {options.domid}",
+            id="preview-options-placeholder",
+        )
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_controls)
+
+    def _mount_controls(self) -> None:
+        if too_late(self):
+            return  # quitting at the first frame: nothing to build
+        options = self.options
+        with self.app.batch_update():
+            self.query("#preview-options-placeholder").remove()
+            self.mount_all([
+                Label("libvirt", classes="opt-label"),
+                Select[str]([(e, e) for e in LIBVIRT_ERAS], value=options.libvirt_era, allow_blank=False,
+                            compact=True, id="opt-libvirt"),
+                Label("xend", classes="opt-label"),
+                Select[str]([(str(v), str(v)) for v in range(1, 5)], value=str(options.xend_config_version),
+                            allow_blank=False, compact=True, id="opt-xendcfg"),
+                Label("Xen", classes="opt-label"),
+                Select[str]([(e, e) for e in XEN_ERAS], value=options.xen, allow_blank=False, compact=True,
+                            id="opt-xen"),
+                Label("domid", classes="opt-label"),
+                Input(str(options.domid), compact=True, restrict=r"[0-9]*", max_length=5, id="opt-domid"),
+            ])
 
 
 class PreviewPane(Vertical):
@@ -93,45 +138,32 @@ class PreviewPane(Vertical):
         self.initial_tab = initial_tab if initial_tab in PREVIEW_TABS else PREVIEW_TABS[0]
         self._snapshot: Snapshot | None = None
         self._selected = 1
+        self._bodies: dict[str, PreviewBody] = {}
+        self._active = self.initial_tab
 
     def compose(self) -> ComposeResult:
-        options = self.options
-        row = Horizontal(
-            Label("libvirt", classes="opt-label"),
-            Select[str]([(e, e) for e in LIBVIRT_ERAS], value=options.libvirt_era, allow_blank=False, compact=True,
-                        id="opt-libvirt"),
-            Label("xend", classes="opt-label"),
-            Select[str]([(str(v), str(v)) for v in range(1, 5)], value=str(options.xend_config_version),
-                        allow_blank=False, compact=True, id="opt-xendcfg"),
-            Label("Xen", classes="opt-label"),
-            Select[str]([(e, e) for e in XEN_ERAS], value=options.xen, allow_blank=False, compact=True, id="opt-xen"),
-            Label("domid", classes="opt-label"),
-            Input(str(options.domid), compact=True, restrict=r"[0-9]*", max_length=5, id="opt-domid"),
-            id="preview-options",
-        )
-        yield row
+        yield OptionsRow(self.options, id="preview-options")
         with TabbedContent(initial=f"tab-{self.initial_tab}", id="preview-tabs"):
             for target in PREVIEW_TABS:
                 yield TabPane(TAB_TITLES[target], id=f"tab-{target}")
 
     @property
     def active_tab(self) -> str:
-        active = self.query_one(TabbedContent).active or f"tab-{self.initial_tab}"
-        return active.removeprefix("tab-")
+        return self._active
 
     def set_active(self, tab: str) -> None:
+        self._active = tab
         self.query_one(TabbedContent).active = f"tab-{tab}"
 
     def bodies(self) -> list[PreviewBody]:
-        return list(self.query(PreviewBody))
+        return list(self._bodies.values())
 
     def _ensure_body(self, tab: str) -> None:
-        pane = self.query_one(f"#tab-{tab}", TabPane)
-        if not pane.query(PreviewBody):
-            body = PreviewBody(tab)
-            pane.mount(body)
-            if self._snapshot is not None:
-                self.call_after_refresh(body.show, self._snapshot, self._selected)
+        body = self._bodies.get(tab)
+        if body is None:
+            body = self._bodies[tab] = PreviewBody(tab)
+            self.query_one(f"#tab-{tab}", TabPane).mount(body)
+        self._fill(body)  # its Statics exist from __init__: fill before or after the mount completes
 
     def mount_every_tab(self) -> None:
         """Fill every tab now (benchmarks and tests that look at hidden tabs)."""
@@ -142,15 +174,25 @@ class PreviewPane(Vertical):
         self._ensure_body(self.initial_tab)
 
     def show(self, snapshot: Snapshot, selected: int) -> None:
+        """Fill the visible tab now; hidden tabs are stale until shown (then filled at once)."""
         self._snapshot = snapshot
         self._selected = selected
-        for body in self.bodies():
-            if body.is_mounted and body.children:
-                body.show(snapshot, selected)
+        body = self._bodies.get(self.active_tab)
+        if body is not None:
+            self._fill(body)
+
+    def _fill(self, body: PreviewBody) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        if body.shown is not None and body.shown[0] is snapshot and body.shown[1] == self._selected:
+            return
+        body.show(snapshot, self._selected)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
         tab = (event.pane.id or "").removeprefix("tab-")
+        self._active = tab
         self._ensure_body(tab)
         self.post_message(self.TabChanged(tab))
 

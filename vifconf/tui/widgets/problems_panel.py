@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from vifconf.problems import Problem
+from vifconf.tui.widgets.rows import RowPatcher
 
 _BADGE = {"error": ("✗ ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "cyan")}
+
+
+def _row(problem: Problem) -> Option:
+    badge, style = _BADGE.get(problem.severity, ("  ", ""))
+    row = Text()
+    row.append(badge, style=style)
+    where = f"NIC {problem.nic}" if problem.nic is not None else "domain"
+    if problem.field:
+        where += f" {problem.field}"
+    row.append(where + ": ", style="bold")
+    row.append(problem.message)
+    if problem.target:
+        row.append(f" [{problem.target}]", style="dim")
+    return Option(row)
+
+
+def _EMPTY_ROW() -> Option:
+    return Option(Text("no problems found", style="dim"), disabled=True)
 
 
 class ProblemsPanel(OptionList):
@@ -21,29 +42,17 @@ class ProblemsPanel(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.problems: list[Problem] = []
+        self._rows = RowPatcher()
 
     def show(self, problems: list[Problem]) -> None:
+        """Show the problems; rows that did not change are kept (only edited rows re-render)."""
         if problems == self.problems and self.option_count:
             return
         self.problems = list(problems)
         highlighted = self.highlighted
-        options = []
-        for problem in problems:
-            badge, style = _BADGE.get(problem.severity, ("  ", ""))
-            row = Text()
-            row.append(badge, style=style)
-            where = f"NIC {problem.nic}" if problem.nic is not None else "domain"
-            if problem.field:
-                where += f" {problem.field}"
-            row.append(where + ": ", style="bold")
-            row.append(problem.message)
-            if problem.target:
-                row.append(f" [{problem.target}]", style="dim")
-            options.append(Option(row))
-        if not options:
-            options.append(Option(Text("no problems found", style="dim"), disabled=True))
-        self.set_options(options)
-        if problems and highlighted is not None:
+        keys: list[Hashable] = list(problems) if problems else [None]
+        self._rows.apply(self, keys, lambda i: _row(problems[i]) if problems else _EMPTY_ROW())
+        if problems and highlighted is not None and self.highlighted != min(highlighted, len(problems) - 1):
             self.highlighted = min(highlighted, len(problems) - 1)
         self.border_title = f"Problems ({len(problems)})"
 
