@@ -9,7 +9,8 @@ KINDS = ("bridge", "network", "ethernet", "user", "none")
 MODELS = (None, "rtl8139", "e1000", "virtio", "netfront", "ne2k_pci")
 
 
-def interface_xml(rng: random.Random, index: int, xen: bool) -> str:
+def interface_xml(rng: random.Random, index: int, xen: bool, serial: int = 0) -> str:
+    """One interface; ``serial`` makes its MAC unique across the generated fleet."""
     kind = rng.choice(KINDS if not xen else ("bridge", "bridge", "network", "ethernet", "none"))
     prefix = "00:16:3e" if xen else "52:54:00"
     lines = [f"    <interface type='{kind}'>"]
@@ -17,7 +18,9 @@ def interface_xml(rng: random.Random, index: int, xen: bool) -> str:
         lines.append(f"      <source bridge='{'xenbr' if xen else 'br'}{rng.randrange(3)}'/>")
     elif kind == "network":
         lines.append("      <source network='default'/>")
-    lines.append(f"      <mac address='{prefix}:{index // 256 % 128:02x}:{index % 256:02x}:{rng.randrange(256):02x}'/>")
+    unique = serial * 64 + index
+    mac = f"{prefix}:{unique >> 16 & 0x7f:02x}:{unique >> 8 & 0xff:02x}:{unique & 0xff:02x}"
+    lines.append(f"      <mac address='{mac}'/>")
     model = rng.choice(MODELS)
     if model:
         lines.append(f"      <model type='{model}'/>")
@@ -32,7 +35,7 @@ def domain_xml(seed: int, nics: int | None = None) -> str:
     xen = rng.random() < 0.5
     count = nics if nics is not None else rng.randrange(1, 5)
     os_type = "hvm" if (not xen or rng.random() < 0.7) else "linux"
-    body = "\n".join(interface_xml(rng, i, xen) for i in range(count))
+    body = "\n".join(interface_xml(rng, i, xen, seed) for i in range(count))
     return f"""<domain type='{'xen' if xen else 'kvm'}'>
   <name>guest{seed}</name>
   <uuid>00000000-0000-4000-8000-{seed:012d}</uuid>

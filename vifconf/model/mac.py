@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 XEN_PREFIX = "00:16:3e"
 """Xensource's OUI: xend and libxl generate 00:16:3e:xx:xx:xx (first random byte < 0x80)."""
@@ -14,6 +15,7 @@ QEMU_PREFIX = "52:54:00"
 _MAC_RE = re.compile(r"^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$")
 
 
+@lru_cache(maxsize=8192)  # every renderer and check asks about the same few MACs
 def parse_mac(value: str) -> tuple[int, ...] | None:
     """The six bytes, or None when libvirt's parser would refuse the string.
 
@@ -25,6 +27,7 @@ def parse_mac(value: str) -> tuple[int, ...] | None:
     return tuple(int(part, 16) for part in value.split(":"))
 
 
+@lru_cache(maxsize=8192)
 def normalize_mac(value: str) -> str | None:
     """Lowercase, two digits per byte: the form every renderer prints."""
     octets = parse_mac(value)
