@@ -204,15 +204,14 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
 
 def attach_cross_guest_problems(loaded: list[Loaded]) -> None:
     """Duplicate MACs across guests and friends: only meaningful with several domains."""
-    domains = [item.domain for item in loaded if item.domain is not None]
-    if len(domains) < 2:
+    readable = [item for item in loaded if item.domain is not None]
+    if len(readable) < 2:
         return
     from vifconf.fleet import cross_guest_problems
 
-    for domain, extra in zip(domains, cross_guest_problems(domains), strict=True):
-        for item in loaded:
-            if item.domain is domain:
-                item.cross_problems = list(extra)
+    domains = [item.domain for item in readable if item.domain is not None]
+    for item, extra in zip(readable, cross_guest_problems(domains), strict=True):
+        item.cross_problems = list(extra)
 
 
 # -- output -------------------------------------------------------------------------------
