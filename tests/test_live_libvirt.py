@@ -6,8 +6,6 @@ fails, since .ci/run installs everything (scripts/prepare-live-libvirt sets up t
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import REPO, need, need_command
+from tests.support import need
 from vifconf import live
 from vifconf.fleet import Fleet
 from vifconf.model.domain import Domain
@@ -48,17 +46,9 @@ def guest_xml(name: str, mac: str, bridge: str = "br0", extra: str = "") -> str:
 
 
 @pytest.fixture(scope="module")
-def embed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh embedded QEMU driver root, prepared like shared/spec/libvirt-qemu.md says."""
-    _need_binding()
-    need_command("qemu-system-x86_64")
-    root = tmp_path_factory.mktemp("embed")
-    prepare = REPO / "scripts" / "prepare-live-libvirt"
-    result = subprocess.run([str(prepare), str(root)], capture_output=True, text=True)
-    need(result.returncode == 0, f"scripts/prepare-live-libvirt failed: {result.stderr.strip()}")
-    need(shutil.which("getent") is None or subprocess.run(["getent", "passwd", "libvirt-qemu"]).returncode == 0,
-         "no libvirt-qemu user (run scripts/prepare-live-libvirt as root)")
-    uri = f"qemu:///embed?root={root}"
+def embed(embed_uri: str) -> Iterator[str]:
+    """The run's embedded QEMU driver root (tests/conftest.py) with this module's guests."""
+    uri = embed_uri
     conn = live.connect(uri)
     for name, mac in (("alpha", "52:54:00:00:0a:01"), ("beta", "52:54:00:00:0a:01"), ("gamma", "52:54:00:00:0a:03")):
         conn.defineXML(guest_xml(name, mac))

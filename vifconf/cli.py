@@ -44,6 +44,7 @@ examples:
   vifconf render guest.xml --target xend-sxpr --libvirt-era 0.5
   vifconf render guest.xml --xen xend-3.2 --domid 7 --json
   vifconf check /etc/libvirt/qemu --json    problems of every guest, as JSON
+  vifconf check /etc/libvirt/qemu --csv     every NIC of every guest with its problems, as CSV
   vifconf set guest.xml --nic 1 type=none
   vifconf set guest.xml --nic 2 model=e1000,mac=RANDOM --dry-run
   vifconf set guest.xml --nic new 'type=bridge,source="br,0"' --force
@@ -103,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[options], help="validate; exit 1 on error problems",
                                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("inputs", nargs="*", metavar="INPUT", help="file, directory (*.xml) or - for stdin")
-    check.add_argument("--json", action="store_true", help="the JSON array of cli-json.md")
+    check_format = check.add_mutually_exclusive_group()
+    check_format.add_argument("--json", action="store_true", help="the JSON array of cli-json.md")
+    check_format.add_argument("--csv", action="store_true",
+                              help="one CSV table, a row per NIC of every input (the fleet view's export)")
 
     set_ = commands.add_parser("set", parents=[options], help="change one NIC and save atomically",
                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -295,26 +299,47 @@ def cmd_check(args: argparse.Namespace) -> int:
     loaded = load_all(args.inputs, args.connect)
     attach_cross_guest_problems(loaded)
     out: list[dict[str, object]] = []
+    own: dict[int, list[Problem]] = {}
     errors = unreadable = False
-    for item in loaded:
+    for position, item in enumerate(loaded):
         if item.domain is None:
             assert item.error is not None
             error_line(item.error)
             unreadable = True
             out.append(domain_json(item, None, []))
             continue
-        problems = check(item.domain, options) + item.cross_problems
+        own[position] = check(item.domain, options)
+        problems = own[position] + item.cross_problems
         errors = errors or has_errors(problems)
         if args.json:
             out.append(domain_json(item, {}, problems))
-        else:
+        elif not args.csv:  # the CSV table is printed whole, after the loop
             for problem in problems:
                 print(format_problem(item.name, problem))
             if not problems:
                 print(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
+    elif args.csv:
+        sys.stdout.write(fleet_csv(loaded, own, args.connect))
     return EXIT_INPUT if unreadable else EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def fleet_csv(loaded: list[Loaded], own: dict[int, list[Problem]], connect: Sequence[str] | None) -> str:
+    """``check --csv``: the fleet view's own export (`Fleet.to_csv`) of these inputs, one row
+    per NIC; ``own`` = each readable input's problems by position, cross-guest ones are added."""
+    from vifconf.fleet import Fleet
+
+    fleet = Fleet()
+    for position, item in enumerate(loaded):
+        if item.domain is None:
+            assert item.error is not None
+            host = item.name if connect and item.name in connect else None  # an unreachable URI
+            fleet.add(item.error, host=host)
+        else:
+            fleet.add(item.domain, own=own[position])
+    fleet.analyse()
+    return fleet.to_csv()
 
 
 def parse_assignments(items: Sequence[str]) -> list[tuple[str, str]]:

@@ -59,6 +59,8 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 
 T = TypeVar("T")
+_Content = tuple[str | None, list[tuple[etree._Element, str | None]]]
+"""An element's text and its children with their tails: what a structural edit changes."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,9 @@ class Nic:
         """Set one of SETTABLE_FIELDS; ``None`` or ``""`` removes it."""
         value = value if value not in ("", None) else None
         if key == "type":
-            self._set_type(value or "none")
+            if value is None:
+                raise ValueError("the type cannot be empty (use 'none' for the 2008 proposal)")
+            self._set_type(value)
         elif key == "source":
             self._set_source(value)
         elif key == "model":
@@ -284,26 +288,42 @@ class Nic:
             raise KeyError(f"unknown NIC field {key!r}; settable: {', '.join(SETTABLE_FIELDS)}")
 
     def _set_type(self, kind: str) -> None:
-        old_attribute = SOURCE_ATTRIBUTE.get(self.type or "")
-        new_attribute = SOURCE_ATTRIBUTE.get(kind)
-        self.domain.set_attr(self.element, "type", kind)
-        # carry the source over when both types name it by one attribute (bridge <-> network)
-        source = self.element.find("source")
-        if source is not None and old_attribute and new_attribute and old_attribute != new_attribute:
-            value = source.get(old_attribute)
-            if value is not None and source.get(new_attribute) is None:
-                self.domain.set_attr(source, new_attribute, value)
-                self.domain.set_attr(source, old_attribute, None)
+        """Change the type and keep ``<source>`` meaningful for it: the address carries over
+        between types that name it by one attribute (bridge ↔ network ↔ direct), attributes
+        the new type cannot use are dropped. ``none`` keeps everything, so switching back
+        loses nothing."""
+        with self.domain.transaction():
+            old_attribute = SOURCE_ATTRIBUTE.get(self.type or "")
+            self.domain.set_attr(self.element, "type", kind)
+            source = self.element.find("source")
+            if source is None or kind == "none":
+                return
+            new_attribute = SOURCE_ATTRIBUTE.get(kind)
+            if old_attribute and new_attribute and old_attribute != new_attribute:
+                value = source.get(old_attribute)
+                if value is not None and source.get(new_attribute) is None:
+                    self.domain.set_attr(source, new_attribute, value)
+            keep = _source_attributes(kind)
+            for name in ADDRESSING_ATTRIBUTES - keep:
+                self.domain.set_attr(source, name, None)
+            if not source.attrib and len(source) == 0:
+                self.domain.remove_element(source)
 
     def _set_source(self, value: str | None) -> None:
         kind = self.type or ""
-        if kind in SOCKET_TYPES:
-            if value is None:
-                self.domain.set_child_attr(self.element, "source", "address", None)
-                self.domain.set_child_attr(self.element, "source", "port", None)
+        source = self.element.find("source")
+        if value is None:
+            if source is None:
                 return
-            address, _, port = value.rpartition(":")
-            if not _:
+            with self.domain.transaction():
+                for name in _source_attributes(kind) or ADDRESSING_ATTRIBUTES:
+                    self.domain.set_attr(source, name, None)
+                if not source.attrib and len(source) == 0:
+                    self.domain.remove_element(source)
+            return
+        if kind in SOCKET_TYPES:
+            address, colon, port = value.rpartition(":")
+            if not colon:
                 address, port = value, ""
             self.domain.set_child_attr(self.element, "source", "address", address or None)
             self.domain.set_child_attr(self.element, "source", "port", port or None)
@@ -312,6 +332,17 @@ class Nic:
         if attribute is None:
             raise ValueError(f"an interface of type {kind!r} has no source to set")
         self.domain.set_child_attr(self.element, "source", attribute, value)
+
+
+ADDRESSING_ATTRIBUTES = frozenset({"bridge", "network", "dev", "path", "address", "port"})
+"""The ``<source>`` attributes that say where a NIC attaches (others, like ``mode``, stay)."""
+
+
+def _source_attributes(kind: str) -> frozenset[str]:
+    if kind in SOCKET_TYPES:
+        return frozenset({"address", "port"})
+    attribute = SOURCE_ATTRIBUTE.get(kind)
+    return frozenset({attribute}) if attribute else frozenset()
 
 
 class Domain:
@@ -521,7 +552,7 @@ class Domain:
 
     def insert_element(self, parent: etree._Element, tag: str, position: int | None = None) -> etree._Element:
         """A new empty child, indented like its siblings (or one step deeper than parent)."""
-        self._touch_content(parent)
+        before = self._content_snapshot(parent)
         children = [c for c in parent if isinstance(c.tag, str)]
         parent_indent = self._indent_of(parent)
         child_indent = self._indent_of(children[0]) if children else parent_indent + self.style.indent
@@ -539,39 +570,43 @@ class Domain:
         else:
             element.tail = newline + child_indent
             parent.insert(position, element)
-        self._record(lambda: self.remove_element(element))
+        self._record(lambda: self._restore_content(parent, before))
         return element
 
     def remove_element(self, element: etree._Element) -> None:
+        """Take an element out with its line: the whitespace before it goes too, and the
+        closing indentation of the parent stays."""
         parent = element.getparent()
         if parent is None:
             raise ValueError("cannot remove the root element")
-        self._touch_content(parent)
-        position = parent.index(element)
+        before = self._content_snapshot(parent)
         previous = element.getprevious()
-        tail = element.tail
-        is_last = element.getnext() is None
-        saved_before = previous.tail if previous is not None else parent.text
-        if is_last:
+        if element.getnext() is None:  # the last child's tail is the parent's closing indent
             if previous is not None:
-                previous.tail = tail
+                previous.tail = element.tail
             else:
-                parent.text = None if not (tail or "").strip() and len(parent) == 1 else tail
+                parent.text = element.tail
+        tail = element.tail
         parent.remove(element)
         element.tail = tail
+        self._record(lambda: self._restore_content(parent, before))
 
-        def restore() -> None:
-            self._touch_content(parent)
-            parent.insert(position, element)
-            element.tail = tail
-            if is_last:
-                if previous is not None:
-                    previous.tail = saved_before
-                else:
-                    parent.text = saved_before
-            self._record(lambda: self.remove_element(element))
+    def _content_snapshot(self, parent: etree._Element) -> _Content:
+        self._touch_content(parent)
+        return parent.text, [(child, child.tail) for child in parent]
 
-        self._record(restore)
+    def _restore_content(self, parent: etree._Element, state: _Content) -> None:
+        """Put back children and whitespace exactly as they were: the inverse of every
+        structural edit, so undo returns the very bytes that were loaded."""
+        current = self._content_snapshot(parent)
+        text, children = state
+        for child in list(parent):
+            parent.remove(child)
+        for child, tail in children:
+            parent.append(child)
+            child.tail = tail
+        parent.text = text
+        self._record(lambda: self._restore_content(parent, current))
 
     # -- NIC-level edits -----------------------------------------------------------------
     def add_nic(
@@ -606,12 +641,12 @@ class Domain:
             assert parent is not None
             copy = _deep_copy(original.element)
             position = parent.index(original.element) + 1
-            self._touch_content(parent)
+            before = self._content_snapshot(parent)
             copy.tail = original.element.tail
             if original.element.getnext() is None:
                 original.element.tail = self.style.newline + self._indent_of(original.element)
             parent.insert(position, copy)
-            self._record(lambda: self.remove_element(copy))
+            self._record(lambda: self._restore_content(parent, before))
             clone = Nic(self, copy, index + 1)
             clone.set("mac", macs.generate_mac(self.facts.hypervisor, [n.mac or "" for n in self.nics]))
             clone.set("target", None)
@@ -637,12 +672,21 @@ class _Transaction:
             self.outer = True
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.outer:
-            step, self.domain._pending = self.domain._pending, None
-            if step:
-                self.domain._undo.append(step)
-                self.domain._redo.clear()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if not self.outer:
+            return
+        step, self.domain._pending = self.domain._pending, None
+        if exc_type is not None:  # a failed edit leaves no half-done state behind
+            self.domain._pending = []
+            try:
+                for inverse in reversed(step or []):
+                    inverse()
+            finally:
+                self.domain._pending = None
+            return
+        if step:
+            self.domain._undo.append(step)
+            self.domain._redo.clear()
 
 
 def _deep_copy(element: etree._Element) -> etree._Element:

@@ -408,18 +408,24 @@ class Splicer:
 
     def _head(self, node: etree._Element, close: bool = False) -> str:
         q = self.style.quote
-        attrs = "".join(f" {self._name(k)}={q}{escape_attr(str(v), q)}{q}" for k, v in node.attrib.items())
-        return f"<{self._name(node.tag)}{attrs}{'/' if close else ''}>"
+        parent = node.getparent()
+        inherited = parent.nsmap if parent is not None else {}
+        declarations = "".join(
+            f" xmlns{':' + prefix if prefix else ''}={q}{escape_attr(uri, q)}{q}"
+            for prefix, uri in node.nsmap.items()
+            if inherited.get(prefix) != uri
+        )
+        attrs = "".join(
+            f" {_qualified(node, k, attribute=True)}={q}{escape_attr(str(v), q)}{q}" for k, v in node.attrib.items()
+        )
+        return f"<{_qualified(node, node.tag)}{declarations}{attrs}{'/' if close else ''}>"
 
-    def _name(self, qname: object) -> str:
-        name = str(qname)
-        if name.startswith("{"):
-            uri, local = name[1:].split("}", 1)
-            for prefix, known in (self.root.nsmap or {}).items():
-                if known == uri and prefix:
-                    return f"{prefix}:{local}"
-            return local
-        return name
+    def _text(self, value: str | None) -> str:
+        """Character data for re-emitted content, with the file's line endings."""
+        text = escape_text(value or "")
+        if self.style.newline != "\n":
+            text = text.replace("\r\n", "\n").replace("\n", self.style.newline)
+        return text
 
     def _fresh(self, node: etree._Element, edits: _Frozen, touched: set[etree._Element]) -> str:
         span = self.spans.get(node)
@@ -433,13 +439,31 @@ class Splicer:
             end = self.text[span.tail_start : span.end]
         else:
             head = self._head(node)
-            end = f"</{self._name(node.tag)}>"
-        out = [head, escape_text(node.text or "")]
+            end = f"</{_qualified(node, node.tag)}>"
+        out = [head, self._text(node.text)]
         for child in node:
             out.append(self._emit(child, edits, touched))
-            out.append(escape_text(child.tail or ""))
+            out.append(self._text(child.tail))
         out.append(end)
         return "".join(out)
+
+
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+
+
+def _qualified(node: etree._Element, qname: object, attribute: bool = False) -> str:
+    """``prefix:local`` for a Clark-notation name, with the prefixes in scope at ``node``
+    (a default namespace never applies to attributes)."""
+    name = str(qname)
+    if not name.startswith("{"):
+        return name
+    uri, local = name[1:].split("}", 1)
+    if uri == XML_NAMESPACE:
+        return f"xml:{local}"
+    for prefix, known in node.nsmap.items():
+        if known == uri and (prefix or not attribute):
+            return f"{prefix}:{local}" if prefix else local
+    return local
 
 
 @dataclass(frozen=True)
