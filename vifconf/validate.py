@@ -3,7 +3,7 @@
 The renderers know what their target refuses (xend's unsupported types, QEMU's unknown
 models); this module adds what holds whatever the target (MAC syntax, missing sources, the
 seed's ``type='none'``) and collects the native targets' findings, so a problem is reported
-once, by the code that understands it.
+once, by the code that understands it best (see `check`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,19 @@ import re
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
 from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE
-from vifconf.model.mac import is_multicast, normalize_mac, parse_mac
-from vifconf.problems import Problem, Severity
+from vifconf.model.mac import is_multicast, normalize_mac, parse_mac, prefix_for
+from vifconf.problems import SEVERITY_ORDER, Problem, Severity
 from vifconf.render import RenderOptions, native_targets, render_target
 
 IFNAMSIZ = 16
 """Linux network device names hold at most IFNAMSIZ - 1 = 15 bytes."""
 
 _BAD_IFNAME = re.compile(r"[\s/]")
+
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
+"""virDomainNetDefParseXML: a model name libvirt's parser accepts."""
+
+LINK_STATES = ("up", "down")
 
 XEN_HVM_MODELS = ("rtl8139", "e1000", "ne2k_pci", "ne2k_isa", "pcnet", "i82551", "i82557b", "i82559er", "netfront")
 """What Xen's qemu-dm (qemu-xen-traditional) emulates, plus netfront (PV only, no emulated NIC)."""
@@ -30,31 +35,53 @@ TYPE_NONE_HINT = (
 )
 
 
+def device_model_nics(options: RenderOptions) -> tuple[str, ...]:
+    """The NIC models the chosen Xen era's device model has: qemu-xen-traditional's few, or
+    upstream QEMU's (xl's ``-upstream`` eras)."""
+    if options.xen.endswith("-upstream"):
+        from vifconf.render.qemu import kvm_models
+
+        return tuple(kvm_models())
+    return XEN_HVM_MODELS
+
+
 def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool = True) -> list[Problem]:
-    """All problems of the domain. ``schema=False`` skips libvirt's RelaxNG (``render`` does)."""
+    """All problems of the domain. ``schema=False`` skips libvirt's RelaxNG (``render`` does).
+
+    Sources are asked from the most to the least specific: the model checks, then the native
+    targets' refusals, then the schema. A later source's finding about a NIC field that
+    already has a problem at least as severe is the same fault said again, and is dropped.
+    """
     options = options or RenderOptions()
     problems: list[Problem] = []
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
-        problems.extend(_nic_problems(domain, nic, seen_macs))
-    for target in native_targets(domain):
-        problems.extend(render_target(domain, options, target).problems)
+        problems.extend(_nic_problems(domain, nic, seen_macs, options))
+    for target in native_targets(domain, options):
+        problems = _merge(problems, render_target(domain, options, target).problems)
     if schema:
         from vifconf.schema import schema_problems
 
-        problems.extend(schema_problems(domain))
-    return _unique(problems)
+        problems = _merge(problems, schema_problems(domain))
+    return problems
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[object, ...]] = set()
-    out = []
-    for problem in problems:
-        key = (problem.code, problem.nic, problem.field)
-        if key not in seen:
-            seen.add(key)
+def _merge(known: list[Problem], new: list[Problem]) -> list[Problem]:
+    out = list(known)
+    for problem in new:
+        if not any(_same_fault(old, problem) for old in out):
             out.append(problem)
     return out
+
+
+def _same_fault(old: Problem, new: Problem) -> bool:
+    if old.code == new.code and old.nic == new.nic and old.field == new.field:
+        return True
+    if new.nic is None or old.nic != new.nic or SEVERITY_ORDER[old.severity] > SEVERITY_ORDER[new.severity]:
+        return False
+    # a finding that names no field (e.g. a schema refusal of the whole interface) is covered
+    # by any error already reported on that NIC
+    return old.field == new.field or (new.field is None and old.severity == "error")
 
 
 class _Findings:
@@ -70,7 +97,7 @@ class _Findings:
         self.problems.append(Problem(code, severity, message, self.nic.index, field, hint, line))
 
 
-def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[Problem]:
+def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int], options: RenderOptions) -> list[Problem]:
     found = _Findings(nic)
     kind = nic.type
     if kind is None:
@@ -101,16 +128,24 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if nic.target:
         _check_ifname(nic.target, "target", "target device", found)
 
+    if nic.link is not None and nic.link not in LINK_STATES:
+        found.add("link-invalid", "error", "link", "link",
+                  f"link state {nic.link!r} is neither 'up' nor 'down'; libvirt refuses the domain")
     facts = domain.facts
     model = nic.model
+    if model is not None and not _MODEL_NAME.fullmatch(model):
+        found.add("model-invalid", "error", "model", "model",
+                  f"model {model!r}: libvirt refuses it (\"Model name contains invalid characters\")",
+                  "letters, digits, '-' and '_' only, e.g. e1000 or virtio")
     if facts.is_xen and model:
         if not facts.hvm and model != "netfront":
             found.add("model-ignored-pv", "info", "model", "model",
                       f"model {model!r} is passed to xend but a PV guest only ever sees netfront")
-        elif facts.hvm and model not in XEN_HVM_MODELS:
-            found.add("model-unknown-to-qemu-dm", "warning", "model", "model",
-                      f"Xen's qemu-dm does not emulate a {model!r} NIC; the guest would fail to start",
-                      "Xen HVM models: " + ", ".join(XEN_HVM_MODELS))
+        elif facts.hvm and model != "netfront" and model not in device_model_nics(options):
+            found.add("model-unknown-to-qemu-dm", "error", "model", "model",
+                      f"the device model of {options.xen} does not emulate a {model!r} NIC; "
+                      "the guest would fail to start",
+                      "models: " + ", ".join(device_model_nics(options)))
     return found.problems
 
 
@@ -128,7 +163,7 @@ def _mac_problems(domain: Domain, nic: Nic, seen: dict[str, int], found: _Findin
     if is_multicast(mac):
         found.add("mac-multicast", "error", "mac", "mac",
                   f"{mac} is a multicast address (lowest bit of the first byte set); libvirt expects unicast",
-                  "use a unicast prefix such as " + ("00:16:3e" if domain.facts.is_xen else "52:54:00"))
+                  "use a unicast prefix such as " + prefix_for(domain.facts.hypervisor))
     normal = normalize_mac(mac) or mac
     if normal in seen:
         found.add("mac-duplicate", "error", "mac", "mac",

@@ -58,6 +58,13 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
 
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 
+FIELD_ELEMENTS: dict[str, str] = {
+    "source": "source", "model": "model", "mac": "mac", "target": "target", "script": "script",
+    "link": "link", "ip": "ip", "mtu": "mtu", "driver": "driver", "bandwidth": "bandwidth", "rate": "bandwidth",
+    "alias": "alias", "address": "address", "boot": "boot", "rom": "rom",
+}  # fmt: skip
+"""The child element behind each NIC field (``type`` is the interface's own attribute)."""
+
 T = TypeVar("T")
 _Content = tuple[str | None, list[tuple[etree._Element, str | None]]]
 """An element's text and its children with their tails: what a structural edit changes."""
@@ -126,6 +133,11 @@ class Nic:
     @property
     def line(self) -> int | None:
         return line_of(self.element)
+
+    def line_for(self, field: str | None) -> int | None:
+        """The line a problem about ``field`` (a NIC field name) should point at."""
+        tag = FIELD_ELEMENTS.get(field or "")
+        return self.field_line(tag) if tag else self.line
 
     def field_line(self, tag: str) -> int | None:
         node = self._child(tag)

@@ -118,9 +118,10 @@ def render_all(domain: Domain, options: RenderOptions, targets: tuple[str, ...] 
     return {target: render_target(domain, options, target) for target in targets}
 
 
-def native_targets(domain: Domain) -> tuple[str, ...]:
-    """The targets whose refusals are the domain's own problems: Xen's stack for a Xen
-    domain, libvirt-QEMU for everything else. Other targets' findings stay in their notes."""
+def native_targets(domain: Domain, options: RenderOptions) -> tuple[str, ...]:
+    """The targets whose refusals are the domain's own problems: the chosen Xen toolstack
+    for a Xen domain (xend's sxpr, or the xl line, each feeding qemu-dm), libvirt-QEMU for
+    everything else. Other targets' findings stay in their notes."""
     if domain.facts.is_xen:
-        return ("xend-sxpr", "qemu-dm", "xl")
+        return ("xl", "qemu-dm") if options.xen.startswith("xl-") else ("xend-sxpr", "qemu-dm")
     return ("qemu",)

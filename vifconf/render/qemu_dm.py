@@ -316,8 +316,10 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         )
     source = _xend_source(domain, options) if family == "xend" else _xl_source(domain, options)
     args = render_vifs(source.vifs, era, options.domid, options.host_os, source.nic_numbers)
-    lines = {nic.index: nic.line for nic in domain.nics}
-    problems = [replace(p, line=lines.get(p.nic)) if p.nic is not None else p for p in args.problems]
+    by_index = {nic.index: nic for nic in domain.nics}
+    problems = [
+        replace(p, line=by_index[p.nic].line_for(p.field)) if p.nic in by_index else p for p in args.problems
+    ]
     notes = source.notes + args.notes
     notes += [
         f"{args.label(position)}: bridge {vif['bridge']} is a placeholder until a live libvirt resolves the network"

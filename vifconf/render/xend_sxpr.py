@@ -131,14 +131,9 @@ def _problem(
     out: VifSet, nic: Nic, code: str, severity: Severity, message: str, *, field: str, hint: str | None = None
 ) -> None:
     """Record a problem; ``field`` is the NIC field, which also names the XML element for the line."""
-    tag = FIELD_ELEMENTS.get(field)
-    line = nic.field_line(tag) if tag else nic.line
+    line = nic.line_for(field)
     out.problems.append(Problem(code, severity, message, nic.index, field, hint, line, TARGET))
 
-
-FIELD_ELEMENTS = {"source": "source", "script": "script", "ip": "ip", "target": "target", "model": "model",
-                  "bandwidth": "bandwidth"}  # fmt: skip
-"""The child element behind each NIC field (``type`` is the interface's own attribute)."""
 
 ITEM_FIELDS = {"bridge": "source", "script": "script", "ip": "ip", "vifname": "target", "model": "model"}
 """The NIC field each escaped vif item comes from."""

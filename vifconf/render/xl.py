@@ -325,7 +325,7 @@ def _problem(code: str, severity: Severity, nic: Nic, field_name: str | None, me
         nic=nic.index,
         field=field_name,
         hint=hint,
-        line=nic.line,
+        line=nic.line_for(field_name),
         target=TARGET,
     )
 
