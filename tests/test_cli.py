@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support import REPO, vector_params
-from vifconf.cli import main, parse_assignments
+from vifconf.cli import UsageError, main, parse_assignments
 
 EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"
 DOMAIN_KEYS = {"file", "error", "domain", "hypervisor", "hvm", "nics", "targets", "problems"}
@@ -266,3 +266,53 @@ def test_help_version_and_no_traceback_from_a_real_process(tmp_path: Path) -> No
                             check=False, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"vifconf: {bad}") and result.stderr.count("\n") == 1
+
+
+def test_a_command_after_global_options_is_still_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--domid", "3", "--xen", "xend-4.2", "render", str(EXAMPLE), "--target", "qemu-dm")
+    assert code == 0 and "ifname=vif3.0-emu" in " ".join(doc[0]["targets"]["qemu-dm"]["argv"])
+
+
+def test_the_same_file_twice_is_not_a_clone_of_itself(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    path.write_text(KVM)
+    code, doc = run_json(capsys, "check", str(path), str(tmp_path), str(tmp_path / "." / "a.xml"))
+    assert code == 0 and len(doc) == 1
+
+
+def test_set_that_changes_nothing_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    before = path.stat().st_mtime_ns
+    code, _, _ = run(capsys, "set", str(path), "--nic", "1", "model=virtio")
+    assert code == 0 and path.stat().st_mtime_ns == before and not path.with_name("kvm.xml.bak").exists()
+
+
+def test_set_type_change_drops_the_source_the_new_type_cannot_use(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, _, err = run(capsys, "set", str(path), "--nic", "1", "type=user")
+    assert code == 0, err
+    assert "<source" not in path.read_text() and "<interface type='user'>" in path.read_text()
+
+
+def test_set_quoting_rules() -> None:
+    assert parse_assignments(['source="a\\"b",model= e1000 ']) == [("source", 'a"b'), ("model", "e1000")]
+    for bad in ['a"b', 'source="x', 'source="a"b']:
+        with pytest.raises(UsageError, match=r"quote|KEY=VALUE|comma"):
+            parse_assignments([bad])
+
+
+def test_set_refuses_connect(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    code, _, err = run(capsys, "set", str(seed_file), "--nic", "1", "model=e1000", "--connect", "test:///default")
+    assert code == 2 and "--connect URI DOMAIN" in err
+
+
+def test_broken_pipe_never_reports_success(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(KVM.replace("52:54:00:12:34:56", "01:00:5e:00:00:01") * 1)
+    script = (f"{sys.executable} -m vifconf check {bad} {EXAMPLE} | head -c 1 >/dev/null; "
+              "echo ${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False, timeout=60)
+    assert result.stdout.strip() in ("1", "141") and "Traceback" not in result.stderr

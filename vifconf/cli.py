@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from vifconf import __version__
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
-from vifconf.problems import Problem, has_errors
+from vifconf.problems import Problem, has_errors, sort_problems
 from vifconf.render import (
     HOST_OSES,
     LIBVIRT_ERAS,
@@ -166,15 +167,25 @@ class Loaded:
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
     """Directories become their ``*.xml`` files, sorted by name; the rest stay as given."""
     names: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        # the same file named twice (or DIR and DIR/a.xml) is one guest, not a MAC clash
+        key = name if name == "-" else os.path.realpath(name)
+        if key not in seen:
+            seen.add(key)
+            names.append(name)
+
     for item in inputs:
         path = Path(item)
         if item != "-" and path.is_dir():
             files = sorted(p for p in path.glob("*.xml") if p.is_file() or p.is_symlink())
             if not files:
-                names.append(item)  # reported as unreadable: "no *.xml files"
-            names.extend(str(p) for p in files)
+                add(item)  # reported as unreadable: "no *.xml files"
+            for file in files:
+                add(str(file))
         else:
-            names.append(item)
+            add(item)
     return names
 
 
@@ -203,6 +214,8 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
                 else:
                     loaded.append(Loaded(item.source, error=item))
         return loaded
+    if not inputs and sys.stdin.isatty():
+        raise UsageError("no INPUT given (a file, a directory, or - for stdin); see vifconf --help")
     return [load_input(name) for name in expand_inputs(inputs or ["-"])]
 
 
@@ -259,6 +272,10 @@ def print_human_render(item: Loaded, renderings: dict[str, Rendering], problems:
         print(format_problem(item.name, problem))
 
 
+def print_json(documents: list[dict[str, object]]) -> None:
+    print(json.dumps(documents, ensure_ascii=False))
+
+
 def error_line(error: Exception | str) -> None:
     print(f"vifconf: {error}", file=sys.stderr)
 
@@ -282,13 +299,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             out.append(domain_json(item, None, []))
             continue
         renderings = render_all(item.domain, options, targets)
-        problems = check(item.domain, options, schema=False) + item.cross_problems
+        problems = sort_problems(check(item.domain, options, schema=False) + item.cross_problems)
         if args.json:
             out.append(domain_json(item, renderings, problems))
         else:
             print_human_render(item, renderings, problems)
     if args.json:
-        print(json.dumps(out, ensure_ascii=False))
+        print_json(out)
     return status
 
 
@@ -309,7 +326,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             out.append(domain_json(item, None, []))
             continue
         own[position] = check(item.domain, options)
-        problems = own[position] + item.cross_problems
+        problems = sort_problems(own[position] + item.cross_problems)
         errors = errors or has_errors(problems)
         if args.json:
             out.append(domain_json(item, {}, problems))
@@ -319,7 +336,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not problems:
                 print(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
     if args.json:
-        print(json.dumps(out, ensure_ascii=False))
+        print_json(out)
     elif args.csv:
         sys.stdout.write(fleet_csv(loaded, own, args.connect))
     return EXIT_INPUT if unreadable else EXIT_PROBLEMS if errors else EXIT_OK
@@ -343,36 +360,51 @@ def fleet_csv(loaded: list[Loaded], own: dict[int, list[Problem]], connect: Sequ
 
 
 def parse_assignments(items: Sequence[str]) -> list[tuple[str, str]]:
-    """``KEY=VALUE[,KEY=VALUE…]``; a value with a comma is double-quoted: ``source="br,0"``."""
+    """``KEY=VALUE[,KEY=VALUE…]``. A value with a comma is double-quoted, ``source="br,0"``;
+    inside quotes ``\\"`` is a quote and ``\\\\`` a backslash. Unquoted values are trimmed."""
     pairs: list[tuple[str, str]] = []
     for item in items:
-        parts: list[str] = []
-        current: list[str] = []
-        quoted = False
-        for char in item:
-            if char == '"':
-                quoted = not quoted
+        position = 0
+        while position < len(item):
+            equals = item.find("=", position)
+            comma = item.find(",", position)
+            if equals < 0 or (0 <= comma < equals):
+                part = item[position : comma if comma >= 0 else len(item)]
+                if part.strip():
+                    raise UsageError(f"expected KEY=VALUE, got {part!r}")
+                position = comma + 1 if comma >= 0 else len(item)
                 continue
-            if char == "," and not quoted:
-                parts.append("".join(current))
-                current = []
-                continue
-            current.append(char)
-        if quoted:
-            raise UsageError(f"unbalanced double quote in {item!r}")
-        parts.append("".join(current))
-        for part in parts:
-            if not part:
-                continue
-            key, sep, value = part.partition("=")
-            key = key.strip()
-            if not sep:
-                raise UsageError(f"expected KEY=VALUE, got {part!r}")
+            key = item[position:equals].strip()
             if key not in SETTABLE_FIELDS:
                 raise UsageError(f"unknown key {key!r}; keys: {', '.join(SETTABLE_FIELDS)}")
+            value, position = _read_value(item, equals + 1)
             pairs.append((key, value))
     # type first: it decides where source goes
     return sorted(pairs, key=lambda kv: kv[0] != "type")
+
+
+def _read_value(item: str, start: int) -> tuple[str, int]:
+    """One value from ``start``; returns it and the position after its separating comma."""
+    if item[start : start + 1] != '"':
+        end = item.find(",", start)
+        end = len(item) if end < 0 else end
+        return item[start:end].strip(), end + 1
+    value: list[str] = []
+    position = start + 1
+    while position < len(item):
+        char = item[position]
+        if char == "\\" and item[position + 1 : position + 2] in ('"', "\\"):
+            value.append(item[position + 1])
+            position += 2
+        elif char == '"':
+            after = position + 1
+            if after < len(item) and item[after] != ",":
+                raise UsageError(f"expected a comma after the quoted value in {item!r}")
+            return "".join(value), after + 1
+        else:
+            value.append(char)
+            position += 1
+    raise UsageError(f"unbalanced double quote in {item!r}")
 
 
 def apply_assignments(domain: Domain, nic_spec: str, pairs: list[tuple[str, str]]) -> int:
@@ -411,6 +443,8 @@ def cmd_set(args: argparse.Namespace) -> int:
     from vifconf.validate import check
 
     options = options_from(args)
+    if args.connect:
+        raise UsageError("set edits files; for a live domain use: vifconf --connect URI DOMAIN")
     pairs = parse_assignments(args.assignments)
     item = load_input(args.file)
     if item.domain is None:
@@ -433,11 +467,10 @@ def cmd_set(args: argparse.Namespace) -> int:
         print(format_problem(args.file, problem), file=sys.stderr)
     refused = has_errors(problems) and not args.force
 
-    if args.json:
-        print(json.dumps([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)],
-                         indent=2, ensure_ascii=False))
     if args.dry_run:
-        if not args.json:
+        if args.json:
+            print_json([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)])
+        else:
             before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             sys.stdout.writelines(difflib.unified_diff(before, after, args.file, f"{args.file} (edited)"))
@@ -446,20 +479,22 @@ def cmd_set(args: argparse.Namespace) -> int:
         error_line(f"{args.file}: not written: the result has error problems (above); use --force to write anyway")
         return EXIT_PROBLEMS
 
+    # write first, report after: a closed stdout must never cost the user their edit
     target = args.output or args.file
+    same_file = target != "-" and args.file != "-" and os.path.realpath(target) == os.path.realpath(args.file)
     if target == "-":
         sys.stdout.buffer.write(result)
         sys.stdout.flush()
-        return EXIT_OK
-    expected = item.fingerprint if target == args.file else None
-    try:
-        save_atomic(target, result, expected=expected, backup=target == args.file)
-    except SaveConflict as exc:
-        error_line(f"{target}: changed on disk since it was read ({exc}); nothing written")
-        return EXIT_INPUT
-    except SaveError as exc:
-        error_line(f"{target}: {exc}")
-        return EXIT_INPUT
+    elif same_file and result is domain.raw:
+        pass  # nothing changed: leave the file (and its .bak) alone
+    else:
+        try:
+            save_atomic(target, result, expected=item.fingerprint if same_file else None, backup=same_file)
+        except (SaveConflict, SaveError) as exc:
+            error_line(f"{exc}; nothing written")
+            return EXIT_INPUT
+    if args.json:
+        print_json([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)])
     return EXIT_OK
 
 
@@ -497,8 +532,29 @@ def run_tui(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+_VALUE_OPTIONS = frozenset({"--libvirt-era", "--xend-config-version", "--xen", "--domid", "--host-os",
+                            "--xl-format", "--connect", "--target", "--nic", "--output"})  # fmt: skip
+
+
+def _command_first(argv: list[str]) -> list[str]:
+    """Move a command named after options (``vifconf --domid 3 render x.xml``) to the front,
+    so it is never mistaken for a file to open in the terminal UI."""
+    position = 0
+    while position < len(argv):
+        token = argv[position]
+        if token == "--":
+            break
+        if token.startswith("-") and token != "-":
+            position += 2 if token in _VALUE_OPTIONS else 1
+            continue
+        if token in COMMANDS and position > 0:
+            return [token, *argv[:position], *argv[position + 1 :]]
+        break
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _command_first(list(sys.argv[1:] if argv is None else argv))
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
@@ -517,4 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # the reader went away (`vifconf check … | head`): say so the way Unix tools do, never
+        # with a success status that could hide an error; silence the flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE
