@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen import write_domains
 
-from vifconf.fleet import Fleet, cross_guest_problems, directory_inputs, iter_load
+from vifconf.fileio import directory_xml_files
+from vifconf.fleet import Fleet, cross_guest_problems, iter_load
 from vifconf.model.domain import Domain
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def main() -> int:
         write_domains(directory, count)
 
         def load() -> list[Domain]:
-            return [d for d in iter_load(directory_inputs(directory)) if isinstance(d, Domain)]
+            return [d for d in iter_load(directory_xml_files(directory)) if isinstance(d, Domain)]
 
         t_load, domains = best_of(3, load)
         nics = sum(len(d.nics) for d in domains)

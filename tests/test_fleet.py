@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from vifconf.fileio import directory_xml_files
 from vifconf.fleet import (
     CSV_COLUMNS,
     Fleet,
     cross_guest_problems,
-    directory_inputs,
     filter_rows,
     host_of,
     iter_load,
@@ -280,7 +280,7 @@ def test_directory_loading_is_lazy_and_sorted(tmp_path: Path) -> None:
     (tmp_path / "c.xml").write_text("<domain><oops></domain>")
     (tmp_path / "notes.txt").write_text("not xml")
     (tmp_path / "sub.xml").mkdir()
-    paths = directory_inputs(tmp_path)
+    paths = directory_xml_files(tmp_path)
     assert [p.name for p in paths] == ["a.xml", "b.xml", "c.xml"]
     loader = iter_load(paths)
     first = next(loader)

@@ -164,31 +164,6 @@ class Loaded:
     cross_problems: list[Problem] = field(default_factory=list)
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[str]:
-    """Directories become their ``*.xml`` files, sorted by name; the rest stay as given."""
-    names: list[str] = []
-    seen: set[str] = set()
-
-    def add(name: str) -> None:
-        # the same file named twice (or DIR and DIR/a.xml) is one guest, not a MAC clash
-        key = name if name == "-" else os.path.realpath(name)
-        if key not in seen:
-            seen.add(key)
-            names.append(name)
-
-    for item in inputs:
-        path = Path(item)
-        if item != "-" and path.is_dir():
-            files = sorted(p for p in path.glob("*.xml") if p.is_file() or p.is_symlink())
-            if not files:
-                add(item)  # reported as unreadable: "no *.xml files"
-            for file in files:
-                add(str(file))
-        else:
-            add(item)
-    return names
-
-
 def load_input(name: str) -> Loaded:
     from vifconf.fileio import load
 
@@ -216,7 +191,9 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
         return loaded
     if not inputs and sys.stdin.isatty():
         raise UsageError("no INPUT given (a file, a directory, or - for stdin); see vifconf --help")
-    return [load_input(name) for name in expand_inputs(inputs or ["-"])]
+    from vifconf import fileio
+
+    return [load_input(name) for name in fileio.expand_inputs(inputs or ["-"])]
 
 
 def attach_cross_guest_problems(loaded: list[Loaded]) -> None:

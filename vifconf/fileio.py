@@ -23,8 +23,9 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from vifconf.model.source import MAX_INPUT_BYTES, InputError
 
@@ -378,3 +379,38 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
     except OSError:
         mtime = 0
     return fingerprint_bytes(data, mtime)
+
+
+# --------------------------------------------------------------------------------------
+# naming inputs
+
+
+def directory_xml_files(path: str | Path) -> list[Path]:
+    """A directory's ``*.xml`` (files, or links to them), sorted by name: the rule for a DIR
+    input everywhere (CLI, fleet view)."""
+    return sorted(p for p in Path(path).glob("*.xml") if p.is_file() or p.is_symlink())
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Directories become their ``*.xml`` files, sorted by name; the rest stay as given."""
+    names: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        # the same file named twice (or DIR and DIR/a.xml) is one guest, not a MAC clash
+        key = name if name == "-" else os.path.realpath(name)
+        if key not in seen:
+            seen.add(key)
+            names.append(name)
+
+    for item in inputs:
+        path = Path(item)
+        if item != "-" and path.is_dir():
+            files = directory_xml_files(path)
+            if not files:
+                add(item)  # reported as unreadable: "no *.xml files"
+            for file in files:
+                add(str(file))
+        else:
+            add(item)
+    return names

@@ -215,11 +215,6 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
 
 
 # -- loading ------------------------------------------------------------------------------
-def directory_inputs(path: str | Path) -> list[Path]:
-    """Every ``*.xml`` in a directory, sorted by name (the CLI's rule for DIR inputs)."""
-    return sorted(p for p in Path(path).iterdir() if p.suffix == ".xml" and not p.is_dir())
-
-
 def load_path(path: str | Path) -> Domain | InputError:
     try:
         return Domain.from_path(path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -33,7 +32,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker
 
 from vifconf import live
-from vifconf.fleet import COLUMNS, Fleet, Row, directory_inputs, load_path
+from vifconf.fileio import expand_inputs
+from vifconf.fleet import COLUMNS, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
@@ -103,11 +103,12 @@ class FleetEditorScreen(EditorScreen):
         else:
             super().action_focus_list()
 
-    def action_save(self) -> None:
-        if self.session.connect:
-            self.live_save_flow()
-        else:
-            super().action_save()
+    def save_flow(self, ask_path: bool = False) -> Worker[bool]:
+        """ctrl+s and the quit dialog's "Save first": a live domain goes through defineXML
+        (``save as`` a file still works: ``ask_path``)."""
+        if self.session.connect and not ask_path:
+            return self.live_save_flow()
+        return super().save_flow(ask_path)
 
     @work(exclusive=True, group="save")
     async def live_save_flow(self) -> bool:
@@ -257,7 +258,7 @@ class FleetScreen(Screen[None]):
 
             live.load_many(self.uris, self.names, on_done=host_done)
         else:
-            files = expand(self.paths)
+            files = expand_inputs(self.paths)
             total = len(files)
             app.call_from_thread(self._progress, 0, total)
             for start in range(0, total, CHUNK):
@@ -580,18 +581,6 @@ def mtime(path: str) -> int:
 
 def row_key(row: Row) -> str:
     return f"{row.key[0]}:{row.key[1]}"
-
-
-def expand(inputs: Sequence[str]) -> list[str]:
-    """Files as given; a directory becomes its ``*.xml``, sorted."""
-    out: list[str] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            out.extend(str(p) for p in directory_inputs(path))
-        else:
-            out.append(item)
-    return out
 
 
 class FleetApp(App[None]):
