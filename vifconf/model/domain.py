@@ -570,7 +570,15 @@ class Domain:
         child_indent = self._indent_of(children[0]) if children else parent_indent + self.style.indent
         newline = self.style.newline
         element = etree.Element(tag)
-        if position is None or position >= len(parent):
+        inline = len(parent) > 0 and not any("\n" in (t or "") for t in (parent.text, *(c.tail for c in parent)))
+        if inline:  # <interface><source …/></interface> stays on its one line
+            if position is None or position >= len(parent):
+                element.tail = parent[-1].tail
+                parent[-1].tail = None
+                parent.append(element)
+            else:
+                parent.insert(position, element)
+        elif position is None or position >= len(parent):
             if len(parent):
                 last = parent[-1]
                 element.tail = last.tail if last.tail and "\n" in last.tail else newline + parent_indent
