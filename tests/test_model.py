@@ -207,3 +207,63 @@ def test_any_value_written_reads_back_the_same(bridge: str, model: str) -> None:
 
 def test_vectors_are_where_the_readme_says() -> None:
     assert (VECTORS / "README.md").is_file()
+
+
+NAMESPACED_CRLF = (
+    "<domain type='kvm'>\r\n  <devices>\r\n    <interface type='bridge'>\r\n"
+    "      <source xmlns:y='urn:y' y:z='1' bridge='br0'/>\r\n"
+    "      <x:meta xmlns:x='urn:x' x:attr='v'/>\r\n      <meta xmlns='urn:m'>t</meta>\r\n"
+    "    </interface>\r\n  </devices>\r\n</domain>\r\n"
+)
+
+
+def test_rewrites_keep_namespaces_and_crlf() -> None:
+    domain = Domain.from_string(NAMESPACED_CRLF)
+    domain.nic(1).set("source", "br1")
+    domain.nic(1).set("model", "e1000")
+    domain.clone_nic(1)
+    domain.add_nic("network", "default", mac="52:54:00:00:00:09")
+    text = domain.to_text()
+    assert "\n" not in text.replace("\r\n", "")
+    assert text.count("<source xmlns:y='urn:y' y:z='1' bridge='br1'/>") == 2
+    assert text.count("<x:meta xmlns:x='urn:x' x:attr='v'/>") == 2
+    assert text.count("<meta xmlns='urn:m'>t</meta>") == 2
+    again = Domain.from_string(text)
+    assert [n.source for n in again.nics] == ["br1", "br1", "default"]
+    while domain.undo():
+        pass
+    assert domain.to_text() == NAMESPACED_CRLF
+
+
+@pytest.mark.parametrize(
+    "devices", ["<devices>\n  </devices>", "<devices/>", "<devices><interface type='user'/></devices>"]
+)
+def test_add_remove_undo_is_exact_for_any_whitespace(devices: str) -> None:
+    text = f"<domain type='kvm'>{devices}</domain>"
+    domain = Domain.from_string(text)
+    domain.add_nic("user", mac="52:54:00:00:00:01")
+    domain.remove_nic(1)
+    assert Domain.from_string(domain.to_text())
+    while domain.undo():
+        pass
+    assert domain.to_text() == text and not domain.modified
+
+
+def test_type_change_drops_a_source_the_new_type_cannot_use_and_none_keeps_it() -> None:
+    domain = Domain.from_string(SEED)
+    nic = domain.nic(1)
+    nic.set("type", "none")
+    assert "<source bridge='xenbr0'/>" in domain.to_text()
+    nic.set("type", "user")
+    assert "<source" not in domain.to_text()
+    assert domain.undo() and "<source bridge='xenbr0'/>" in domain.to_text()
+    with pytest.raises(ValueError, match="cannot be empty"):
+        nic.set("type", "")
+
+
+def test_a_failed_transaction_leaves_nothing_behind() -> None:
+    domain = Domain.from_string(SEED)
+    with pytest.raises(RuntimeError), domain.transaction():
+        domain.nic(1).set("model", "e1000")
+        raise RuntimeError("boom")
+    assert domain.to_text() == SEED and not domain.can_undo
