@@ -26,6 +26,7 @@ async def shoot(name: str, size: tuple[int, int], steps: Callable[[Any], Awaitab
     with tempfile.TemporaryDirectory() as tmp:
         cwd = os.getcwd()
         os.chdir(tmp)
+        os.environ["VIFCONF_STATE_DIR"] = str(Path(tmp) / "state")  # recovery journals stay in here
         try:
             shutil.copyfile(EXAMPLE_DOMAIN, "gihan-hvm.xml")
             app = make_app(Domain.from_path("gihan-hvm.xml"), "gihan-hvm.xml", None, RenderOptions(), remember=False)

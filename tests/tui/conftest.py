@@ -16,6 +16,7 @@ def _deterministic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     monkeypatch.setenv("VIFCONF_THEME", "textual-dark")
     monkeypatch.setenv("VIFCONF_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("VIFCONF_STATE_DIR", str(tmp_path / "state"))  # crash-recovery journals
     monkeypatch.delenv("NO_COLOR", raising=False)
     from vifconf import fileio
 

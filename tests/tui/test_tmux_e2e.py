@@ -73,6 +73,7 @@ def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
     env = {
         "TEXTUAL_ANIMATIONS": "none",
         "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
+        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
         "PYTHONPATH": str(repo),
         "TERM": "xterm-256color",
     }
@@ -139,6 +140,7 @@ def test_term_linux_opens_moves_and_quits(tmux: Tmux, tmp_path: Path) -> None:
     env = {
         "TEXTUAL_ANIMATIONS": "none",
         "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
+        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
         "PYTHONPATH": str(repo),
         "TERM": "linux",
     }
@@ -153,3 +155,33 @@ def test_term_linux_opens_moves_and_quits(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("rules:")
     tmux.key("C-q")
     tmux.wait_for("EXITED 0")
+
+
+def test_stdin_keys_work_and_save_goes_to_output(tmux: Tmux, tmp_path: Path) -> None:
+    """`cat guest.xml | vifconf - --output out.xml`: stdin is the pipe, yet the keyboard works
+    (the app reads keys from the terminal) and ctrl+s writes --output."""
+    source = tmp_path / "guest.xml"
+    source.write_bytes(EXAMPLE_DOMAIN.read_bytes().replace(b"00:16:3e:0G:a5:59", b"00:16:3e:00:a5:59"))
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        "TEXTUAL_ANIMATIONS": "none",
+        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
+        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONPATH": str(repo),
+        "TERM": "xterm-256color",
+    }
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    command = (f"cd {tmp_path} && cat guest.xml | env {exports} {sys.executable} -m vifconf - --output out.xml; "
+               "echo EXITED $?; sleep 30")
+    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.wait_for("stdin → out.xml")
+    tmux.key("a")
+    tmux.wait_for("NIC 4")
+    tmux.key("C-s")
+    tmux.wait_for("Save out.xml?")
+    tmux.key("y")
+    tmux.wait_for("saved")
+    tmux.key("C-q")
+    tmux.wait_for("EXITED 0")
+    assert (tmp_path / "out.xml").read_text().count("</interface>") == 4
+    assert source.read_bytes().count(b"</interface>") == 3

@@ -6,7 +6,7 @@ Kept cheap to import: widgets, dialogs and renderers are imported when first nee
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,6 +23,21 @@ if TYPE_CHECKING:
     from vifconf.tui.session import Session
 
 DEFAULT_THEME = "textual-dark"
+
+
+def keyboard_from_terminal() -> None:
+    """`vifconf -` has read the domain from a pipe, so fd 0 is at EOF and Textual (which reads
+    keys from stdin) would get none: put the controlling terminal on fd 0 instead."""
+    try:
+        if os.isatty(0):
+            return
+        fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return  # no controlling terminal (CI, a daemon): nothing to read keys from anyway
+    try:
+        os.dup2(fd, 0)
+    finally:
+        os.close(fd)
 
 
 def _vifconf_commands() -> type[Provider]:
@@ -63,12 +78,21 @@ class VifconfApp(App[None]):
 
         gc.freeze()  # cheap (no collection); leftovers of the start stay, a few hundred KB
 
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("headless"):
+            keyboard_from_terminal()
+        return super().run(*args, **kwargs)
+
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {_vifconf_commands}
 
     def get_default_screen(self) -> Screen[None]:
+        tab = self.settings.last_tab if self.settings is not None else "xend-sxpr"
+        if self.session.connect:  # a live domain: save through defineXML, offer the live apply
+            from vifconf.tui.fleet_screen import FleetEditorScreen
+
+            return FleetEditorScreen(self.session, initial_tab=tab, standalone=True)
         from vifconf.tui.screens.editor import EditorScreen
 
-        tab = self.settings.last_tab if self.settings is not None else "xend-sxpr"
         return EditorScreen(self.session, initial_tab=tab)
 
     # -- remembered state ----------------------------------------------------------------
@@ -103,6 +127,9 @@ class VifconfApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "discard":
+                for editor in self.unsaved_editors():
+                    assert isinstance(editor, EditorScreen)
+                    editor.discard_journal()  # thrown away on purpose: nothing to recover next time
                 self.exit()
             elif choice == "save":
                 editor = self.unsaved_editors()[0]
@@ -137,7 +164,8 @@ def make_app(
 ) -> VifconfApp:
     """The app for one domain (path None: stdin or the bundled example; saving asks where).
 
-    ``connect`` (a live libvirt URI) is recorded on the session; the editor saves to files only.
+    ``connect`` (a live libvirt URI, ``domain`` loaded from it): the editor saves through
+    ``defineXML`` (`FleetEditorScreen`, standalone) instead of to a file.
     """
     from vifconf.examples import EXAMPLE_DOMAIN
     from vifconf.tui.session import Session
@@ -155,6 +183,7 @@ def make_app(
             mtime = 0
         fingerprint = fingerprint_bytes(domain.raw, mtime)
     session = Session(domain, None if path == "-" else path, output, options, fingerprint)
+    session.from_stdin = domain.source == "-" and path in (None, "-")
     session.connect = connect
     settings = None
     if remember:

@@ -114,7 +114,7 @@ def mac_error(value: str | None) -> str | None:
         return None
     octets = parse_mac(value)
     if octets is None:
-        return "not a MAC (want xx:xx:xx:xx:xx:xx)"
+        return "not a MAC (xx:xx:xx:xx:xx:xx)"
     if octets[0] & 1:
         return "multicast MAC: libvirt refuses it"
     return None
@@ -140,6 +140,8 @@ class Session:
         self.on_disk = domain.raw if on_disk is None else on_disk
         """The bytes the diff and the save compare against (what was loaded or last saved)."""
         self.connect: str | None = None
+        self.from_stdin = False
+        """Read from ``vifconf -``: there is no file to save back to, only ``--output``."""
         self.check: Callable[[Domain, RenderOptions], list[Problem]] = _check
         self._cache_key: tuple[Any, ...] | None = None
         self._snapshot: Snapshot | None = None
@@ -147,6 +149,13 @@ class Session:
     @property
     def save_target(self) -> str | None:
         return self.output or self.path
+
+    @property
+    def location(self) -> str:
+        """Where the document lives, for the header."""
+        if self.from_stdin and self.path is None:
+            return f"stdin → {self.output}" if self.output else "stdin (no --output: save asks where)"
+        return self.save_target or "(example, not saved yet)"
 
     def set_option(self, **changes: Any) -> None:
         self.options = replace(self.options, **changes)
@@ -182,6 +191,12 @@ class Session:
             if error:
                 out.append((nic.index, f"NIC {nic.index}: MAC {nic.mac!r} is {error}"))
         return out
+
+    def replace_domain(self, domain: Domain) -> None:
+        """Show another version of the same document (a restored journal); ``on_disk`` stays,
+        so the difference counts as unsaved edits."""
+        self.domain = domain
+        self._snapshot = None
 
     def mark_saved(self, fingerprint: Fingerprint | None, data: bytes) -> None:
         self.fingerprint = fingerprint

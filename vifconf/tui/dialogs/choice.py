@@ -8,6 +8,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -30,7 +31,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 for index, (choice_id, label, key) in enumerate(self.choices):
                     variant: Literal["primary", "default"] = "primary" if index == 0 else "default"
-                    yield Button(f"{label} [{key}]", id=f"choice-{choice_id}", variant=variant)
+                    yield Button(escape(f"{label} [{key}]"), id=f"choice-{choice_id}", variant=variant)
 
     def on_key(self, event: events.Key) -> None:
         for choice_id, _label, choice_key in self.choices:

@@ -14,14 +14,18 @@ from textual.widgets import Input, Label, Static
 class PathDialog(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="path-dialog.cancel")]
 
-    def __init__(self, title: str, initial: str = "") -> None:
+    def __init__(self, title: str, initial: str = "", message: str = "") -> None:
         super().__init__(classes="dialog", id="path-dialog")
         self.title_text = title
         self.initial = initial
+        self.message = message
+        """Why a path is asked for (e.g. stdin without --output), shown above the input."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.title_text, classes="dialog-title")
+            if self.message:
+                yield Static(self.message, classes="dialog-message", id="path-why")
             yield Input(self.initial, id="path-input", placeholder="path/to/domain.xml")
             yield Static("Enter to save, Escape to cancel", classes="dialog-message")
 

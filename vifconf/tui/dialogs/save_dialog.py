@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -18,6 +19,8 @@ class SaveDialog(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Save", id="save-dialog.confirm"),
         Binding("n,escape", "cancel", "Cancel", id="save-dialog.cancel"),
+        Binding("pageup", "scroll_diff(-1)", "Scroll diff", show=False, id="save-dialog.page-up"),
+        Binding("pagedown", "scroll_diff(1)", "Scroll diff", show=False, id="save-dialog.page-down"),
     ]
 
     def __init__(self, target: str, diff: str) -> None:
@@ -44,8 +47,19 @@ class SaveDialog(ModalScreen[bool]):
             with VerticalScroll(id="save-diff"):
                 yield Static(body or Text("(no changes: the file will be written as it is)"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save [y]", id="save-yes", variant="primary")
-                yield Button("Cancel [n]", id="save-no")
+                # escaped: "[y]" alone is content markup and would vanish
+                yield Button(escape("Save [y]"), id="save-yes", variant="primary")
+                yield Button(escape("Cancel [n]"), id="save-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#save-yes", Button).focus()  # Enter saves; Tab reaches the diff
+
+    def action_scroll_diff(self, pages: int) -> None:
+        diff = self.query_one("#save-diff", VerticalScroll)
+        if pages > 0:
+            diff.scroll_page_down()
+        else:
+            diff.scroll_page_up()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "save-yes")

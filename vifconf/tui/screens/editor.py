@@ -71,6 +71,11 @@ class EditorScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         self._view_cache: tuple[DomainHeader, NicList, ProblemsPanel, NicForm, PreviewPane] | None = None
         self._header_key: tuple[object, ...] | None = None
+        self._journal_due = False
+        """Unsaved edits not yet in the crash-recovery journal (written after a pause in typing)."""
+        self._journaled = False
+        self._journal_broken = False
+        self._journaled_data: bytes | None = None
 
     def _views(self) -> tuple[DomainHeader, NicList, ProblemsPanel, NicForm, PreviewPane]:
         """The widgets refreshed on every edit, looked up once (a DOM query per keystroke adds up)."""
@@ -112,6 +117,9 @@ class EditorScreen(Screen[None]):
         self.selected = max(1, min(self.selected, len(nics))) if nics else 0
         self.refresh_views(reload_form=True)
         self.query_one(NicList).focus()
+        self.set_interval(self.JOURNAL_EVERY, self.flush_journal)  # a save-as can give the example a path
+        if self.journal_key is not None and not self.dirty:
+            self.call_after_refresh(self._offer_restore)
 
     # -- refreshing ----------------------------------------------------------------------
     def refresh_views(self, reload_form: bool = False) -> Snapshot:
@@ -125,7 +133,8 @@ class EditorScreen(Screen[None]):
             self.selected = 0
         errors = sum(1 for p in snapshot.problems if p.severity == "error")
         header, nic_list, panel, form, preview = self._views()
-        header_key = (self.domain.facts, self.session.save_target, snapshot.dirty, errors)
+        where = self.domain.source if self.session.connect else self.session.location  # live: URI#DOMAIN
+        header_key = (self.domain.facts, where, snapshot.dirty, errors)
         if header_key != self._header_key:
             self._header_key = header_key
             header.show(*header_key)
@@ -137,7 +146,101 @@ class EditorScreen(Screen[None]):
                 form.load(self.domain.nic(self.selected))
             form.show_problems(snapshot.problems_for(self.selected))
         preview.show(snapshot, self.selected)
+        if snapshot.dirty or self._journaled:
+            self._journal_due = True
         return snapshot
+
+    # -- crash-recovery journal ----------------------------------------------------------
+    JOURNAL_EVERY = 1.0
+    """Seconds between journal writes while there are unsaved edits (never on a keystroke)."""
+
+    @property
+    def journal_key(self) -> str | None:
+        """The file whose unsaved edits are journaled (none for stdin, the example, live domains)."""
+        return None if self.session.connect else self.session.path
+
+    def flush_journal(self) -> None:
+        """Journal the unsaved document now (or drop the journal once nothing is unsaved)."""
+        path = self.journal_key
+        if not self._journal_due or path is None or self._journal_broken:
+            return
+        self._journal_due = False
+        from vifconf import journal
+
+        snapshot = self.session.snapshot()
+        try:
+            if snapshot.dirty:
+                if self._journaled_data is not snapshot.data:  # moving around is no edit
+                    journal.write(path, snapshot.data, base=self.session.fingerprint)
+                    self._journaled_data = snapshot.data
+                self._journaled = True
+            else:
+                journal.discard(path)
+                self._journaled = False
+                self._journaled_data = None
+        except journal.JournalError as exc:
+            self._journal_broken = True
+            self.notify(f"crash recovery is off: {exc}", severity="warning", timeout=8)
+
+    def discard_journal(self) -> None:
+        """The edits are saved or thrown away on purpose: nothing to recover."""
+        path = self.journal_key
+        self._journal_due = False
+        self._journaled = False
+        self._journaled_data = None
+        if path is not None:
+            from vifconf import journal
+
+            journal.discard(path)
+
+    @work(exclusive=True, group="restore")
+    async def _offer_restore(self) -> None:
+        """Opening a file that has unsaved edits journaled from a session that ended badly."""
+        from vifconf import journal
+        from vifconf.model import Domain
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+
+        path = self.journal_key
+        if path is None:
+            return
+        data = journal.pending(path)
+        if data is None:
+            return
+        found = journal.entry(path)
+        when = ""
+        moved = ""
+        if found is not None:
+            import time
+
+            when = time.strftime(" (%Y-%m-%d %H:%M)", time.localtime(found.written_ns / 1e9))
+            base, now = found.base, self.session.fingerprint
+            if base is not None and now is not None and base.sha256 != now.sha256:
+                moved = "\n\nThe file has changed on disk since then: restoring shows their version's " \
+                        "differences as your edits; check the XML diff before saving."
+        try:
+            restored = Domain.from_bytes(data, path)
+        except Exception as exc:  # a journal that no longer parses is useless
+            journal.discard(path)
+            self.notify(f"an unreadable recovery journal was dropped: {exc}", severity="warning")
+            return
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                "Restore unsaved edits?",
+                f"vifconf did not exit cleanly while {path} had unsaved edits{when}. They were "
+                f"journaled and can be restored now (they stay unsaved until you save).{moved}",
+                [("restore", "Restore", "r"), ("discard", "Discard them", "d")],
+                id="restore-dialog",
+            )
+        )
+        if choice == "restore":
+            self.session.replace_domain(restored)
+            self._coalesce = None
+            nics = restored.nics
+            self.selected = min(max(self.selected, 1), len(nics)) if nics else 0
+            self.refresh_views(reload_form=True)
+            self.notify("unsaved edits restored (ctrl+s saves them, with the diff first)")
+        elif choice == "discard":
+            self.discard_journal()
 
     @property
     def dirty(self) -> bool:
@@ -353,10 +456,36 @@ class EditorScreen(Screen[None]):
             self.select_nic(invalid[0][0])
             self.query_one(NicForm).focus_field("mac")
             return False
+        errors = [p for p in session.snapshot().problems if p.severity == "error"]
+        if errors:
+            from vifconf.tui.dialogs.choice import ChoiceDialog
+
+            listed = "\n".join(f"✗ {f'NIC {p.nic}: ' if p.nic else ''}{p.message}" for p in errors[:5])
+            more = f"\n… and {len(errors) - 5} more" if len(errors) > 5 else ""
+            choice = await self.app.push_screen_wait(
+                ChoiceDialog(
+                    f"{len(errors)} error problem{'s' if len(errors) != 1 else ''}",
+                    f"{listed}{more}\n\nlibvirt or the hypervisor would likely refuse this file.",
+                    [("review", "Go to the first", "g"), ("save", "Save anyway", "a"), ("cancel", "Cancel", "c")],
+                    id="errors-dialog",
+                )
+            )
+            if choice == "review":
+                self.jump_to(errors[0])
+            if choice != "save":
+                self.notify("not saved")
+                return False
         target = session.save_target
         if ask_path or target is None:
-            target = await self.app.push_screen_wait(PathDialog("Save as", target or ""))
+            message = ""
+            if target is None and session.from_stdin:
+                message = ("This domain was read from stdin and vifconf was started without --output, "
+                           "so there is no file to save to. Type a path (next time: vifconf - --output PATH).")
+            elif target is None:
+                message = "This is the bundled example: type where to save your copy."
+            target = await self.app.push_screen_wait(PathDialog("Save as", target or "", message))
             if not target:
+                self.notify("not saved")
                 return False
         data = self.domain.to_bytes()
         on_disk = session.on_disk if target == session.path else self._read_or_empty(target)
@@ -414,6 +543,7 @@ class EditorScreen(Screen[None]):
         except SaveError as exc:
             await self.app.push_screen_wait(MessageDialog("Save failed", str(exc)))
             return False
+        self.discard_journal()  # the edits are safe in `target` (the old name's journal goes too)
         if session.output is None or target != session.output:
             session.path = target
         session.mark_saved(fingerprint, data)
@@ -434,6 +564,7 @@ class EditorScreen(Screen[None]):
         domain = Domain.from_path(path)
         self.session.domain = domain
         self.session.mark_saved(fingerprint(path), domain.raw)
+        self.discard_journal()
         self._coalesce = None
         self.selected = min(max(self.selected, 1), len(domain.nics)) if domain.nics else 0
         self.refresh_views(reload_form=True)

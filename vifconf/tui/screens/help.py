@@ -20,6 +20,8 @@ EXTRA_KEYS: list[tuple[str, str]] = [
     ("escape (form)", "back to the NIC list"),
     ("left/right (tabs)", "switch the preview tab when the tab bar has focus"),
     ("ctrl+p", "command palette: every action by name"),
+    ("dialogs", "each button shows its key (Save [y], Cancel [n], …); enter takes the focused one, "
+                "escape cancels; page up/down scroll the save dialog's diff"),
 ]
 
 

@@ -9,7 +9,7 @@ from vifconf.model.domain import DomainFacts
 
 
 class DomainHeader(Static):
-    def show(self, facts: DomainFacts, path: str | None, modified: bool, errors: int) -> None:
+    def show(self, facts: DomainFacts, path: str, modified: bool, errors: int) -> None:
         text = Text()
         text.append(" vifconf ", style="bold reverse")
         text.append(f" {facts.name or '(unnamed)'} ", style="bold")
@@ -19,7 +19,7 @@ class DomainHeader(Static):
         elif facts.os_type:
             kind += f" {facts.os_type}"
         text.append(f"[{kind}] ")
-        text.append(path or "(example, not saved yet)", style="italic")
+        text.append(path, style="italic")
         if modified:
             text.append("  ● modified", style="bold")
         if errors:

@@ -19,6 +19,7 @@ from vifconf.model.domain import INTERFACE_TYPES, SOCKET_TYPES, SOURCE_ATTRIBUTE
 from vifconf.models_catalog import ModelChoice, is_offered, models_for
 from vifconf.tui.session import mac_error
 from vifconf.tui.widgets.deferred import too_late
+from vifconf.tui.widgets.picker import Picker
 
 if TYPE_CHECKING:
     from vifconf.model import Nic
@@ -37,6 +38,9 @@ SOURCE_LABELS = {
 SCRIPT_TYPES = frozenset({"bridge", "ethernet"})
 DIRECT_MODES = ("vepa", "bridge", "private", "passthrough")
 FIELDS = ("type", "source", "mode", "script", "model", "mac", "target", "link")
+PROBLEM_FIELDS = {"source": "source", "bridge": "source", "network": "source", "mode": "mode", "script": "script",
+                  "model": "model", "mac": "mac", "target": "target", "link": "link", "type": "type"}
+"""A problem's ``field`` → the form field it is about."""
 
 
 class NicForm(VerticalScroll):
@@ -63,6 +67,8 @@ class NicForm(VerticalScroll):
         self._shown_problems: str | None = None
         self._built = False
         self._pending_focus: str | None = None
+        self._shown_kinds: list[tuple[str, str, str]] = []
+        self._shown_models: list[tuple[str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         # The first frame shows the NIC as text (`_sketch`); the ~40 field widgets are mounted
@@ -72,7 +78,7 @@ class NicForm(VerticalScroll):
     def _fields(self) -> Iterator[Widget]:
         yield Horizontal(
             Label("Type", classes="label"),
-            Select[str]([(t, t) for t in INTERFACE_TYPES], allow_blank=False, compact=True, id="field-type"),
+            Picker([(t, t) for t in INTERFACE_TYPES], allow_blank=False, compact=True, id="field-type"),
             classes="row", id="row-type",
         )
         yield Static("", id="type-help", classes="help")
@@ -89,7 +95,7 @@ class NicForm(VerticalScroll):
         )
         yield Horizontal(
             Label("Model", classes="label"),
-            Select[str]([("default", DEFAULT_MODEL)], allow_blank=False, compact=True, id="field-model"),
+            Picker([("default", DEFAULT_MODEL)], allow_blank=False, compact=True, id="field-model"),
             classes="row", id="row-model",
         )
         yield Horizontal(
@@ -184,19 +190,24 @@ class NicForm(VerticalScroll):
         kind = nic.type or "none"
         self._shown = {}
 
-        type_select = self.query_one("#field-type", Select)
-        kinds = list(INTERFACE_TYPES)
+        type_select = self.query_one("#field-type", Picker)
+        kinds = [(t, explanation, t) for t, explanation in INTERFACE_TYPES.items()]
         if kind not in INTERFACE_TYPES:
-            kinds.append(kind)
-        type_select.set_options([(t, t) for t in kinds])
+            kinds.append((kind, "unknown interface type", kind))
+        if self._shown_kinds != kinds:  # rebuilding the dropdown costs; the list rarely changes
+            self._shown_kinds = kinds
+            type_select.set_choices(kinds)
         self._set_select(type_select, "type", kind)
 
         self._set_input("source", nic.source or "")
         self._set_mode(nic.source_mode or "")
         self._set_input("script", nic.script or "")
-        model_select = self.query_one("#field-model", Select)
-        options = [(c.label, c.name or DEFAULT_MODEL) for c in self._choices] + [("other…", OTHER)]
-        model_select.set_options(options)
+        model_select = self.query_one("#field-model", Picker)
+        options = [(c.label, c.description, c.name or DEFAULT_MODEL) for c in self._choices]
+        options.append(("other…", "a model not in this list: type its name", OTHER))
+        if self._shown_models != options:
+            self._shown_models = options
+            model_select.set_choices(options)
         model = nic.model or ""
         self._shown["model-value"] = model
         if is_offered(self._choices, model):
@@ -277,11 +288,18 @@ class NicForm(VerticalScroll):
         self.query_one("#mac-error").display = error is not None
 
     def show_problems(self, problems: list[Problem]) -> None:
-        """The selected NIC's problems, under the form (full text; the panel truncates)."""
+        """The selected NIC's problems, under the form; a field with an error gets the red
+        ``-invalid`` look in place (the MAC's own live check adds to it as you type)."""
         text = "\n".join(f"{'✗' if p.severity == 'error' else '!'} {p.message}" for p in problems)
         if self._shown_problems == text or not self._built:
             return
         self._shown_problems = text
+        bad = {PROBLEM_FIELDS.get(p.field or "", "") for p in problems if p.severity == "error"}
+        for name in ("type", "source", "mode", "script", "model", "model-other", "target", "link"):
+            for widget in self.query(f"#field-{name}"):
+                widget.set_class(name in bad or (name == "model-other" and "model" in bad), "-invalid")
+        mac = self.query_one("#field-mac", Input)
+        mac.set_class("mac" in bad or mac_error(mac.value) is not None, "-invalid")
         widget = self.query_one("#nic-problems", Static)
         widget.update(text)
         widget.display = bool(problems)
@@ -345,9 +363,7 @@ class NicForm(VerticalScroll):
         if not self._built:
             self._pending_focus = field or "type"  # the fields are being built: focus once they exist
             return
-        names = {"source": "source", "bridge": "source", "network": "source", "mode": "mode", "script": "script",
-                 "model": "model", "mac": "mac", "target": "target", "link": "link", "type": "type"}
-        name = names.get(field or "", "type")
+        name = PROBLEM_FIELDS.get(field or "", "type")
         found = self.query(f"#field-{name}")
         widget = found.first() if found else self.query_one("#field-type")
         if not widget.display or not widget.parent or not getattr(widget.parent, "display", True):

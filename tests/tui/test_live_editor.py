@@ -1,0 +1,253 @@
+"""``vifconf --connect URI DOMAIN``: one live domain in the editor, saved through defineXML.
+
+Against real libvirt: ``test:///default`` (ships the running domain ``test``) and
+``qemu:///embed?root=TMP`` (prepared by scripts/prepare-live-libvirt). Locally a missing
+part skips; under CI=true it fails (tests/support.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.widgets import Select
+
+from tests.support import need
+from vifconf import live
+from vifconf.model.domain import Domain
+from vifconf.tui.app import VifconfApp
+from vifconf.tui.dialogs.choice import ChoiceDialog
+from vifconf.tui.dialogs.message import MessageDialog
+from vifconf.tui.dialogs.save_dialog import SaveDialog
+from vifconf.tui.fleet_screen import FleetEditorScreen
+
+TEST_URI = "test:///default"
+
+
+def _need_binding() -> None:
+    need(live.available(), "libvirt-python is not installed (pip install '.[libvirt]')")
+
+
+def open_like_the_cli(monkeypatch: pytest.MonkeyPatch, *argv: str) -> VifconfApp:
+    """`vifconf ARGV` exactly as the command line builds it; the app is returned, not run."""
+    from vifconf.cli import main
+
+    built: list[VifconfApp] = []
+    monkeypatch.setattr(VifconfApp, "run", lambda self, *a, **k: built.append(self))
+    assert main(list(argv)) == 0
+    [app] = built
+    return app
+
+
+@pytest.fixture
+def test_domain() -> Iterator[bytes]:
+    """test:///default's domain ``test``; its persistent config is put back afterwards."""
+    _need_binding()
+    original = live.current_xml(TEST_URI, "test")
+    yield original
+    live.connect(TEST_URI).defineXML(original.decode())
+
+
+async def until(pilot: Any, done: Callable[[], bool], rounds: int = 100) -> None:
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        if done():
+            return
+    raise AssertionError("the app never got there")
+
+
+async def save_and_confirm(pilot: Any) -> None:
+    """ctrl+s → the diff confirm (titled with defineXML) → y."""
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
+    dialog = pilot.app.screen
+    assert isinstance(dialog, SaveDialog) and dialog.target.endswith("(defineXML)")
+    await pilot.press("y")
+
+
+async def pick(pilot: Any, select_id: str, query: str) -> None:
+    """Open a picker with Enter, type to search, Enter to choose (keyboard only)."""
+    pilot.app.screen.query_one(f"#{select_id}", Select).focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    for char in query:
+        await pilot.press(char)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def model_of(xml: bytes) -> str | None:
+    return Domain.from_bytes(xml).nic(1).model
+
+
+# -- test:///default ----------------------------------------------------------------------
+@pytest.mark.live
+async def test_connect_domain_opens_the_live_editor_and_saves_through_define(
+    monkeypatch: pytest.MonkeyPatch, test_domain: bytes
+) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen) and editor.standalone
+        assert editor.session.connect == TEST_URI and editor.session.path is None
+        assert f"{TEST_URI}#test" in str(editor.query_one("#domain-header").render())
+        assert editor.check_action("back", ()) is False  # nothing to go back to
+        seen: list[str] = []
+        monkeypatch.setattr(editor, "notify", lambda message, **_: seen.append(str(message)))
+        editor.apply_edit(1, "model", "e1000")
+        await pilot.pause()
+        assert editor.dirty
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: not editor.dirty)
+        stored = live.current_xml(TEST_URI, "test")  # read back through libvirt
+        assert model_of(stored) == "e1000" and model_of(test_domain) is None
+        assert editor.session.on_disk == stored  # the next save compares against this
+        assert isinstance(pilot.app.screen, FleetEditorScreen)  # model needs a power-off: no live offer
+        assert f"defined {TEST_URI}#test" in seen
+        assert "needs power-off (applies at the next start): NIC 1: model" in seen
+
+
+@pytest.mark.live
+async def test_running_guest_is_offered_the_live_apply(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        editor.apply_edit(1, "link", "down")  # can change on a running guest
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceDialog))
+        offer = pilot.app.screen
+        assert isinstance(offer, ChoiceDialog) and offer.id == "apply-live-dialog"
+        assert "NIC 1: link: applies live" in offer.message
+        await pilot.press("l")  # at the next start only
+        await until(pilot, lambda: pilot.app.screen is editor)
+        assert not editor.dirty
+        assert Domain.from_bytes(live.current_xml(TEST_URI, "test")).nic(1).link == "down"
+
+
+@pytest.mark.live
+async def test_nothing_is_written_when_the_domain_changed_since_load(
+    monkeypatch: pytest.MonkeyPatch, test_domain: bytes
+) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        # someone else redefines the domain after vifconf loaded it
+        elsewhere = test_domain.replace(b"<source network='default'/>", b"<source network='other'/>")
+        assert elsewhere != test_domain
+        live.connect(TEST_URI).defineXML(elsewhere.decode())
+        theirs = live.current_xml(TEST_URI, "test")
+        editor.apply_edit(1, "model", "e1000")
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog))
+        refusal = pilot.app.screen
+        assert isinstance(refusal, MessageDialog) and refusal.title_text == "libvirt did not save"
+        assert refusal.message == f"{TEST_URI}#test: the domain changed on the host since it was loaded; " \
+                                  "nothing written (reload it)"
+        assert live.current_xml(TEST_URI, "test") == theirs  # their change stands, ours is not written
+        await pilot.press("enter")
+        await pilot.pause()
+        assert editor.dirty  # the edit is still there
+
+
+@pytest.mark.live
+async def test_libvirts_refusal_is_shown_verbatim(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        editor.apply_edit(1, "model", "e1000 fast")  # libvirt's parser refuses the space
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog))
+        refusal = pilot.app.screen
+        assert isinstance(refusal, MessageDialog)
+        assert refusal.message == f"{TEST_URI}#test: invalid argument: Model name contains invalid characters"
+        assert live.current_xml(TEST_URI, "test") == test_domain
+
+
+@pytest.mark.live
+async def test_quit_dialog_save_first_goes_through_define(
+    monkeypatch: pytest.MonkeyPatch, test_domain: bytes
+) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        editor.apply_edit(1, "model", "rtl8139")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: pilot.app.screen.id == "quit-dialog")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
+    assert model_of(live.current_xml(TEST_URI, "test")) == "rtl8139"
+
+
+# -- qemu:///embed ------------------------------------------------------------------------
+GUEST = """<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'>
+      <mac address='52:54:00:00:0c:01'/>
+      <source bridge='br0'/>
+      <model type='virtio'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+@pytest.fixture(scope="module")
+def embed(embed_uri: str) -> Iterator[str]:
+    """The run's embedded QEMU driver root (tests/conftest.py: one per process) with one guest."""
+    uri = embed_uri
+    conn = live.connect(uri)
+    conn.defineXML(GUEST.format(name="solo"))
+    yield uri
+    conn.lookupByName("solo").undefine()
+    live.close_all()
+
+
+@pytest.mark.live
+async def test_embed_pick_a_model_save_and_read_back(monkeypatch: pytest.MonkeyPatch, embed: str) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", embed, "solo")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen) and editor.domain.nic(1).model == "virtio"
+        await until(pilot, lambda: bool(editor.query("#field-model")))
+        await pick(pilot, "field-model", "e1000")  # the keyboard, as a user would
+        assert editor.domain.nic(1).model == "e1000"
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: not editor.dirty)
+    # read back with a fresh lookup, past vifconf
+    import libvirt
+
+    dom = live.connect(embed).lookupByName("solo")
+    stored = str(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).encode()
+    assert model_of(stored) == "e1000"
+    assert Domain.from_bytes(stored).nic(1).mac == "52:54:00:00:0c:01"
+
+
+def test_make_app_with_connect_opens_the_live_editor() -> None:
+    """No libvirt needed: the app factory alone picks the defineXML-saving editor, no file."""
+    from vifconf.render import RenderOptions
+    from vifconf.tui.app import make_app
+
+    domain = Domain.from_string(GUEST.format(name="x"), f"{TEST_URI}#x")
+    app = make_app(domain, None, None, RenderOptions(), connect=TEST_URI, remember=False)
+    assert app.session.path is None and app.session.fingerprint is None and app.session.connect == TEST_URI
+    screen = app.get_default_screen()
+    assert isinstance(screen, FleetEditorScreen) and screen.standalone
+    plain = make_app(domain, None, None, RenderOptions(), remember=False).get_default_screen()
+    assert not isinstance(plain, FleetEditorScreen)

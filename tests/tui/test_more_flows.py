@@ -1,0 +1,209 @@
+"""Pilot tests for issue 4's finer points: stdin + --output, the pickers' explanations, errors
+shown in place, save blocked by error problems, the save dialog's keys, crash recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Input, Select
+
+from vifconf import journal
+from vifconf.examples import EXAMPLE_DOMAIN
+from vifconf.model import Domain
+from vifconf.render import RenderOptions
+from vifconf.tui.app import make_app
+from vifconf.tui.dialogs.choice import ChoiceDialog
+from vifconf.tui.dialogs.path_dialog import PathDialog
+from vifconf.tui.dialogs.save_dialog import SaveDialog
+from vifconf.tui.screens.editor import EditorScreen
+
+GOOD_MAC = b"00:16:3e:00:a5:59"
+
+
+def editor(app: Any) -> EditorScreen:
+    screen = app.screen
+    assert isinstance(screen, EditorScreen)
+    return screen
+
+
+def stdin_app(output: str | None) -> Any:
+    """As `cat guest.xml | vifconf - [--output PATH]` builds it (the CLI passes path None)."""
+    data = EXAMPLE_DOMAIN.read_bytes().replace(b"00:16:3e:0G:a5:59", GOOD_MAC)
+    return make_app(Domain.from_bytes(data, "-"), None, output, RenderOptions(), remember=False)
+
+
+async def type_into(pilot: Any, input_id: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(f"#{input_id}", Input)
+    widget.focus()
+    await pilot.pause()
+    await pilot.press("end", *["backspace"] * len(widget.value), *text)
+    await pilot.pause()
+
+
+async def test_stdin_saves_to_output(tmp_path: Path) -> None:
+    out = tmp_path / "out.xml"
+    app = stdin_app(str(out))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert f"stdin → {out}" in str(editor(app).query_one("#domain-header").render())
+        await pilot.press("a", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveDialog) and app.screen.target == str(out)
+        await pilot.press("y")
+        await pilot.pause()
+        assert not editor(app).dirty
+    assert out.read_bytes().count(b"</interface>") == 4
+
+
+async def test_stdin_without_output_says_why_it_asks_for_a_path(tmp_path: Path) -> None:
+    app = stdin_app(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "stdin (no --output" in str(editor(app).query_one("#domain-header").render())
+        await pilot.press("a", "ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PathDialog)
+        assert "--output" in str(dialog.query_one("#path-why").render())
+        await pilot.press(*str(tmp_path / "chosen.xml"), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("enter")  # the Save button has the focus
+        await pilot.pause()
+        assert isinstance(app.screen, EditorScreen)
+    assert (tmp_path / "chosen.xml").read_bytes().count(b"</interface>") == 4
+
+
+async def test_save_dialog_keys_are_visible_and_enter_saves(make_test_app: Any, clean_file: Path) -> None:
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", "ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SaveDialog)
+        assert str(dialog.query_one("#save-yes").render()).strip() == "Save [y]"  # not eaten as markup
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EditorScreen) and not editor(app).dirty
+    assert clean_file.read_text().count("</interface>") == 4
+
+
+async def test_pickers_search_the_explanations(make_test_app: Any, example_file: Path) -> None:
+    """Type-to-search reads the explanation too: 'macvtap' finds direct, 'netback' netfront."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for select_id, query in (("field-type", "macvtap"), ("field-model", "seed's 'netback'")):
+            app.screen.query_one(f"#{select_id}", Select).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press(*query, "enter")
+            await pilot.pause()
+        nic = editor(app).domain.nic(1)
+        assert (nic.type, nic.model) == ("direct", "netfront")
+        assert app.screen.query_one("#row-mode").display  # direct: dev + mode
+        shown = str(app.screen.query_one("#field-model").query_one("#label").render())
+        assert shown.strip() == "netfront"  # the closed picker shows just the name
+
+
+async def test_invalid_target_is_marked_in_place_and_kept(make_test_app: Any, example_file: Path) -> None:
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "field-target", "vif 1/x")
+        target = app.screen.query_one("#field-target", Input)
+        assert target.has_class("-invalid")
+        assert "device name" in str(app.screen.query_one("#nic-problems").render())
+        await pilot.press("escape", "down", "up")
+        await pilot.pause()
+        assert app.screen.query_one("#field-target", Input).value == "vif 1/x"  # never silently lost
+        await type_into(pilot, "field-target", "vif1.0")
+        assert not target.has_class("-invalid")
+
+
+async def test_error_problems_block_save_until_confirmed(make_test_app: Any, clean_file: Path) -> None:
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "field-source", "")  # a bridge without a bridge: an error
+        await pilot.press("escape", "ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog) and dialog.id == "errors-dialog"
+        await pilot.press("g")  # go to the first
+        await pilot.pause()
+        assert app.screen.focused is app.screen.query_one("#field-source")
+        assert b"xenbr0" in clean_file.read_bytes()  # not saved
+        await pilot.press("escape", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("a")  # save anyway
+        await pilot.pause()
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("y")
+        await pilot.pause()
+    assert b"<source bridge='xenbr0'/>\n      <mac address='00:16:3e:00:a5:57'/>" not in clean_file.read_bytes()
+
+
+async def test_edits_are_journaled_and_offered_back(make_test_app: Any, clean_file: Path) -> None:
+    """Crash recovery: unsaved edits go to the journal; reopening offers them back."""
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_into(pilot, "field-target", "vifsaved")
+        editor(app).flush_journal()  # what the 1 s interval does
+        journaled = journal.pending(str(clean_file))
+        assert journaled is not None and b"vifsaved" in journaled
+        # the process dies here: no save, no quit dialog
+    assert journal.pending(str(clean_file)) is not None
+
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog) and dialog.id == "restore-dialog"
+        await pilot.press("r")
+        await pilot.pause()
+        screen = editor(app)
+        assert screen.domain.nic(1).target == "vifsaved" and screen.dirty
+        assert app.screen.query_one("#field-target", Input).value == "vifsaved"
+        await pilot.press("escape", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert journal.pending(str(clean_file)) is None  # saved: nothing left to recover
+    assert b"vifsaved" in clean_file.read_bytes()
+
+
+async def test_declining_restore_and_quitting_without_saving_drop_the_journal(
+    make_test_app: Any, clean_file: Path
+) -> None:
+    journal.write(str(clean_file), clean_file.read_bytes().replace(b"gihan-hvm", b"edited"))
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("d")  # discard them
+        await pilot.pause()
+        assert journal.pending(str(clean_file)) is None
+        assert editor(app).domain.facts.name == "gihan-hvm"
+        await pilot.press("a")
+        editor(app).flush_journal()
+        assert journal.pending(str(clean_file)) is not None
+        await pilot.press("ctrl+q", "q")  # quit without saving: thrown away on purpose
+        await pilot.pause()
+    assert journal.pending(str(clean_file)) is None
+
+
+async def test_undoing_back_to_the_file_drops_the_journal(make_test_app: Any, clean_file: Path) -> None:
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        editor(app).flush_journal()
+        assert journal.pending(str(clean_file)) is not None
+        await pilot.press("ctrl+z")
+        editor(app).flush_journal()
+        assert journal.pending(str(clean_file)) is None
