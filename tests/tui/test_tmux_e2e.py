@@ -46,6 +46,22 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.session)
 
+    def start_vifconf(self, workdir: Path, arguments: str, term: str = "xterm-256color", stdin: str = "") -> None:
+        """Run ``vifconf ARGUMENTS`` in ``workdir`` in an 80x24 session (``stdin``: a command
+        whose output is piped in); the pane stays open after exit, showing ``EXITED <status>``."""
+        env = {
+            "TEXTUAL_ANIMATIONS": "none",
+            "VIFCONF_CONFIG_DIR": str(workdir / "config"),
+            "VIFCONF_STATE_DIR": str(workdir / "state"),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "TERM": term,
+        }
+        exports = " ".join(f"{k}={v}" for k, v in env.items())
+        pipe = f"{stdin} | " if stdin else ""
+        vifconf = f"{pipe}env {exports} {sys.executable} -m vifconf {arguments}"
+        command = f"cd {workdir} && {vifconf}; echo EXITED $?; sleep 30"
+        self.run("new-session", "-d", "-s", self.session, "-x", "80", "-y", "24", command)
+
     def wait_for(self, needle: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
@@ -69,17 +85,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
 def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
     target = tmp_path / "gihan-hvm.xml"
     shutil.copyfile(EXAMPLE_DOMAIN, target)
-    repo = Path(__file__).resolve().parents[2]
-    env = {
-        "TEXTUAL_ANIMATIONS": "none",
-        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
-        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONPATH": str(repo),
-        "TERM": "xterm-256color",
-    }
-    exports = " ".join(f"{k}={v}" for k, v in env.items())
-    command = f"cd {tmp_path} && env {exports} {sys.executable} -m vifconf {target.name}; echo EXITED $?; sleep 30"
-    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.start_vifconf(tmp_path, target.name)
     tmux.wait_for("NICs")
     tmux.wait_for("gihan-hvm")
 
@@ -136,17 +142,7 @@ def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
 
 def test_term_linux_opens_moves_and_quits(tmux: Tmux, tmp_path: Path) -> None:
     """The Linux console (16 colours, fewer glyphs): the editor comes up, keys work, quit is clean."""
-    repo = Path(__file__).resolve().parents[2]
-    env = {
-        "TEXTUAL_ANIMATIONS": "none",
-        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
-        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONPATH": str(repo),
-        "TERM": "linux",
-    }
-    exports = " ".join(f"{k}={v}" for k, v in env.items())
-    command = f"cd {tmp_path} && env {exports} {sys.executable} -m vifconf; echo EXITED $?; sleep 30"
-    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.start_vifconf(tmp_path, "", term="linux")
     tmux.wait_for("NICs")
     tmux.wait_for("gihan-hvm")
     tmux.key("Down")
@@ -162,18 +158,7 @@ def test_stdin_keys_work_and_save_goes_to_output(tmux: Tmux, tmp_path: Path) -> 
     (the app reads keys from the terminal) and ctrl+s writes --output."""
     source = tmp_path / "guest.xml"
     source.write_bytes(EXAMPLE_DOMAIN.read_bytes().replace(b"00:16:3e:0G:a5:59", b"00:16:3e:00:a5:59"))
-    repo = Path(__file__).resolve().parents[2]
-    env = {
-        "TEXTUAL_ANIMATIONS": "none",
-        "VIFCONF_CONFIG_DIR": str(tmp_path / "config"),
-        "VIFCONF_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONPATH": str(repo),
-        "TERM": "xterm-256color",
-    }
-    exports = " ".join(f"{k}={v}" for k, v in env.items())
-    command = (f"cd {tmp_path} && cat guest.xml | env {exports} {sys.executable} -m vifconf - --output out.xml; "
-               "echo EXITED $?; sleep 30")
-    tmux.run("new-session", "-d", "-s", tmux.session, "-x", "80", "-y", "24", command)
+    tmux.start_vifconf(tmp_path, "- --output out.xml", stdin="cat guest.xml")
     tmux.wait_for("stdin → out.xml")
     tmux.key("a")
     tmux.wait_for("NIC 4")
