@@ -25,11 +25,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vifconf.model.domain import Domain, Nic
 from vifconf.model.mac import QEMU_PREFIX, XEN_PREFIX, normalize_mac
 from vifconf.model.source import InputError
-from vifconf.problems import SEVERITY_ORDER, Problem
+from vifconf.problems import SEVERITY_ORDER, Problem, Severity
 
 # libvirt ignores (and regenerates) target dev names with these prefixes, so they cannot clash.
 AUTO_TARGET_PREFIXES = ("vnet", "vif", "macvtap", "macvlan")
@@ -94,6 +95,26 @@ def one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
+def _report_shared(
+    groups: dict[Any, list[tuple[int, Nic]]],
+    out: list[list[Problem]],
+    labels: list[str],
+    code: str,
+    severity: Severity,
+    field_name: str,
+    message: Callable[[Any, str], str],
+    hint: str,
+) -> None:
+    """One problem per NIC whose value (the group key) another guest uses too."""
+    for key, users in groups.items():
+        if len({g for g, _ in users}) < 2:
+            continue
+        for g, nic in users:
+            others = _join([f"{labels[o]} (NIC {other.index})" for o, other in users if o != g])
+            out[g].append(Problem(code, severity, message(key, others), nic=nic.index, field=field_name,
+                                  hint=hint, line=nic.line_for(field_name)))
+
+
 def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
     """Problems that need the whole fleet to see, one list per input domain, in input order."""
     out: list[list[Problem]] = [[] for _ in domains]
@@ -102,53 +123,30 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
     hosts = [host_of(d.source) for d in domains]
 
     # MAC duplicates across guests (a duplicate inside one guest is validate's mac-duplicate)
-    by_mac: dict[str, list[tuple[int, Nic]]] = defaultdict(list)
+    by_mac: dict[object, list[tuple[int, Nic]]] = defaultdict(list)
     for g, guest_nics in enumerate(nics):
         for nic in guest_nics:
             mac = normalize_mac(nic.mac) if nic.mac else None
             if mac:
                 by_mac[mac].append((g, nic))
-    for mac, users in by_mac.items():
-        guests = {g for g, _ in users}
-        if len(guests) < 2:
-            continue
-        for g, nic in users:
-            others = [f"{labels[o]} (NIC {other.index})" for o, other in users if o != g]
-            out[g].append(
-                Problem(
-                    "mac-duplicate-across-guests",
-                    "error",
-                    f"MAC {mac} is also used by guest {_join(others)}",
-                    nic=nic.index,
-                    field="mac",
-                    hint="a cloned guest kept its MAC: give one of them a new one (set mac=RANDOM)",
-                    line=nic.field_line("mac"),
-                )
-            )
+    _report_shared(
+        by_mac, out, labels, "mac-duplicate-across-guests", "error", "mac",
+        lambda mac, others: f"MAC {mac} is also used by guest {others}",
+        "a cloned guest kept its MAC: give one of them a new one (set mac=RANDOM)",
+    )  # fmt: skip
 
     # target dev duplicates among guests of one host
-    by_target: dict[tuple[str | None, str], list[tuple[int, Nic]]] = defaultdict(list)
+    by_target: dict[object, list[tuple[int, Nic]]] = defaultdict(list)
     for g, guest_nics in enumerate(nics):
         for nic in guest_nics:
             target = nic.target
             if target and not target.startswith(AUTO_TARGET_PREFIXES):
                 by_target[(hosts[g], target)].append((g, nic))
-    for (_, target), users in by_target.items():
-        if len({g for g, _ in users}) < 2:
-            continue
-        for g, nic in users:
-            others = [f"{labels[o]} (NIC {other.index})" for o, other in users if o != g]
-            out[g].append(
-                Problem(
-                    "target-duplicate-across-guests",
-                    "warning",
-                    f"target dev '{target}' is also used by guest {_join(others)}; they cannot run at the same time",
-                    nic=nic.index,
-                    field="target",
-                    hint="remove the target (libvirt then picks a free vnetN) or give each guest its own name",
-                    line=nic.field_line("target"),
-                )
-            )
+    _report_shared(
+        by_target, out, labels, "target-duplicate-across-guests", "warning", "target",
+        lambda key, others: f"target dev '{key[1]}' is also used by guest {others}; they cannot run at the same time",
+        "remove the target (libvirt then picks a free vnetN) or give each guest its own name",
+    )  # fmt: skip
 
     # a source used by one guest, one edit away from a common one
     for kind in TYPO_SOURCE_TYPES:
