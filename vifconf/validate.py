@@ -128,6 +128,11 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int], options: 
     if nic.target:
         _check_ifname(nic.target, "target", "target device", found)
 
+    average = nic.bandwidth_outbound.get("average")
+    if average is not None and nic.outbound_average_kbs is None:
+        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth",
+                  f"outbound average {average!r} is not a whole number of KB/s; libvirt refuses the XML",
+                  "use a whole number, e.g. average='10240'")
     if nic.link is not None and nic.link not in LINK_STATES:
         found.add("link-invalid", "error", "link", "link",
                   f"link state {nic.link!r} is neither 'up' nor 'down'; libvirt refuses the domain")

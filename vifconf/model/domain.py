@@ -7,6 +7,7 @@ go through `Domain` so they are recorded (for byte-exact saving and for undo/red
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,9 @@ FIELD_ELEMENTS: dict[str, str] = {
 """The child element behind each NIC field (``type`` is the interface's own attribute)."""
 
 T = TypeVar("T")
+
+_WHOLE_NUMBER = re.compile(r"\s*\d+")
+"""What libvirt's unsigned-number attribute parser (strtoull, whole string) accepts."""
 _Content = tuple[str | None, list[tuple[etree._Element, str | None]]]
 """An element's text and its children with their tails: what a structural edit changes."""
 
@@ -103,6 +107,8 @@ def attributes(node: etree._Element | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in node.attrib.items()} if node is not None else {}
 
 
+_MISSING = object()
+
 class Nic:
     """A view of one ``<interface>``; index counts from 1 in document order."""
 
@@ -127,7 +133,9 @@ class Nic:
         return self._children.get(tag)
 
     def _attr(self, child: str, name: str) -> str | None:
-        node = self._child(child)
+        if self._children_generation != self.domain.generation:
+            self._child(child)  # re-index (the hot path below skips the call)
+        node = self._children.get(child)
         return None if node is None else node.get(name)
 
     @property
@@ -244,6 +252,15 @@ class Nic:
     def bandwidth_outbound(self) -> dict[str, str]:
         node = self.element.find("bandwidth/outbound")
         return attributes(node)
+
+    @property
+    def outbound_average_kbs(self) -> int | None:
+        """``<bandwidth><outbound average='N'/>`` in KB/s, or None when absent or when libvirt's
+        parser would refuse the number (validation reports that once, as ``bandwidth-invalid``)."""
+        average = self.bandwidth_outbound.get("average")
+        if average is None or not _WHOLE_NUMBER.fullmatch(average):
+            return None
+        return int(average)
 
     @property
     def bandwidth_inbound(self) -> dict[str, str]:
@@ -404,12 +421,14 @@ class Domain:
         """``compute()``'s result, reused until the next edit. Renderers that feed each other
         (sxpr → qemu-dm, xl → qemu-dm) and the UI's per-keystroke refresh share one computation.
         Callers must treat the result as read-only."""
+        memo = self._memo
         if self._memo_generation != self.generation:
-            self._memo.clear()
+            memo.clear()
             self._memo_generation = self.generation
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return cast(T, self._memo[key])
+        value = memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = memo[key] = compute()
+        return cast(T, value)
 
     # -- facts ---------------------------------------------------------------------------
     @property

@@ -268,23 +268,8 @@ def _canonical_ip(address: str) -> str:
 
 def _rate(nic: Nic, out: _Entries) -> str | None:
     """``rate=NKB/s`` from ``<bandwidth><outbound average='N'/>``, only when N is not 0."""
-    average = nic.bandwidth_outbound.get("average")
-    if average is None:
-        return None
-    if not average.strip().isdigit():
-        out.problems.append(
-            _problem(
-                "xl-rate-invalid",
-                "error",
-                nic,
-                "bandwidth",
-                f"outbound average {average!r} is not a whole number of KiB/s: libvirt refuses the XML",
-                "use a whole number, e.g. average='10240'",
-            )
-        )
-        return None
-    value = int(average)
-    return f"{value}KB/s" if value else None
+    average = nic.outbound_average_kbs  # None: absent, or not a number (validation says so)
+    return f"{average}KB/s" if average else None
 
 
 def _type_none_note(nic: Nic) -> str:
