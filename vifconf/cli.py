@@ -259,36 +259,111 @@ def error_line(error: Exception | str) -> None:
 
 # -- commands -----------------------------------------------------------------------------
 def cmd_render(args: argparse.Namespace) -> int:
-    from vifconf.render import render_all
-    from vifconf.validate import check
+    from vifconf.render import qemu
 
+    qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
     targets = TARGETS if args.target == "all" else (args.target,)
     loaded = load_all(args.inputs, args.connect)
     attach_cross_guest_problems(loaded)
-    out: list[dict[str, object]] = []
     status = EXIT_OK
+    if args.json:
+        readable = [item for item in loaded if item.domain is not None]
+        encoded = iter(render_json_documents(readable, options, targets))
+        parts: list[str] = []
+        for item in loaded:
+            if item.domain is None:
+                assert item.error is not None
+                error_line(item.error)
+                status = EXIT_INPUT
+                parts.append(json.dumps(domain_json(item, None, []), ensure_ascii=False))
+            else:
+                parts.append(next(encoded))
+        print("[" + ", ".join(parts) + "]")  # what json.dumps(list) writes, item by item
+        return status
     for item in loaded:
         if item.domain is None:
             assert item.error is not None
             error_line(item.error)
             status = EXIT_INPUT
-            out.append(domain_json(item, None, []))
             continue
-        renderings = render_all(item.domain, options, targets)
-        problems = sort_problems(check(item.domain, options, schema=False) + item.cross_problems)
-        if args.json:
-            out.append(domain_json(item, renderings, problems))
-        else:
-            print_human_render(item, renderings, problems)
-    if args.json:
-        print_json(out)
+        renderings, problems = render_and_check(item, options, targets)
+        print_human_render(item, renderings, problems)
     return status
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def render_and_check(item: Loaded, options: RenderOptions,
+                     targets: tuple[str, ...]) -> tuple[dict[str, Rendering], list[Problem]]:  # fmt: skip
+    from vifconf.render import render_all
     from vifconf.validate import check
 
+    assert item.domain is not None
+    renderings = render_all(item.domain, options, targets)
+    return renderings, sort_problems(check(item.domain, options, schema=False) + item.cross_problems)
+
+
+PARALLEL_MIN_INPUTS = 64
+"""Below this many domains a second process costs more than it saves."""
+
+
+def _encode_rendered(item: Loaded, options: RenderOptions, targets: tuple[str, ...]) -> str:
+    renderings, problems = render_and_check(item, options, targets)
+    return json.dumps(domain_json(item, renderings, problems), ensure_ascii=False)
+
+
+def render_json_documents(readable: list[Loaded], options: RenderOptions, targets: tuple[str, ...],
+                          jobs: int | None = None) -> list[str]:  # fmt: skip
+    """``render --json``'s document for each readable input, JSON-encoded, in input order.
+
+    Domains are independent once the cross-guest problems are attached, so with many inputs
+    a forked child renders the second half while this process renders the first; the child
+    hands back its encoded documents through a spool file. If the child fails for any reason,
+    its half is rendered here, so output, errors and exit codes are those of the serial path."""
+    if jobs is None:
+        jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
+    import threading
+
+    # fork only a single-threaded process: a libvirt connection runs an event-loop thread,
+    # and forking while another thread holds a lock can deadlock the child
+    if jobs < 2 or len(readable) < PARALLEL_MIN_INPUTS or not hasattr(os, "fork") or threading.active_count() > 1:
+        return [_encode_rendered(item, options, targets) for item in readable]
+    import gc
+    import tempfile
+
+    split = (len(readable) + 1) // 2
+    head, tail = readable[:split], readable[split:]
+    with tempfile.TemporaryFile() as spool:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # the loaded trees stay shared with the child instead of being copied
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its result is checked by the parent
+            code = 1
+            try:
+                spool.write("\n".join(_encode_rendered(item, options, targets) for item in tail).encode())
+                spool.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        gc.unfreeze()
+        try:
+            documents = [_encode_rendered(item, options, targets) for item in head]
+        finally:
+            _, wait_status = os.waitpid(pid, 0)
+        rest: list[str] = []
+        if os.waitstatus_to_exitcode(wait_status) == 0:
+            spool.seek(0)
+            rest = spool.read().decode().split("\n")  # JSON text never holds a raw newline
+        if len(rest) != len(tail):
+            rest = [_encode_rendered(item, options, targets) for item in tail]
+    return documents + rest
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from vifconf.render import qemu
+    from vifconf.validate import check
+
+    qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
     loaded = load_all(args.inputs, args.connect)
     attach_cross_guest_problems(loaded)

@@ -441,6 +441,18 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
 _FRAGMENTS: dict[tuple[object, ...], tuple[list[str], list[str]]] = {}
 _REFUSALS: dict[tuple[object, ...], list[Problem]] = {}
 _CACHE_LIMIT = 4096
+_nic_cache_enabled = True
+
+
+def set_nic_cache(enabled: bool) -> None:
+    """Turn the per-NIC cache on or off. It pays for the UI's per-keystroke re-render; a
+    one-shot command renders each NIC once, so there keying on the serialised markup is pure
+    overhead (``Domain.memo`` still shares work within one edit generation)."""
+    global _nic_cache_enabled
+    _nic_cache_enabled = enabled
+    if not enabled:
+        _FRAGMENTS.clear()
+        _REFUSALS.clear()
 
 
 def _element_key(nic: Nic) -> bytes:
@@ -457,10 +469,12 @@ def _remember(cache: dict[tuple[object, ...], _V], key: tuple[object, ...], valu
 def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) -> tuple[list[str], list[str]]:
     """One NIC's argv and notes, memoised on the interface's markup and its context, so
     re-rendering after an edit only recomputes the NIC that changed."""
-    key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor)
-    cached = _FRAGMENTS.get(key)
-    if cached is not None:
-        return list(cached[0]), list(cached[1])
+    key: tuple[object, ...] | None = None
+    if _nic_cache_enabled:
+        key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor)
+        cached = _FRAGMENTS.get(key)
+        if cached is not None:
+            return list(cached[0]), list(cached[1])
     host_id, chardev_id = f"host{device_id}", f"char{device_id}"
     args: list[str] = []
     if nic.type == "vhostuser":
@@ -468,11 +482,15 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
     args += ["-netdev", compact(netdev_props(domain, nic, host_id, chardev_id))]
     args += ["-device", compact(device_props(nic, host_id, device_id, place))]
     notes = _nic_notes(domain, nic, place)
+    if key is None:
+        return args, notes
     _remember(_FRAGMENTS, key, (args, notes))
     return list(args), list(notes)
 
 
 def _cached_refusals(nic: Nic) -> list[Problem]:
+    if not _nic_cache_enabled:
+        return refusals(nic)
     key = (_element_key(nic), nic.index, nic.line, nic.field_line("mac"), nic.field_line("model"),
            nic.field_line("mtu"), nic.field_line("driver"))  # fmt: skip
     cached = _REFUSALS.get(key)
