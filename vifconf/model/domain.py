@@ -8,7 +8,7 @@ go through `Domain` so they are recorded (for byte-exact saving and for undo/red
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -231,18 +231,6 @@ class Nic:
     def address(self) -> dict[str, str] | None:
         node = self._child("address")
         return attributes(node) if node is not None else None
-
-    @property
-    def ips(self) -> list[str]:
-        """Each ``<ip address>`` (with ``/prefix`` when one is given), in order."""
-        out = []
-        for node in self.element.findall("ip"):
-            address = node.get("address")
-            if address is None:
-                continue
-            prefix = node.get("prefix")
-            out.append(f"{address}/{prefix}" if prefix else address)
-        return out
 
     @property
     def ip_addresses(self) -> list[str]:
@@ -696,8 +684,6 @@ class Domain:
     def remove_nic(self, index: int) -> None:
         self.remove_element(self.nic(index).element)
 
-    def iter_elements(self) -> Iterator[etree._Element]:
-        return self.root.iter()
 
 
 class _Transaction:
