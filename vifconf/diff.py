@@ -29,3 +29,67 @@ def diff_stats(diff: str) -> tuple[int, int]:
         elif line.startswith("-") and not line.startswith("---"):
             removed += 1
     return added, removed
+
+
+def nic_line_ranges(data: bytes) -> dict[int, tuple[int, int]]:
+    """Where each ``<interface>`` of the document ``data`` sits: NIC index (from 1, document
+    order) → (first line, last line), 1-based and inclusive, counted the way `xml_diff`
+    splits lines. ``{}`` when ``data`` does not parse (the diff is then shown unmarked)."""
+    from bisect import bisect_right
+
+    from vifconf.model import Domain
+    from vifconf.model.source import InputError
+
+    try:
+        domain = Domain.from_bytes(data, "<edited>")
+        nics = domain.nics
+        spans = domain.spans
+    except (InputError, ValueError):
+        return {}
+    starts = [0]  # offset where each line begins, split like str.splitlines (as the diff does)
+    for line in domain.text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    ranges: dict[int, tuple[int, int]] = {}
+    for nic in nics:
+        span = spans.get(nic.element)
+        if span is not None:
+            ranges[nic.index] = (bisect_right(starts, span.start), bisect_right(starts, max(span.end - 1, span.start)))
+    return ranges
+
+
+def diff_lines_within(diff: str, first: int, last: int) -> set[int]:
+    """Which lines of ``diff`` (indices into ``diff.splitlines()``) fall inside lines
+    ``first``..``last`` of the new file: context and added lines by their new line number;
+    removed lines when they sit between two lines of the range, or replace its first line."""
+    inside: set[int] = set()
+    lines = diff.splitlines()
+    new = 0  # the new-file number of the next context or added line
+    pending: list[int] = []  # removed lines just before line ``first``: ours if a replacement follows
+    for index, line in enumerate(lines):
+        if line.startswith("@@"):
+            pending = []
+            try:
+                new = int(line.split("+", 1)[1].split(",", 1)[0].split(" ", 1)[0])
+            except (IndexError, ValueError):
+                new = 0
+            new = max(new, 1)  # "+0,0": an empty new file
+            continue
+        if line.startswith(("---", "+++")) and new == 0:
+            continue  # file headers (before the first hunk)
+        if line.startswith("\\"):  # "\ No newline at end of file" belongs to the line above
+            if index - 1 in inside:
+                inside.add(index)
+            continue
+        if line.startswith("-"):
+            if first < new <= last:
+                inside.add(index)
+            elif new == first:
+                pending.append(index)
+            continue
+        if line.startswith("+") and new == first:
+            inside.update(pending)
+        pending = []
+        if first <= new <= last:
+            inside.add(index)
+        new += 1
+    return inside

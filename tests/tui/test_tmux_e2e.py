@@ -94,7 +94,7 @@ def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
     tmux.key("Enter")
     tmux.text("none")
     tmux.key("Enter")
-    tmux.wait_for("present no NIC")
+    tmux.wait_for("no guest NIC")
     tmux.key("Escape")
 
     # NIC 2: model e1000 (type, source, script, model: three tabs from the type picker)

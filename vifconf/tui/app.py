@@ -25,12 +25,30 @@ if TYPE_CHECKING:
 DEFAULT_THEME = "textual-dark"
 
 
-def keyboard_from_terminal() -> None:
+def keyboard_from_terminal(keep_stdin: bool = False) -> None:
     """`vifconf -` has read the domain from a pipe, so fd 0 is at EOF and Textual (which reads
-    keys from stdin) would get none: put the controlling terminal on fd 0 instead."""
+    keys from stdin) would get none: put the controlling terminal on fd 0 instead.
+
+    ``keep_stdin``: the piped document is read later (the fleet app loads ``-`` in a worker,
+    while Textual already reads keys from fd 0): read it now and leave it in ``sys.stdin``
+    from memory, so the two never share the pipe. Both apps' ``run`` call this."""
     try:
         if os.isatty(0):
             return
+    except OSError:
+        return
+    if keep_stdin:
+        import io
+        import sys
+
+        from vifconf.model.source import MAX_INPUT_BYTES
+
+        try:
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)  # one byte over: still refused as too big
+        except (OSError, ValueError, AttributeError):
+            data = b""
+        sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
+    try:
         fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return  # no controlling terminal (CI, a daemon): nothing to read keys from anyway

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -599,6 +599,13 @@ class FleetApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return self.fleet_screen
+
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs.get("headless"):  # `vifconf a.xml -`: keys from the terminal, the pipe kept for `-`
+            from vifconf.tui.app import keyboard_from_terminal
+
+            keyboard_from_terminal(keep_stdin="-" in self.fleet_screen.paths)
+        return super().run(*args, **kwargs)
 
     def remember_tab(self, tab: str) -> None:
         """The editor calls this; the fleet does not persist tabs."""

@@ -89,12 +89,22 @@ class Snapshot:
         self.dirty = dirty
         self.errors: dict[str, str] = errors if errors is not None else {}
         """Targets whose renderer raised: target → one-line message (shown in that tab)."""
+        self._nic_lines: dict[int, tuple[int, int]] | None = None
 
     @property
     def diff(self) -> str:
         if callable(self._diff):
             self._diff = self._diff()
         return self._diff
+
+    @property
+    def nic_lines(self) -> dict[int, tuple[int, int]]:
+        """NIC index → (first, last) line of its ``<interface>`` in ``data`` (for the diff tab)."""
+        if self._nic_lines is None:
+            from vifconf.diff import nic_line_ranges
+
+            self._nic_lines = nic_line_ranges(self.data) if self.data else {}
+        return self._nic_lines
 
     def problems_for(self, nic: int) -> list[Problem]:
         return [p for p in self.problems if p.nic == nic]

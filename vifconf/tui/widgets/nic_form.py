@@ -38,6 +38,29 @@ SOURCE_LABELS = {
 SCRIPT_TYPES = frozenset({"bridge", "ethernet"})
 DIRECT_MODES = ("vepa", "bridge", "private", "passthrough")
 FIELDS = ("type", "source", "mode", "script", "model", "mac", "target", "link")
+TYPE_HELP: dict[str, str] = {
+    "bridge": "attach to a host bridge (xenbr0)",
+    "network": "attach to a libvirt network",
+    "ethernet": "a tap device, set up by a script",
+    "user": "user-mode net (SLIRP), KVM only",
+    "direct": "macvtap on a host NIC, 4 modes",
+    "vhostuser": "vhost-user socket, KVM only",
+    "mcast": "multicast tunnel, KVM only",
+    "server": "TCP socket, listening, KVM only",
+    "client": "TCP socket, connecting, KVM only",
+    "udp": "UDP socket tunnel, KVM only",
+    "hostdev": "PCI passthrough (SR-IOV VF)",
+    "vdpa": "vDPA device, KVM only",
+    "none": "no guest NIC; libvirt rejects it",
+}
+"""The line under Type: at most 32 characters, what the form leaves for it at 80×24 (the
+type picker's list keeps the engine's longer `INTERFACE_TYPES` explanations)."""
+
+
+def type_help(kind: str) -> str:
+    return TYPE_HELP.get(kind) or INTERFACE_TYPES.get(kind) or "unknown interface type"
+
+
 PROBLEM_FIELDS = {"source": "source", "bridge": "source", "network": "source", "mode": "mode", "script": "script",
                   "model": "model", "mac": "mac", "target": "target", "link": "link", "type": "type"}
 """A problem's ``field`` → the form field it is about."""
@@ -148,7 +171,7 @@ class NicForm(VerticalScroll):
 
         kind = nic.type or "none"
         model = nic.model or ""
-        rows: list[tuple[str, str, str]] = [("Type", kind, ""), ("", INTERFACE_TYPES.get(kind, ""), "help")]
+        rows: list[tuple[str, str, str]] = [("Type", kind, ""), ("", type_help(kind), "help")]
         if kind in SOURCE_ATTRIBUTE or kind in SOCKET_TYPES:
             label = SOURCE_LABELS.get(kind, "Address" if kind in SOCKET_TYPES else "Source")
             rows.append((label, nic.source or "", ""))
@@ -269,7 +292,7 @@ class NicForm(VerticalScroll):
         self.query_one("#row-mode").display = kind == "direct"
         self.query_one("#row-script").display = kind in SCRIPT_TYPES
         self.query_one("#row-model-other").display = model_other
-        self.query_one("#type-help", Static).update(INTERFACE_TYPES.get(kind, "unknown interface type"))
+        self.query_one("#type-help", Static).update(type_help(kind))
 
     def _update_model_help(self, model: str) -> None:
         for choice in self._choices:

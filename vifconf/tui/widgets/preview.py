@@ -41,23 +41,36 @@ class PreviewBody(VerticalScroll):
         self.shown = (snapshot, selected)
         rule, text_widget, notes = self._rule, self._text, self._notes
         if self.target == "diff":
+            from vifconf.diff import diff_lines_within
+
             rule.update("on-disk file → what ctrl+s would write")
             body = Text()
-            if not snapshot.diff:
+            diff = snapshot.diff
+            if not diff:
                 body.append("(no changes)", style="dim")
-            for line in snapshot.diff.splitlines():
-                if line.startswith(("+++", "---")):
-                    body.append(line + "\n", style="bold")
+            nic_range = snapshot.nic_lines.get(selected) if diff else None
+            if nic_range is not None:
+                first, last = nic_range
+                rule.update(f"on-disk file → what ctrl+s would write · NIC {selected}: lines {first}–{last}")
+            ours = diff_lines_within(diff, *nic_range) if nic_range is not None else set()
+            for index, line in enumerate(diff.splitlines()):
+                if line.startswith(("+++", "---")) and index < 2:
+                    style = "bold"
                 elif line.startswith("+"):
-                    body.append(line + "\n", style="green")
+                    style = "green"
                 elif line.startswith("-"):
-                    body.append(line + "\n", style="red")
+                    style = "red"
                 elif line.startswith("@@"):
-                    body.append(line + "\n", style="cyan")
+                    style = "cyan"
                 else:
-                    body.append(line + "\n")
+                    style = ""
+                if index in ours:  # the selected NIC's part, as the other tabs mark it
+                    style = f"{style} {HIGHLIGHT}".strip()
+                body.append(line + "\n", style=style)
             text_widget.update(body)
             notes.update("")
+            if ours:
+                self.call_after_refresh(self._reveal, diff.splitlines(), min(ours), max(ours))
             return
         rendering = snapshot.renderings.get(self.target)
         if self.target in snapshot.errors:
@@ -77,6 +90,24 @@ class PreviewBody(VerticalScroll):
         lines = [f"• {note}" for note in rendering.notes]
         lines += [f"{'✗' if p.severity == 'error' else '!'} {p.message}" for p in rendering.problems]
         notes.update("\n".join(lines))
+
+
+    def _reveal(self, lines: list[str], first: int, last: int) -> None:
+        """Scroll the diff (as little as needed) so its marked lines, or their start, show."""
+        from rich.cells import cell_len
+        from textual.geometry import Region
+
+        width = self._text.content_size.width
+        if width <= 0:
+            return
+
+        def rows(line: str) -> int:
+            return max(1, -(-cell_len(line) // width))
+
+        top = self._text.virtual_region.y + sum(rows(line) for line in lines[:first])
+        height = sum(rows(line) for line in lines[first:last + 1])
+        self.scroll_to_region(Region(0, top, width, min(height, self.scrollable_content_region.height)),
+                              animate=False, immediate=True)
 
 
 class OptionsRow(Horizontal):
