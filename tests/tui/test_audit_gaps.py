@@ -11,23 +11,13 @@ from typing import Any
 
 import pytest
 from rich.text import Text
-from textual.widgets import Select
 
+from tests.tui.pilot_helpers import pick
 from vifconf.diff import diff_lines_within, nic_line_ranges, xml_diff
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
 from vifconf.tui.screens.editor import EditorScreen
 
-
-async def pick(pilot: Any, select_id: str, query: str) -> None:
-    """Open a picker with Enter, type to search, Enter to choose (keyboard only)."""
-    pilot.app.screen.query_one(f"#{select_id}", Select).focus()
-    await pilot.press("enter")
-    await pilot.pause()
-    for char in query:
-        await pilot.press(char)
-    await pilot.press("enter")
-    await pilot.pause()
 
 def editor(app: Any) -> EditorScreen:
     screen = app.screen

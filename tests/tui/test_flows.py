@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input, Select
+from textual.widgets import Input
 
+from tests.tui.pilot_helpers import pick
 from vifconf.tui.dialogs.choice import ChoiceDialog
 from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
@@ -23,18 +24,6 @@ def editor(app: Any) -> EditorScreen:
 
 def preview_text(app: Any, target: str) -> str:
     return editor(app).session.snapshot().renderings[target].text
-
-
-async def pick(pilot: Any, select_id: str, query: str) -> None:
-    """Open a picker with Enter, type to search, Enter to choose (keyboard only)."""
-    app = pilot.app
-    app.screen.query_one(f"#{select_id}", Select).focus()
-    await pilot.press("enter")
-    await pilot.pause()
-    for char in query:
-        await pilot.press(char)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def type_into(pilot: Any, input_id: str, text: str, clear: bool = True) -> None:

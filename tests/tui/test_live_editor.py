@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from textual.widgets import Select
 
 from tests.support import need
+from tests.tui.pilot_helpers import pick
 from vifconf import live
 from vifconf.model.domain import Domain
 from vifconf.tui.app import VifconfApp
@@ -64,17 +64,6 @@ async def save_and_confirm(pilot: Any) -> None:
     dialog = pilot.app.screen
     assert isinstance(dialog, SaveDialog) and dialog.target.endswith("(defineXML)")
     await pilot.press("y")
-
-
-async def pick(pilot: Any, select_id: str, query: str) -> None:
-    """Open a picker with Enter, type to search, Enter to choose (keyboard only)."""
-    pilot.app.screen.query_one(f"#{select_id}", Select).focus()
-    await pilot.press("enter")
-    await pilot.pause()
-    for char in query:
-        await pilot.press(char)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 def model_of(xml: bytes) -> str | None:

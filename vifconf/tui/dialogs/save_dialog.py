@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from vifconf.diff import diff_stats
+from vifconf.tui.widgets.diff_text import styled_diff
 
 
 class SaveDialog(ModalScreen[bool]):
@@ -30,18 +31,7 @@ class SaveDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         added, removed = diff_stats(self.diff)
-        body = Text()
-        for line in self.diff.splitlines():
-            style = ""
-            if line.startswith(("+++", "---")):
-                style = "bold"
-            elif line.startswith("+"):
-                style = "green"
-            elif line.startswith("-"):
-                style = "red"
-            elif line.startswith("@@"):
-                style = "cyan"
-            body.append(line + "\n", style=style)
+        body = styled_diff(self.diff)
         with Vertical(classes="dialog-box wide"):
             yield Label(f"Save {self.target}?  (+{added} −{removed} lines)", classes="dialog-title")
             with VerticalScroll(id="save-diff"):

@@ -14,8 +14,7 @@ from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions
 from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot, item_spans
 from vifconf.tui.widgets.deferred import too_late
-
-HIGHLIGHT = "bold reverse"
+from vifconf.tui.widgets.diff_text import HIGHLIGHT
 
 
 class PreviewBody(VerticalScroll):
@@ -42,31 +41,16 @@ class PreviewBody(VerticalScroll):
         rule, text_widget, notes = self._rule, self._text, self._notes
         if self.target == "diff":
             from vifconf.diff import diff_lines_within
+            from vifconf.tui.widgets.diff_text import styled_diff
 
             rule.update("on-disk file → what ctrl+s would write")
-            body = Text()
             diff = snapshot.diff
-            if not diff:
-                body.append("(no changes)", style="dim")
             nic_range = snapshot.nic_lines.get(selected) if diff else None
             if nic_range is not None:
                 first, last = nic_range
                 rule.update(f"on-disk file → what ctrl+s would write · NIC {selected}: lines {first}–{last}")
             ours = diff_lines_within(diff, *nic_range) if nic_range is not None else set()
-            for index, line in enumerate(diff.splitlines()):
-                if line.startswith(("+++", "---")) and index < 2:
-                    style = "bold"
-                elif line.startswith("+"):
-                    style = "green"
-                elif line.startswith("-"):
-                    style = "red"
-                elif line.startswith("@@"):
-                    style = "cyan"
-                else:
-                    style = ""
-                if index in ours:  # the selected NIC's part, as the other tabs mark it
-                    style = f"{style} {HIGHLIGHT}".strip()
-                body.append(line + "\n", style=style)
+            body = styled_diff(diff, ours) if diff else Text("(no changes)", style="dim")
             text_widget.update(body)
             notes.update("")
             if ours:
