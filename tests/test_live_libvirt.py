@@ -200,3 +200,15 @@ def test_embed_apply_live_on_a_running_guest(embed: str) -> None:
     finally:
         dom.destroy()
     assert live.apply_live(embed, domain, changes) == []  # not running: nothing to apply live
+
+
+def test_a_source_change_with_a_type_change_needs_power_off() -> None:
+    before = Domain.from_string(
+        "<domain type='kvm'><devices><interface type='bridge'><mac address='52:54:00:00:00:01'/>"
+        "<source bridge='br0'/></interface></devices></domain>"
+    )
+    after = Domain.from_bytes(before.to_bytes())
+    after.nic(1).set("type", "network")
+    after.nic(1).set("source", "default")
+    (change,) = live.nic_changes(before, after)
+    assert change.live == [] and set(change.power_off) == {"type", "source"}

@@ -6,7 +6,15 @@ import difflib
 
 
 def _lines(data: bytes) -> list[str]:
-    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    """Decoded the way the model reads the file (BOM, XML declaration), so a UTF-16 or
+    Latin-1 domain diffs as text; undecodable bytes fall back to UTF-8 with replacements."""
+    from vifconf.model.source import InputError, decode
+
+    try:
+        text, _ = decode(data, "diff")
+    except InputError:
+        text = data.decode("utf-8", errors="replace")
+    return text.splitlines(keepends=True)
 
 
 def xml_diff(before: bytes, after: bytes, name: str = "domain.xml") -> str:

@@ -46,8 +46,10 @@ class LiveError(InputError):
 
 
 def liveness(field_name: str, nic_type: str | None = None) -> Liveness:
-    """Whether a change of this NIC field can be applied to a running guest."""
-    if field_name == "source" and nic_type is not None and nic_type not in LIVE_SOURCE_TYPES:
+    """Whether a change of this NIC field can be applied to a running guest. A source only
+    moves live between bridges or networks of a NIC that keeps its type (``nic_type`` None
+    means the type changed too, or is unknown: power-off)."""
+    if field_name == "source" and (nic_type is None or nic_type not in LIVE_SOURCE_TYPES):
         return "power-off"
     return "live" if field_name in LIVE_FIELDS else "power-off"
 
