@@ -6,6 +6,7 @@ Nothing here imports Textual; the UI asks for renderings and shows ``text``.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -76,6 +77,12 @@ class Rendering:
     nic_items: dict[int, list[int]] = field(default_factory=dict)
     rule: str = ""
     """The rule set shown, e.g. "libvirt 0.5, xend config 4, HVM" (the UI names it on the tab)."""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Where each item sits in ``text`` (same order as ``items``): the UI highlights a NIC's
+    part with these, so it never needs to know how a target quotes or joins."""
+
+    def nic_spans(self, nic: int) -> list[tuple[int, int]]:
+        return [self.spans[position] for position in self.nic_items.get(nic, []) if position < len(self.spans)]
 
     def as_json(self) -> dict[str, object]:
         if self.kind == "vifs":
@@ -83,6 +90,52 @@ class Rendering:
         if self.kind == "argv":
             return {"argv": list(self.items), "text": self.text, "notes": list(self.notes)}
         return {"text": self.text, "entries": list(self.items), "notes": list(self.notes)}
+
+
+class TextLayout:
+    """Builds a rendering's display text and records where each item landed in it."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, text: str, item: bool = False) -> None:
+        if item:
+            self.spans.append((self._length, self._length + len(text)))
+        self._parts.append(text)
+        self._length += len(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
+def lines_layout(items: list[str]) -> TextLayout:
+    """One item per line (the sxpr vifs)."""
+    layout = TextLayout()
+    for position, item in enumerate(items):
+        if position:
+            layout.add("\n")
+        layout.add(item, item=True)
+    return layout
+
+
+def argv_layout(argv: list[str]) -> TextLayout:
+    """An argv for copy/paste: shell-quoted (``shlex.quote``), one option with its value
+    per line, so pasting it into a shell gives the program exactly ``argv``."""
+    layout = TextLayout()
+    position = 0
+    while position < len(argv):
+        width = 2 if argv[position].startswith("-") and position + 1 < len(argv) else 1
+        if position:
+            layout.add("\n")
+        for offset in range(width):
+            if offset:
+                layout.add(" ")
+            layout.add(shlex.quote(argv[position + offset]), item=True)
+        position += width
+    return layout
 
 
 Renderer = Callable[["Domain", RenderOptions], Rendering]

@@ -11,7 +11,6 @@ time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,7 +20,7 @@ from lxml import etree
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
 from vifconf.problems import Problem
-from vifconf.render import Rendering, RenderOptions
+from vifconf.render import Rendering, RenderOptions, argv_layout
 
 _V = TypeVar("_V")
 
@@ -432,9 +431,8 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
                 rendering.notes.append(f"NIC {nic.index}: under KVM, {problem.message}")
             else:
                 rendering.problems.append(problem)
-    rendering.text = "\n".join(
-        shlex.join(rendering.items[i : i + 2]) for i in range(0, len(rendering.items), 2)
-    )
+    layout = argv_layout(rendering.items)
+    rendering.text, rendering.spans = layout.text, layout.spans
     return rendering
 
 

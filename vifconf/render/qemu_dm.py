@@ -18,7 +18,6 @@ no emulated NIC left, qemu-dm gets ``-net none`` (from xend 3.3 on).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -26,7 +25,7 @@ from typing import Literal
 from vifconf.model import Domain
 from vifconf.model.mac import XEN_PREFIX, normalize_mac
 from vifconf.problems import Problem
-from vifconf.render import Rendering, RenderOptions
+from vifconf.render import Rendering, RenderOptions, argv_layout
 
 TARGET = "qemu-dm"
 
@@ -345,11 +344,13 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     for number, positions in zip(source.nic_numbers, args.vif_items, strict=True):
         if number is not None:
             nic_items[number].extend(positions)
+    layout = argv_layout(args.argv)
     return Rendering(
         target=TARGET,
         kind="argv",
         items=args.argv,
-        text=argv_text(args.argv),
+        text=layout.text,
+        spans=layout.spans,
         notes=notes,
         problems=problems,
         nic_items=nic_items,
@@ -359,10 +360,4 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
 
 def argv_text(argv: Sequence[str]) -> str:
     """The argv for copy/paste: shell-quoted, one option with its value per line."""
-    lines: list[str] = []
-    i = 0
-    while i < len(argv):
-        pair = argv[i : i + 2] if argv[i].startswith("-") and i + 1 < len(argv) else argv[i : i + 1]
-        lines.append(shlex.join(pair))
-        i += len(pair)
-    return "\n".join(lines)
+    return argv_layout(list(argv)).text

@@ -25,7 +25,7 @@ from typing import Literal
 from vifconf.model import Domain, Nic
 from vifconf.model.mac import normalize_mac
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, sxpr
+from vifconf.render import Rendering, RenderOptions, lines_layout, sxpr
 
 TARGET = "xend-sxpr"
 
@@ -302,6 +302,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     built = build_vifs(domain, options)
     escapes = ERAS[options.libvirt_era].escapes
     items = [vif.text(escapes) for vif in built.vifs]
+    layout = lines_layout(items)
     nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
     for position, vif in enumerate(built.vifs):
         nic_items[vif.nic].append(position)
@@ -309,7 +310,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         target=TARGET,
         kind="vifs",
         items=items,
-        text="\n".join(items),
+        text=layout.text,
+        spans=layout.spans,
         notes=list(built.notes),
         problems=list(built.problems),
         nic_items=nic_items,

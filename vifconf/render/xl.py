@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from vifconf.model import mac as macs
 from vifconf.model.domain import Domain, Nic
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions
+from vifconf.render import Rendering, RenderOptions, TextLayout
 
 TARGET = "xl"
 
@@ -67,6 +67,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     ``[ `` and `` ]`` padded with one space; no interfaces (or none xl can carry) → no line."""
     formatted = _format_domain(domain, options)
     items = [format_entry(entry) for _, entry in formatted.entries]
+    layout = vif_line_layout(items)
     nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
     for position, (index, _) in enumerate(formatted.entries):
         nic_items[index].append(position)
@@ -74,7 +75,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         target=TARGET,
         kind="line",
         items=items,
-        text=format_vif_line(items),
+        text=layout.text,
+        spans=layout.spans,
         notes=list(formatted.notes),
         problems=list(formatted.problems),
         nic_items=nic_items,
@@ -98,9 +100,20 @@ def format_entry(entry: dict[str, str]) -> str:
 
 def format_vif_line(items: list[str]) -> str:
     """xenFormatVif through virConfWriteMem: ``vif = [ "A", "B" ]``, or ``""`` for no entries."""
+    return vif_line_layout(items).text
+
+
+def vif_line_layout(items: list[str]) -> TextLayout:
+    layout = TextLayout()
     if not items:
-        return ""
-    return "vif = [ " + ", ".join(f'"{item}"' for item in items) + " ]"
+        return layout
+    layout.add("vif = [ ")
+    for position, item in enumerate(items):
+        layout.add(", \"" if position else '"')
+        layout.add(item, item=True)
+        layout.add('"')
+    layout.add(" ]")
+    return layout
 
 
 # -- formatting ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 
 from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions
-from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot, item_spans
+from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot
 from vifconf.tui.widgets.deferred import too_late
 from vifconf.tui.widgets.diff_text import HIGHLIGHT
 
@@ -68,7 +68,7 @@ class PreviewBody(VerticalScroll):
         body = Text(rendering.text or "(nothing: no NIC reaches this target)")
         positions = rendering.nic_items.get(selected, [])
         if rendering.text and positions:
-            for start, end in item_spans(rendering.text, rendering.items, positions):
+            for start, end in rendering.nic_spans(selected):
                 body.stylize(HIGHLIGHT, start, end)
         text_widget.update(body)
         lines = [f"• {note}" for note in rendering.notes]
