@@ -9,7 +9,7 @@ from pathlib import Path
 from vifconf.diff import diff_stats, xml_diff
 from vifconf.models_catalog import KVM_MODELS, XEN_HVM_MODELS, XEN_PV_MODELS, find, models_for
 from vifconf.settings import Settings
-from vifconf.tui.session import item_spans, mac_error
+from vifconf.tui.session import mac_error
 
 
 def test_catalog_per_hypervisor() -> None:
@@ -63,13 +63,6 @@ def test_mac_error() -> None:
     assert mac_error("00:16:3e:00:a5:57") is None
     assert mac_error("00:16:3e:0G:a5:59")
     assert mac_error("01:00:5e:00:00:01")  # multicast
-
-
-def test_item_spans_finds_items_in_order() -> None:
-    text = "-net nic,vlan=1 -net tap,vlan=1 -net nic,vlan=2"
-    items = ["-net", "nic,vlan=1", "-net", "tap,vlan=1", "-net", "nic,vlan=2"]
-    spans = item_spans(text, items, [4, 5])
-    assert [text[a:b] for a, b in spans] == ["-net", "nic,vlan=2"]
 
 
 def test_ui_independent_modules_do_not_import_textual() -> None:

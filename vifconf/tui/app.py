@@ -137,10 +137,17 @@ class VifconfApp(App[None]):
         self._quit_guard()
 
     def _quit_guard(self) -> None:
+        from textual.worker import WorkerCancelled, WorkerFailed
+
         from vifconf.tui.dialogs.choice import ChoiceDialog
         from vifconf.tui.screens.editor import EditorScreen
 
         if isinstance(self.screen, ChoiceDialog) and self.screen.id == "quit-dialog":
+            return
+        if any(w.group == "save" and not w.is_finished for w in self.workers):
+            # its dialogs (diff confirm, path, conflict) are up: a quit dialog on top would
+            # start a second save, or quit under the first one
+            self.notify("a save is in progress: finish or cancel it first", severity="warning")
             return
 
         def chosen(choice: str | None) -> None:
@@ -155,7 +162,14 @@ class VifconfApp(App[None]):
                 worker = editor.save_flow()
 
                 async def wait_then_exit() -> None:
-                    if await worker.wait():
+                    try:
+                        saved = await worker.wait()
+                    except WorkerCancelled:
+                        self.notify("not saved: the save was cancelled", severity="warning")
+                        return
+                    except WorkerFailed:
+                        return  # the editor shows the error (EditorScreen.on_worker_state_changed); no quit
+                    if saved:
                         self.exit()
 
                 self.run_worker(wait_then_exit(), exclusive=False)

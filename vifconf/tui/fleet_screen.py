@@ -33,7 +33,7 @@ from textual.worker import Worker
 
 from vifconf import live
 from vifconf.fileio import expand_inputs
-from vifconf.fleet import COLUMNS, Fleet, Row, load_path
+from vifconf.fleet import COLUMNS, Entry, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
@@ -501,7 +501,7 @@ class FleetScreen(Screen[None]):
         def back(_: None = None) -> None:
             if session.domain is not entry.domain and session.domain.source == entry.source:
                 entry.domain = session.domain
-            if not live_uri:
+            if not live_uri and session.path == entry.source:  # after "save as" it is another file's state
                 self.on_disk[position] = (session.on_disk, session.fingerprint)
             self.fleet.recheck(position)
             self.rebuild()
@@ -522,6 +522,9 @@ class FleetScreen(Screen[None]):
 
     def unsaved(self) -> list[str]:
         """Guests edited in the editor and not saved (the editor is closed, the edit is kept)."""
+        return [self.fleet.entries[position].name for position in self.unsaved_positions()]
+
+    def unsaved_positions(self) -> list[int]:
         out = []
         for position, entry in enumerate(self.fleet.entries):
             if entry.domain is None or not entry.domain.edits:
@@ -531,23 +534,25 @@ class FleetScreen(Screen[None]):
             else:
                 saved = self.on_disk.get(position, (entry.domain.raw, None))[0]
             if entry.domain.to_bytes() != saved:
-                out.append(entry.name)
+                out.append(position)
         return out
 
     def _checker_with_fleet(self, position: int) -> Callable[[Domain, RenderOptions], list[Problem]]:
-        """The editor's checks plus this guest's cross-guest problems against the fleet."""
-        from vifconf.fleet import cross_guest_problems
+        """The editor's checks plus this guest's cross-guest problems against the fleet.
+
+        Only the guests that can matter to this one go through `cross_guest_problems` (see
+        `CrossGuestIndex`), so a keystroke costs the same with 10 guests or 1000."""
         from vifconf.tui.session import _check
 
+        index: list[CrossGuestIndex] = []
+
         def check(domain: Domain, options: RenderOptions) -> list[Problem]:
-            loaded = [(i, e.domain) for i, e in enumerate(self.fleet.entries) if e.domain is not None]
-            domains = [domain if i == position else d for i, d in loaded]
-            mine = [k for k, (i, _) in enumerate(loaded) if i == position]
-            cross = cross_guest_problems(domains)[mine[0]] if mine else []
-            return [*_check(domain, options), *cross]
+            entries = self.fleet.entries
+            if not index or index[0].stale(entries):
+                index[:] = [CrossGuestIndex(entries, position)]
+            return [*_check(domain, options), *index[0].problems(domain)]
 
         return check
-
     def action_export(self) -> None:
         self._export()
 
@@ -570,6 +575,89 @@ class FleetScreen(Screen[None]):
             await self.app.push_screen_wait(MessageDialog("Export failed", str(exc)))
             return
         self.notify(f"exported {len(rows)} rows to {path}")
+
+
+class CrossGuestIndex:
+    """The other guests of the fleet, indexed once, for one guest's cross-guest problems.
+
+    `problems` runs `cross_guest_problems` on the edited guest plus only the others that can
+    change its result, which gives exactly the whole-fleet answer for this guest:
+      - every guest sharing one of its MACs, or one of its target devs on its host;
+      - for each of its bridge/network names: one other user when others use it (so it is not
+        "used by this guest only"), else every user of every name one edit away (the counts);
+      - every guest named like one of those (their labels in messages are disambiguated).
+    Others change only by loading more entries (the editor is modal): `stale` notices that.
+    """
+
+    def __init__(self, entries: Sequence[Entry], position: int) -> None:
+        from vifconf.fleet import AUTO_TARGET_PREFIXES, TYPO_SOURCE_TYPES, host_of
+        from vifconf.model.mac import normalize_mac
+
+        self.position = position
+        self.count = len(entries)
+        self.loaded = sum(1 for e in entries if e.domain is not None)
+        self.domains: dict[int, Domain] = {}
+        self.by_mac: dict[object, list[int]] = {}
+        self.by_target: dict[tuple[str | None, str], list[int]] = {}
+        self.by_source: dict[str, dict[str, list[int]]] = {kind: {} for kind in TYPO_SOURCE_TYPES}
+        self.by_name: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            domain = entry.domain
+            if domain is None or i == position:
+                continue
+            self.domains[i] = domain
+            host = host_of(domain.source)
+            self.by_name.setdefault(domain.facts.name or domain.source, []).append(i)
+            for nic in domain.nics:
+                mac = normalize_mac(nic.mac) if nic.mac else None
+                if mac:
+                    _add_once(self.by_mac.setdefault(mac, []), i)
+                if nic.target and not nic.target.startswith(AUTO_TARGET_PREFIXES):
+                    _add_once(self.by_target.setdefault((host, nic.target), []), i)
+                if nic.type in self.by_source and nic.source:
+                    _add_once(self.by_source[nic.type].setdefault(nic.source, []), i)
+
+    def stale(self, entries: Sequence[Entry]) -> bool:
+        return len(entries) != self.count or sum(1 for e in entries if e.domain is not None) != self.loaded
+
+    def relevant(self, domain: Domain) -> set[int]:
+        """Positions of the other guests that can affect ``domain``'s cross-guest problems."""
+        from vifconf.fleet import AUTO_TARGET_PREFIXES, _digitless, host_of, one_edit_apart
+        from vifconf.model.mac import normalize_mac
+
+        host = host_of(domain.source)
+        picked: set[int] = set()
+        for nic in domain.nics:
+            mac = normalize_mac(nic.mac) if nic.mac else None
+            if mac:
+                picked.update(self.by_mac.get(mac, ()))
+            if nic.target and not nic.target.startswith(AUTO_TARGET_PREFIXES):
+                picked.update(self.by_target.get((host, nic.target), ()))
+        for kind, users in self.by_source.items():
+            names = {nic.source for nic in domain.nics if nic.type == kind and nic.source}
+            for name in names:
+                if name in users:
+                    picked.add(users[name][0])  # shared: never a typo, whoever else uses it
+                    continue
+                for other, guests in users.items():
+                    if one_edit_apart(name, other) and _digitless(name) != _digitless(other):
+                        picked.update(guests)
+        for i in list(picked):
+            guest = self.domains[i]
+            picked.update(self.by_name.get(guest.facts.name or guest.source, ()))
+        return picked
+
+    def problems(self, domain: Domain) -> list[Problem]:
+        from vifconf.fleet import cross_guest_problems
+
+        order = sorted({*self.relevant(domain), self.position})
+        domains = [domain if i == self.position else self.domains[i] for i in order]
+        return cross_guest_problems(domains)[order.index(self.position)]
+
+
+def _add_once(users: list[int], guest: int) -> None:
+    if not users or users[-1] != guest:
+        users.append(guest)
 
 
 def mtime(path: str) -> int:
@@ -610,8 +698,18 @@ class FleetApp(App[None]):
     def remember_tab(self, tab: str) -> None:
         """The editor calls this; the fleet does not persist tabs."""
 
+    def unsaved_editors(self) -> list[EditorScreen]:
+        """Open editors with unsaved edits: the fleet's entry may not hold them yet (a
+        journal restore or a reload gives the editor a new domain, handed back on "back")."""
+        return [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
+
+    def unsaved_names(self) -> list[str]:
+        names = [e.session.domain.facts.name or e.session.location for e in self.unsaved_editors()]
+        names += self.fleet_screen.unsaved()
+        return list(dict.fromkeys(names))
+
     def action_request_quit(self) -> None:
-        unsaved = self.fleet_screen.unsaved()
+        unsaved = self.unsaved_names()
         if not unsaved:
             self.exit()
             return
@@ -622,6 +720,7 @@ class FleetApp(App[None]):
 
         def chosen(choice: str | None) -> None:
             if choice == "quit":
+                self.discard_journals()
                 self.exit()
 
         names = ", ".join(unsaved[:5]) + (f" and {len(unsaved) - 5} more" if len(unsaved) > 5 else "")
@@ -634,6 +733,19 @@ class FleetApp(App[None]):
             ),
             chosen,
         )
+
+    def discard_journals(self) -> None:
+        """Quitting without saving throws the edits away on purpose: nothing to recover next time
+        (as `VifconfApp` does)."""
+        from vifconf import journal
+
+        for editor in self.unsaved_editors():
+            editor.discard_journal()
+        screen = self.fleet_screen
+        for position in screen.unsaved_positions():
+            entry = screen.fleet.entries[position]
+            if entry.host not in screen.live_hosts:
+                journal.discard(entry.source)
 
     def on_unmount(self) -> None:
         if self.fleet_screen.uris:

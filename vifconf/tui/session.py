@@ -6,7 +6,6 @@ Widgets never call renderers or validators themselves; they ask the `Session` fo
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -142,7 +141,9 @@ class Session:
         fingerprint: Fingerprint | None = None,
         on_disk: bytes | None = None,
     ):
-        self.domain = domain
+        self._cache_key: tuple[Any, ...] | None = None
+        self._snapshot: Snapshot | None = None
+        self._domain = domain
         self.path = path
         self.output = output
         self.options = options
@@ -153,8 +154,17 @@ class Session:
         self.from_stdin = False
         """Read from ``vifconf -``: there is no file to save back to, only ``--output``."""
         self.check: Callable[[Domain, RenderOptions], list[Problem]] = _check
-        self._cache_key: tuple[Any, ...] | None = None
-        self._snapshot: Snapshot | None = None
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain) -> None:
+        """Another document (or version of it): the cached snapshot belongs to the old one."""
+        self._domain = domain
+        self._snapshot = None
+        self._cache_key = None
 
     @property
     def save_target(self) -> str | None:
@@ -206,35 +216,8 @@ class Session:
         """Show another version of the same document (a restored journal); ``on_disk`` stays,
         so the difference counts as unsaved edits."""
         self.domain = domain
-        self._snapshot = None
 
     def mark_saved(self, fingerprint: Fingerprint | None, data: bytes) -> None:
         self.fingerprint = fingerprint
         self.on_disk = data
         self._snapshot = None
-
-
-def item_spans(text: str, items: list[str], positions: list[int]) -> list[tuple[int, int]]:
-    """Where the given items of a rendering sit in its text, for highlighting.
-
-    Walks the items in order (each found after the previous one), trying the item verbatim
-    and shell-quoted; items that cannot be found are skipped. Never builds render text.
-    """
-    wanted = set(positions)
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for index, item in enumerate(items):
-        if not item:
-            continue
-        start = -1
-        for form in (item, shlex.quote(item), repr(item)):
-            start = text.find(form, cursor)
-            if start >= 0:
-                end = start + len(form)
-                break
-        if start < 0:
-            continue
-        if index in wanted:
-            spans.append((start, end))
-        cursor = end
-    return spans

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Select
+from textual.worker import Worker, WorkerState
 
 from vifconf.model.mac import generate_mac
 from vifconf.tui.session import PREVIEW_TABS, Session, Snapshot
@@ -24,6 +25,7 @@ from vifconf.tui.widgets.preview import PreviewPane
 from vifconf.tui.widgets.problems_panel import ProblemsPanel
 
 if TYPE_CHECKING:
+    from vifconf.fileio import Fingerprint
     from vifconf.model import Domain
     from vifconf.problems import Problem
 
@@ -439,12 +441,11 @@ class EditorScreen(Screen[None]):
         self.save_flow(ask_path=True)
 
     # -- saving --------------------------------------------------------------------------
-    @work(exclusive=True, group="save")
+    @work(exclusive=True, group="save", exit_on_error=False)  # a failure is shown, not fatal
     async def save_flow(self, ask_path: bool = False) -> bool:
         """Validate → diff confirm → atomic save; conflicts offer reload/overwrite/save as."""
         from vifconf.tui.dialogs.message import MessageDialog
         from vifconf.tui.dialogs.path_dialog import PathDialog
-        from vifconf.tui.dialogs.save_dialog import SaveDialog
 
         session = self.session
         invalid = session.invalid_macs()
@@ -487,10 +488,16 @@ class EditorScreen(Screen[None]):
             if not target:
                 self.notify("not saved")
                 return False
-        data = self.domain.to_bytes()
-        on_disk = session.on_disk if target == session.path else self._read_or_empty(target)
-        from vifconf.diff import xml_diff
+        return await self._confirm_and_write(target, self.domain.to_bytes())
 
+    async def _confirm_and_write(self, target: str, data: bytes) -> bool:
+        """Diff against what ``target`` holds → confirm → write, refusing if ``target`` changes
+        in between (or, for the session's own file, since it was loaded)."""
+        from vifconf.diff import xml_diff
+        from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+        session = self.session
+        on_disk, expected = self._baseline(target)
         diff = xml_diff(on_disk, data, target.rsplit("/", 1)[-1])
         if not diff and target == session.save_target:
             self.notify("nothing to save: the file already says this")
@@ -498,24 +505,48 @@ class EditorScreen(Screen[None]):
         if not await self.app.push_screen_wait(SaveDialog(target, diff)):
             self.notify("not saved")
             return False
-        return await self._write(target, data)
+        return await self._write(target, data, expected)
+
+    def _baseline(self, target: str) -> tuple[bytes, Fingerprint | None]:
+        """What ``target`` holds (for the diff) and the fingerprint a save must still find there.
+
+        The session's own file: the bytes and fingerprint from when it was loaded or last saved
+        (read again if ``on_disk`` is what was written to ``--output`` instead). Any other file:
+        read now, fingerprinted from exactly those bytes (None: it does not exist yet)."""
+        session = self.session
+        if target == session.path and session.fingerprint is not None:
+            from vifconf.fileio import fingerprint_bytes
+
+            if fingerprint_bytes(session.on_disk).sha256 == session.fingerprint.sha256:
+                return session.on_disk, session.fingerprint
+            return self._read_or_empty(target)[0], session.fingerprint
+        if target == session.path:
+            return session.on_disk, None
+        return self._read_or_empty(target)
 
     @staticmethod
-    def _read_or_empty(path: str) -> bytes:
+    def _read_or_empty(path: str) -> tuple[bytes, Fingerprint | None]:
+        import os
+
+        from vifconf.fileio import fingerprint_bytes
+
         try:
             with open(path, "rb") as handle:
-                return handle.read()
+                data = handle.read()
+                mtime = os.fstat(handle.fileno()).st_mtime_ns
         except OSError:
-            return b""
+            return b"", None
+        return data, fingerprint_bytes(data, mtime)
 
-    async def _write(self, target: str, data: bytes, force: bool = False) -> bool:
+    async def _write(self, target: str, data: bytes, expected: Fingerprint | None) -> bool:
+        import os
+
         from vifconf.fileio import SaveConflict, SaveError, save_atomic
         from vifconf.tui.dialogs.choice import ChoiceDialog
         from vifconf.tui.dialogs.message import MessageDialog
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
         session = self.session
-        expected = session.fingerprint if (target == session.path and not force) else None
         try:
             fingerprint = save_atomic(target, data, expected=expected)
         except SaveConflict as exc:
@@ -530,14 +561,20 @@ class EditorScreen(Screen[None]):
                 )
             )
             if choice == "reload":
-                self.reload()
+                await self.reload()
                 return False
             if choice == "overwrite":
-                return await self._write(target, data, force=True)
+                return await self._write(target, data, None)
             if choice == "save-as":
                 other = await self.app.push_screen_wait(PathDialog("Save as", target + ".new"))
-                if other:
-                    return await self._write(other, data, force=True)
+                if other and os.path.realpath(other) == os.path.realpath(target):
+                    await self.app.push_screen_wait(MessageDialog(
+                        "Not saved",
+                        f"{other} is the file that changed on disk: saving there would throw the other "
+                        "change away. Choose Overwrite for that, or save under another name.",
+                    ))
+                elif other:
+                    return await self._confirm_and_write(other, data)
             self.notify("not saved")
             return False
         except SaveError as exc:
@@ -546,7 +583,10 @@ class EditorScreen(Screen[None]):
         self.discard_journal()  # the edits are safe in `target` (the old name's journal goes too)
         if session.output is None or target != session.output:
             session.path = target
-        session.mark_saved(fingerprint, data)
+        if target == session.path:
+            session.mark_saved(fingerprint, data)
+        else:  # written to --output: the session's fingerprint still describes its own file
+            session.mark_saved(session.fingerprint, data)
         remember = getattr(self.app, "remember_file", None)
         if remember is not None:
             remember(target)
@@ -554,21 +594,46 @@ class EditorScreen(Screen[None]):
         self.notify(f"saved {target}")
         return True
 
-    def reload(self) -> None:
-        from vifconf.fileio import fingerprint
-        from vifconf.model import Domain
+    async def reload(self) -> bool:
+        """Drop the edits for what the file says now; if it is gone or does not parse, say so
+        and keep everything (edits included) as it was."""
+        from vifconf.fileio import load
+        from vifconf.model import Domain, InputError
+        from vifconf.tui.dialogs.message import MessageDialog
 
         path = self.session.path
         if path is None:
-            return
-        domain = Domain.from_path(path)
-        self.session.domain = domain
-        self.session.mark_saved(fingerprint(path), domain.raw)
+            return False
+        try:
+            data, stamp = load(path)
+            domain = Domain.from_bytes(data, path)
+        except InputError as exc:
+            await self.app.push_screen_wait(
+                MessageDialog("Cannot reload", f"{exc}\n\nYour edits are kept (not saved).")
+            )
+            return False
+        self.session.replace_domain(domain)
+        self.session.mark_saved(stamp, data)
         self.discard_journal()
         self._coalesce = None
         self.selected = min(max(self.selected, 1), len(domain.nics)) if domain.nics else 0
         self.refresh_views(reload_form=True)
         self.notify(f"reloaded {path}")
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A save that raised (a bug, or something the flow did not expect): say so and keep the
+        session and the edits as they are, instead of taking the app down."""
+        worker = event.worker
+        if worker.group != "save" or event.state != WorkerState.ERROR:
+            return
+        from vifconf.tui.dialogs.message import MessageDialog
+
+        error = worker.error
+        self.app.push_screen(MessageDialog(
+            "Save failed",
+            f"{type(error).__name__}: {error}\n\nNothing was saved; your edits are still here.",
+        ))
 
     @on(Select.Changed)
     def _unhandled_select(self, event: Select.Changed) -> None:

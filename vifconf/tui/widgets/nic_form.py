@@ -367,6 +367,9 @@ class NicForm(VerticalScroll):
             self.query_one("#row-model-other").display = other
             if other:
                 typed = self.query_one("#field-model-other", Input).value
+                if not typed:  # start from the model the NIC has, so the box shows what is set
+                    typed = self._shown.get("model-value", "")
+                    self._set_input("model-other", typed)
                 self._update_model_help(typed)
                 self.query_one("#field-model-other", Input).focus()
                 if typed:
