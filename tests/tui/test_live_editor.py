@@ -145,6 +145,24 @@ async def test_nothing_is_written_when_the_domain_changed_since_load(
 
 
 @pytest.mark.live
+async def test_error_problems_need_confirmation_before_define(
+    monkeypatch: pytest.MonkeyPatch, test_domain: bytes
+) -> None:
+    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        editor.apply_edit(1, "model", "netfront")  # QEMU has no such NIC: an error problem
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceDialog))
+        await pilot.press("c")
+        await until(pilot, lambda: pilot.app.screen is editor)
+        assert editor.dirty and live.current_xml(TEST_URI, "test") == test_domain
+
+
+@pytest.mark.live
 async def test_libvirts_refusal_is_shown_verbatim(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
     app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
     async with app.run_test(size=(140, 36)) as pilot:
@@ -152,7 +170,12 @@ async def test_libvirts_refusal_is_shown_verbatim(monkeypatch: pytest.MonkeyPatc
         editor = app.screen
         assert isinstance(editor, FleetEditorScreen)
         editor.apply_edit(1, "model", "e1000 fast")  # libvirt's parser refuses the space
-        await save_and_confirm(pilot)
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # vifconf knows it too: an error problem, so it asks first
+        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceDialog))
+        await pilot.press("a")  # save anyway: libvirt then has its say
+        await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog))
         refusal = pilot.app.screen
         assert isinstance(refusal, MessageDialog)

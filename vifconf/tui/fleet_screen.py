@@ -122,9 +122,7 @@ class FleetEditorScreen(EditorScreen):
         session = self.session
         uri = session.connect
         assert uri is not None
-        invalid = session.invalid_macs()
-        if invalid:
-            await self.app.push_screen_wait(MessageDialog("Cannot save: invalid MAC", "\n".join(m for _, m in invalid)))
+        if not await self.ready_to_save():
             return False
         domain = session.domain
         data = domain.to_bytes()

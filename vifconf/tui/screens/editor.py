@@ -441,11 +441,10 @@ class EditorScreen(Screen[None]):
         self.save_flow(ask_path=True)
 
     # -- saving --------------------------------------------------------------------------
-    @work(exclusive=True, group="save", exit_on_error=False)  # a failure is shown, not fatal
-    async def save_flow(self, ask_path: bool = False) -> bool:
-        """Validate → diff confirm → atomic save; conflicts offer reload/overwrite/save as."""
+    async def ready_to_save(self) -> bool:
+        """The checks every save makes first (file or defineXML): no invalid MAC, and error
+        problems only with the user's explicit "save anyway"."""
         from vifconf.tui.dialogs.message import MessageDialog
-        from vifconf.tui.dialogs.path_dialog import PathDialog
 
         session = self.session
         invalid = session.invalid_macs()
@@ -476,6 +475,16 @@ class EditorScreen(Screen[None]):
             if choice != "save":
                 self.notify("not saved")
                 return False
+        return True
+
+    @work(exclusive=True, group="save", exit_on_error=False)  # a failure is shown, not fatal
+    async def save_flow(self, ask_path: bool = False) -> bool:
+        """Validate → diff confirm → atomic save; conflicts offer reload/overwrite/save as."""
+        from vifconf.tui.dialogs.path_dialog import PathDialog
+
+        session = self.session
+        if not await self.ready_to_save():
+            return False
         target = session.save_target
         if ask_path or target is None:
             message = ""
