@@ -215,7 +215,7 @@ def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems:
                 "nics": None, "targets": None, "problems": None}
     facts = item.domain.facts
     return {
-        "file": item.domain.source if item.name != "-" else "-",
+        "file": item.name,
         "error": None,
         "domain": facts.name,
         "hypervisor": facts.hypervisor,

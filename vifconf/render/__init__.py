@@ -7,7 +7,7 @@ Nothing here imports Textual; the UI asks for renderings and shows ``text``.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -90,6 +90,18 @@ class Rendering:
         if self.kind == "argv":
             return {"argv": list(self.items), "text": self.text, "notes": list(self.notes)}
         return {"text": self.text, "entries": list(self.items), "notes": list(self.notes)}
+
+
+def positions_by_nic(
+    domain: Domain, owned: Iterable[tuple[int | None, Iterable[int]]]
+) -> dict[int, list[int]]:
+    """``Rendering.nic_items``: every NIC of the domain (an empty list when it produced
+    nothing), then the item positions each owner (a NIC index, or None) produced."""
+    by_nic: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
+    for owner, positions in owned:
+        if owner is not None:
+            by_nic[owner].extend(positions)
+    return by_nic
 
 
 class TextLayout:

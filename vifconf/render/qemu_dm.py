@@ -25,7 +25,7 @@ from typing import Literal
 from vifconf.model import Domain
 from vifconf.model.mac import XEN_PREFIX, normalize_mac
 from vifconf.problems import Problem
-from vifconf.render import Rendering, RenderOptions, argv_layout
+from vifconf.render import Rendering, RenderOptions, argv_layout, positions_by_nic
 
 TARGET = "qemu-dm"
 
@@ -340,10 +340,6 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
                 TARGET,
             )
         )
-    nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
-    for number, positions in zip(source.nic_numbers, args.vif_items, strict=True):
-        if number is not None:
-            nic_items[number].extend(positions)
     layout = argv_layout(args.argv)
     return Rendering(
         target=TARGET,
@@ -353,7 +349,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         spans=layout.spans,
         notes=notes,
         problems=problems,
-        nic_items=nic_items,
+        nic_items=positions_by_nic(domain, zip(source.nic_numbers, args.vif_items, strict=True)),
         rule=f"{label} · domid {options.domid} · {source.rule}",
     )
 

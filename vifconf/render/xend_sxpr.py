@@ -25,7 +25,7 @@ from typing import Literal
 from vifconf.model import Domain, Nic
 from vifconf.model.mac import normalize_mac
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, lines_layout, sxpr
+from vifconf.render import Rendering, RenderOptions, lines_layout, positions_by_nic, sxpr
 
 TARGET = "xend-sxpr"
 
@@ -303,9 +303,6 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     escapes = ERAS[options.libvirt_era].escapes
     items = [vif.text(escapes) for vif in built.vifs]
     layout = lines_layout(items)
-    nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
-    for position, vif in enumerate(built.vifs):
-        nic_items[vif.nic].append(position)
     return Rendering(
         target=TARGET,
         kind="vifs",
@@ -314,6 +311,6 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         spans=layout.spans,
         notes=list(built.notes),
         problems=list(built.problems),
-        nic_items=nic_items,
+        nic_items=positions_by_nic(domain, ((vif.nic, [i]) for i, vif in enumerate(built.vifs))),
         rule=rule_name(domain, options),
     )

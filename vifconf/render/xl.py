@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from vifconf.model import mac as macs
 from vifconf.model.domain import Domain, Nic
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, TextLayout
+from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic
 
 TARGET = "xl"
 
@@ -68,9 +68,6 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     formatted = _format_domain(domain, options)
     items = [format_entry(entry) for _, entry in formatted.entries]
     layout = vif_line_layout(items)
-    nic_items: dict[int, list[int]] = {nic.index: [] for nic in domain.nics}
-    for position, (index, _) in enumerate(formatted.entries):
-        nic_items[index].append(position)
     return Rendering(
         target=TARGET,
         kind="line",
@@ -79,7 +76,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         spans=layout.spans,
         notes=list(formatted.notes),
         problems=list(formatted.problems),
-        nic_items=nic_items,
+        nic_items=positions_by_nic(domain, ((index, [i]) for i, (index, _) in enumerate(formatted.entries))),
         rule=_rule(domain, options),
     )
 
