@@ -8,7 +8,7 @@ import pytest
 
 from tests.support import vector_params
 from vifconf.model import Domain
-from vifconf.render import XEN_ERAS, RenderOptions, qemu_dm, renderer, xend_sxpr
+from vifconf.render import XEN_ERAS, RenderOptions, argv_layout, qemu_dm, renderer, xend_sxpr
 from vifconf.render.qemu_dm import render_vifs
 
 XEND = [era for era in XEN_ERAS if era.startswith("xend-")]
@@ -248,4 +248,4 @@ def test_xl_chain_only_type_none_gives_net_none() -> None:
 
 
 def test_argv_text_quotes_for_the_shell() -> None:
-    assert qemu_dm.argv_text(["-net", "tap,bridge=br 0", "-net", "none"]) == "-net 'tap,bridge=br 0'\n-net none"
+    assert argv_layout(["-net", "tap,bridge=br 0", "-net", "none"]).text == "-net 'tap,bridge=br 0'\n-net none"

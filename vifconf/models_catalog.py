@@ -30,10 +30,6 @@ class ModelChoice:
     def label(self) -> str:
         return self.name or "default"
 
-    def matches(self, query: str) -> bool:
-        query = query.strip().lower()
-        return not query or query in self.label.lower() or query in self.description.lower()
-
 
 NETFRONT_DESCRIPTION = "Xen PV NIC; libvirt's name for the seed's 'netback' model"
 
@@ -136,11 +132,6 @@ def family(hypervisor: str | None, os_type: str | None) -> Family:
 
 def models_for(hypervisor: str | None, os_type: str | None) -> tuple[ModelChoice, ...]:
     return catalog(family(hypervisor, os_type))
-
-
-def find(choices: tuple[ModelChoice, ...], query: str) -> list[ModelChoice]:
-    """The choices whose name or description contains ``query`` (``netback`` finds netfront)."""
-    return [choice for choice in choices if choice.matches(query)]
 
 
 def is_offered(choices: tuple[ModelChoice, ...], model: str | None) -> bool:

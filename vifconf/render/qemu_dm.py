@@ -352,8 +352,3 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         nic_items=positions_by_nic(domain, zip(source.nic_numbers, args.vif_items, strict=True)),
         rule=f"{label} · domid {options.domid} · {source.rule}",
     )
-
-
-def argv_text(argv: Sequence[str]) -> str:
-    """The argv for copy/paste: shell-quoted, one option with its value per line."""
-    return argv_layout(list(argv)).text

@@ -95,11 +95,6 @@ def format_entry(entry: dict[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in entry.items())
 
 
-def format_vif_line(items: list[str]) -> str:
-    """xenFormatVif through virConfWriteMem: ``vif = [ "A", "B" ]``, or ``""`` for no entries."""
-    return vif_line_layout(items).text
-
-
 def vif_line_layout(items: list[str]) -> TextLayout:
     layout = TextLayout()
     if not items:

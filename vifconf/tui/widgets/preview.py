@@ -170,9 +170,6 @@ class PreviewPane(Vertical):
         self._active = tab
         self.query_one(TabbedContent).active = f"tab-{tab}"
 
-    def bodies(self) -> list[PreviewBody]:
-        return list(self._bodies.values())
-
     def _ensure_body(self, tab: str) -> None:
         body = self._bodies.get(tab)
         if body is None:
