@@ -11,12 +11,12 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-from vifconf import __version__
+from vifconf import __version__, batch
+from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
 from vifconf.problems import Problem, has_errors, sort_problems
 from vifconf.render import (
@@ -30,8 +30,7 @@ from vifconf.render import (
     RenderOptions,
 )
 
-if TYPE_CHECKING:
-    from vifconf.fileio import Fingerprint
+R = TypeVar("R")
 
 COMMANDS = ("render", "check", "set")
 
@@ -153,28 +152,13 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
 
 
 # -- inputs -------------------------------------------------------------------------------
-@dataclass
-class Loaded:
-    """One input as the user named it: a domain, or the reason it could not be read."""
+def input_names(inputs: Sequence[str]) -> list[str]:
+    """The inputs as files (directories expanded), ``-`` when none is given and stdin is piped."""
+    if not inputs and sys.stdin.isatty():
+        raise UsageError("no INPUT given (a file, a directory, or - for stdin); see vifconf --help")
+    from vifconf import fileio
 
-    name: str
-    domain: Domain | None = None
-    error: InputError | None = None
-    fingerprint: Fingerprint | None = None
-    cross_problems: list[Problem] = field(default_factory=list)
-
-
-def load_input(name: str) -> Loaded:
-    from vifconf.fileio import load
-
-    if name != "-" and Path(name).is_dir():
-        return Loaded(name, error=InputError(name, "directory holds no *.xml files"))
-    try:
-        data, stamp = load(name)
-        domain = Domain.from_bytes(data, name)
-        return Loaded(name, domain=domain, fingerprint=None if name == "-" else stamp)
-    except InputError as exc:
-        return Loaded(name, error=exc)
+    return fileio.expand_inputs(inputs or ["-"])
 
 
 def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loaded]:
@@ -189,23 +173,17 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
                 else:
                     loaded.append(Loaded(item.source, error=item))
         return loaded
-    if not inputs and sys.stdin.isatty():
-        raise UsageError("no INPUT given (a file, a directory, or - for stdin); see vifconf --help")
-    from vifconf import fileio
-
-    return [load_input(name) for name in fileio.expand_inputs(inputs or ["-"])]
+    return [load_input(name) for name in input_names(inputs)]
 
 
-def attach_cross_guest_problems(loaded: list[Loaded]) -> None:
-    """Duplicate MACs across guests and friends: only meaningful with several domains."""
-    readable = [item for item in loaded if item.domain is not None]
-    if len(readable) < 2:
-        return
-    from vifconf.fleet import cross_guest_problems
-
-    domains = [item.domain for item in readable if item.domain is not None]
-    for item, extra in zip(readable, cross_guest_problems(domains), strict=True):
-        item.cross_problems = list(extra)
+def each_input(args: argparse.Namespace, work: Callable[[Loaded], R]) -> list[R]:
+    """``work`` on every input of a ``render``/``check``, with its cross-guest problems
+    attached; files go through `batch.run` (worker processes for a big fleet)."""
+    if args.connect:
+        loaded = load_all(args.inputs, args.connect)
+        attach_cross_guest_problems(loaded)
+        return [work(item) for item in loaded]
+    return batch.run(input_names(args.inputs), work)
 
 
 # -- output -------------------------------------------------------------------------------
@@ -234,19 +212,18 @@ def format_problem(source: str, problem: Problem) -> str:
     return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
 
 
-def print_human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem]) -> None:
+def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem]) -> str:
     assert item.domain is not None
     facts = item.domain.facts
     kind = "HVM" if facts.hvm else "PV" if facts.is_xen else (facts.os_type or "")
-    print(f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)")
+    lines = [f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)"]
     for name, rendering in renderings.items():
-        print(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
+        lines.append(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
         if rendering.text:
-            print(rendering.text)
-        for note in rendering.notes:
-            print(f"   note: {note}")
-    for problem in problems:
-        print(format_problem(item.name, problem))
+            lines.append(rendering.text)
+        lines.extend(f"   note: {note}" for note in rendering.notes)
+    lines.extend(format_problem(item.name, problem) for problem in problems)
+    return "\n".join(lines)
 
 
 def print_json(documents: list[dict[str, object]]) -> None:
@@ -258,38 +235,47 @@ def error_line(error: Exception | str) -> None:
 
 
 # -- commands -----------------------------------------------------------------------------
+Outcome = tuple[str | None, str, bool]
+"""What one input of ``render``/``check`` yields: the one-line error when it was unreadable,
+its output (a JSON document, or text), and whether it has error problems."""
+
+
+def print_outcomes(outcomes: list[Outcome], as_json: bool) -> int:
+    """Errors to stderr and output to stdout, in input order; the ``render``/``check`` status
+    (`EXIT_PROBLEMS` only matters to ``check``: ``render`` never reports problems as failure)."""
+    unreadable = any(error is not None for error, _, _ in outcomes)
+    for error, text, _ in outcomes:
+        if error is not None:
+            error_line(error)
+        elif text and not as_json:
+            print(text)
+    if as_json:
+        print("[" + ", ".join(text for _, text, _ in outcomes) + "]")  # json.dumps(list)'s layout
+    if unreadable:
+        return EXIT_INPUT
+    return EXIT_PROBLEMS if any(errors for _, _, errors in outcomes) else EXIT_OK
+
+
+def encode(document: dict[str, object]) -> str:
+    return json.dumps(document, ensure_ascii=False)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from vifconf.render import qemu
 
     qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
     targets = TARGETS if args.target == "all" else (args.target,)
-    loaded = load_all(args.inputs, args.connect)
-    attach_cross_guest_problems(loaded)
-    status = EXIT_OK
-    if args.json:
-        readable = [item for item in loaded if item.domain is not None]
-        encoded = iter(render_json_documents(readable, options, targets))
-        parts: list[str] = []
-        for item in loaded:
-            if item.domain is None:
-                assert item.error is not None
-                error_line(item.error)
-                status = EXIT_INPUT
-                parts.append(json.dumps(domain_json(item, None, []), ensure_ascii=False))
-            else:
-                parts.append(next(encoded))
-        print("[" + ", ".join(parts) + "]")  # what json.dumps(list) writes, item by item
-        return status
-    for item in loaded:
+
+    def work(item: Loaded) -> Outcome:
         if item.domain is None:
-            assert item.error is not None
-            error_line(item.error)
-            status = EXIT_INPUT
-            continue
+            return str(item.error), encode(domain_json(item, None, [])), False
         renderings, problems = render_and_check(item, options, targets)
-        print_human_render(item, renderings, problems)
-    return status
+        if args.json:
+            return None, encode(domain_json(item, renderings, problems)), False
+        return None, human_render(item, renderings, problems), False
+
+    return print_outcomes(each_input(args, work), args.json)
 
 
 def render_and_check(item: Loaded, options: RenderOptions,
@@ -302,96 +288,44 @@ def render_and_check(item: Loaded, options: RenderOptions,
     return renderings, sort_problems(check(item.domain, options, schema=False) + item.cross_problems)
 
 
-PARALLEL_MIN_INPUTS = 64
-"""Below this many domains a second process costs more than it saves."""
-
-
-def _encode_rendered(item: Loaded, options: RenderOptions, targets: tuple[str, ...]) -> str:
-    renderings, problems = render_and_check(item, options, targets)
-    return json.dumps(domain_json(item, renderings, problems), ensure_ascii=False)
-
-
-def render_json_documents(readable: list[Loaded], options: RenderOptions, targets: tuple[str, ...],
-                          jobs: int | None = None) -> list[str]:  # fmt: skip
-    """``render --json``'s document for each readable input, JSON-encoded, in input order.
-
-    Domains are independent once the cross-guest problems are attached, so with many inputs
-    a forked child renders the second half while this process renders the first; the child
-    hands back its encoded documents through a spool file. If the child fails for any reason,
-    its half is rendered here, so output, errors and exit codes are those of the serial path."""
-    if jobs is None:
-        jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
-    import threading
-
-    # fork only a single-threaded process: a libvirt connection runs an event-loop thread,
-    # and forking while another thread holds a lock can deadlock the child
-    if jobs < 2 or len(readable) < PARALLEL_MIN_INPUTS or not hasattr(os, "fork") or threading.active_count() > 1:
-        return [_encode_rendered(item, options, targets) for item in readable]
-    import gc
-    import tempfile
-
-    split = (len(readable) + 1) // 2
-    head, tail = readable[:split], readable[split:]
-    with tempfile.TemporaryFile() as spool:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # the loaded trees stay shared with the child instead of being copied
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child; its result is checked by the parent
-            code = 1
-            try:
-                spool.write("\n".join(_encode_rendered(item, options, targets) for item in tail).encode())
-                spool.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        gc.unfreeze()
-        try:
-            documents = [_encode_rendered(item, options, targets) for item in head]
-        finally:
-            _, wait_status = os.waitpid(pid, 0)
-        rest: list[str] = []
-        if os.waitstatus_to_exitcode(wait_status) == 0:
-            spool.seek(0)
-            rest = spool.read().decode().split("\n")  # JSON text never holds a raw newline
-        if len(rest) != len(tail):
-            rest = [_encode_rendered(item, options, targets) for item in tail]
-    return documents + rest
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from vifconf.render import qemu
     from vifconf.validate import check
 
     qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
+    if args.csv:
+        return check_csv(args, options)
+
+    def work(item: Loaded) -> Outcome:
+        if item.domain is None:
+            return str(item.error), encode(domain_json(item, None, [])), False
+        problems = sort_problems(check(item.domain, options) + item.cross_problems)
+        if args.json:
+            return None, encode(domain_json(item, {}, problems)), has_errors(problems)
+        lines = [format_problem(item.name, problem) for problem in problems]
+        text = "\n".join(lines) if lines else f"{item.name}: ok ({len(item.domain.nics)} NICs)"
+        return None, text, has_errors(problems)
+
+    return print_outcomes(each_input(args, work), args.json)
+
+
+def check_csv(args: argparse.Namespace, options: RenderOptions) -> int:
+    from vifconf.validate import check
+
     loaded = load_all(args.inputs, args.connect)
     attach_cross_guest_problems(loaded)
-    out: list[dict[str, object]] = []
     own: dict[int, list[Problem]] = {}
-    errors = unreadable = False
     for position, item in enumerate(loaded):
         if item.domain is None:
-            assert item.error is not None
-            error_line(item.error)
-            unreadable = True
-            out.append(domain_json(item, None, []))
-            continue
-        own[position] = check(item.domain, options)
-        problems = sort_problems(own[position] + item.cross_problems)
-        errors = errors or has_errors(problems)
-        if args.json:
-            out.append(domain_json(item, {}, problems))
-        elif not args.csv:  # the CSV table is printed whole, after the loop
-            for problem in problems:
-                print(format_problem(item.name, problem))
-            if not problems:
-                print(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
-    if args.json:
-        print_json(out)
-    elif args.csv:
-        sys.stdout.write(fleet_csv(loaded, own, args.connect))
-    return EXIT_INPUT if unreadable else EXIT_PROBLEMS if errors else EXIT_OK
+            error_line(str(item.error))
+        else:
+            own[position] = check(item.domain, options)
+    sys.stdout.write(fleet_csv(loaded, own, args.connect))
+    if len(own) < len(loaded):
+        return EXIT_INPUT
+    errors = any(has_errors(own[position] + item.cross_problems) for position, item in enumerate(loaded))
+    return EXIT_PROBLEMS if errors else EXIT_OK
 
 
 def fleet_csv(loaded: list[Loaded], own: dict[int, list[Problem]], connect: Sequence[str] | None) -> str:

@@ -43,11 +43,16 @@ def _too_big(path: str, size: int) -> InputError:
 
 def read_input(path: str) -> bytes:
     """The bytes of a file, or stdin for ``-``; errors are one-line `InputError`s."""
+    return _read_stamped(path)[0]
+
+
+def _read_stamped(path: str) -> tuple[bytes, int]:
+    """`read_input` plus the file's mtime (ns) from the same open file; 0 for stdin."""
     if path == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
             raise _too_big("-", len(data))
-        return data
+        return data, 0
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
@@ -76,7 +81,7 @@ def read_input(path: str) -> bytes:
             if total > MAX_INPUT_BYTES:  # grew while we read it
                 raise _too_big(path, total)
             chunks.append(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), info.st_mtime_ns
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
@@ -114,11 +119,7 @@ def fingerprint(path: str) -> Fingerprint:
 
 def load(path: str) -> tuple[bytes, Fingerprint]:
     """`read_input` plus the fingerprint of exactly the bytes read (no second read race)."""
-    data = read_input(path)
-    try:
-        mtime = os.stat(path).st_mtime_ns if path != "-" else 0
-    except OSError:
-        mtime = 0
+    data, mtime = _read_stamped(path)
     return data, fingerprint_bytes(data, mtime)
 
 
@@ -388,7 +389,26 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
 def directory_xml_files(path: str | Path) -> list[Path]:
     """A directory's ``*.xml`` (files, or links to them), sorted by name: the rule for a DIR
     input everywhere (CLI, fleet view)."""
-    return sorted(p for p in Path(path).glob("*.xml") if p.is_file() or p.is_symlink())
+    return [Path(joined) for joined, _ in _directory_xml_entries(str(path))]
+
+
+def _directory_xml_entries(directory: str) -> list[tuple[str, str]]:
+    """``(path, realpath)`` of each ``*.xml`` in ``directory``, sorted by name. One
+    ``scandir`` instead of a stat and a realpath per file: a fleet directory holds thousands."""
+    base = str(Path(directory))  # how Path would spell the joined names
+    real_base = os.path.realpath(base)
+    found = []
+    with os.scandir(base) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".xml"):
+                continue
+            symlink = entry.is_symlink()
+            if symlink or entry.is_file():
+                name = entry.name if base == "." else os.path.join(base, entry.name)
+                real = os.path.realpath(name) if symlink else os.path.join(real_base, entry.name)
+                found.append((entry.name, name, real))
+    found.sort()
+    return [(name, real) for _, name, real in found]
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -396,21 +416,19 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
 
-    def add(name: str) -> None:
+    def add(name: str, key: str) -> None:
         # the same file named twice (or DIR and DIR/a.xml) is one guest, not a MAC clash
-        key = name if name == "-" else os.path.realpath(name)
         if key not in seen:
             seen.add(key)
             names.append(name)
 
     for item in inputs:
-        path = Path(item)
-        if item != "-" and path.is_dir():
-            files = directory_xml_files(path)
+        if item != "-" and os.path.isdir(item):
+            files = _directory_xml_entries(item)
             if not files:
-                add(item)  # reported as unreadable: "no *.xml files"
-            for file in files:
-                add(str(file))
+                add(item, os.path.realpath(item))  # reported as unreadable: "no *.xml files"
+            for name, real in files:
+                add(name, real)
         else:
-            add(item)
+            add(item, item if item == "-" else os.path.realpath(item))
     return names

@@ -23,11 +23,11 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vifconf.model.domain import Domain, Nic
+from vifconf.model.domain import Domain
 from vifconf.model.mac import QEMU_PREFIX, XEN_PREFIX, normalize_mac
 from vifconf.model.source import InputError
 from vifconf.problems import SEVERITY_ORDER, Problem, Severity
@@ -45,17 +45,17 @@ def host_of(source: str) -> str | None:
     return uri if sep and "://" in uri else None
 
 
-def _labels(domains: Sequence[Domain]) -> list[str]:
+def _labels(guests: Sequence[GuestKeys]) -> list[str]:
     """How messages name each guest: its name, disambiguated by host or file when shared."""
-    names = [d.facts.name or d.source for d in domains]
+    names = [g.name or g.source for g in guests]
     counts: dict[str, int] = defaultdict(int)
     for name in names:
         counts[name] += 1
     labels = []
-    for domain, name in zip(domains, names, strict=True):
+    for guest, name in zip(guests, names, strict=True):
         if counts[name] > 1:
-            host = host_of(domain.source)
-            labels.append(f"'{name}' on {host}" if host else f"'{name}' ({domain.source})")
+            host = host_of(guest.source)
+            labels.append(f"'{name}' on {host}" if host else f"'{name}' ({guest.source})")
         else:
             labels.append(f"'{name}'")
     return labels
@@ -69,6 +69,43 @@ def _join(items: list[str]) -> str:
 
 
 # -- cross-guest analysis -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NicKeys:
+    """What cross-guest analysis needs of one NIC (plain data: the CLI's worker processes
+    send these to the main process instead of whole documents)."""
+
+    index: int
+    type: str | None
+    source: str | None
+    mac: str | None
+    """Normalised; None when absent or invalid (validation reports those per guest)."""
+    target: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GuestKeys:
+    """What cross-guest analysis needs of one guest."""
+
+    source: str
+    name: str | None
+    hypervisor: str | None
+    nics: tuple[NicKeys, ...]
+
+
+def guest_keys(domain: Domain) -> GuestKeys:
+    nics = tuple(
+        NicKeys(
+            index=nic.index,
+            type=nic.type,
+            source=nic.source,
+            mac=normalize_mac(nic.mac) if nic.mac else None,
+            target=nic.target,
+        )
+        for nic in domain.nics
+    )
+    return GuestKeys(domain.source, domain.facts.name, domain.facts.hypervisor, nics)
+
+
 def _digitless(name: str) -> str:
     return re.sub(r"\d", "", name)
 
@@ -96,7 +133,7 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 
 def _report_shared(
-    groups: dict[Any, list[tuple[int, Nic]]],
+    groups: dict[Any, list[tuple[int, NicKeys]]],
     out: list[list[Problem]],
     labels: list[str],
     code: str,
@@ -112,23 +149,35 @@ def _report_shared(
         for g, nic in users:
             others = _join([f"{labels[o]} (NIC {other.index})" for o, other in users if o != g])
             out[g].append(Problem(code, severity, message(key, others), nic=nic.index, field=field_name,
-                                  hint=hint, line=nic.line_for(field_name)))
+                                  hint=hint))
 
 
 def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
     """Problems that need the whole fleet to see, one list per input domain, in input order."""
-    out: list[list[Problem]] = [[] for _ in domains]
-    labels = _labels(domains)
-    nics = [d.nics for d in domains]
-    hosts = [host_of(d.source) for d in domains]
+    found = cross_guest_problems_of([guest_keys(domain) for domain in domains])
+    return [with_lines(domain, problems) for domain, problems in zip(domains, found, strict=True)]
+
+
+def with_lines(domain: Domain, problems: list[Problem]) -> list[Problem]:
+    """``problems`` pointing at the lines of ``domain`` their NIC field sits on."""
+    nics = domain.nics
+    return [replace(p, line=nics[p.nic - 1].line_for(p.field)) if p.nic else p for p in problems]
+
+
+def cross_guest_problems_of(guests: Sequence[GuestKeys]) -> list[list[Problem]]:
+    """`cross_guest_problems` from each guest's `guest_keys`, without line numbers (only the
+    process holding a guest's document knows them: `with_lines`)."""
+    out: list[list[Problem]] = [[] for _ in guests]
+    labels = _labels(guests)
+    nics = [g.nics for g in guests]
+    hosts = [host_of(g.source) for g in guests]
 
     # MAC duplicates across guests (a duplicate inside one guest is validate's mac-duplicate)
-    by_mac: dict[object, list[tuple[int, Nic]]] = defaultdict(list)
+    by_mac: dict[object, list[tuple[int, NicKeys]]] = defaultdict(list)
     for g, guest_nics in enumerate(nics):
         for nic in guest_nics:
-            mac = normalize_mac(nic.mac) if nic.mac else None
-            if mac:
-                by_mac[mac].append((g, nic))
+            if nic.mac:
+                by_mac[nic.mac].append((g, nic))
     _report_shared(
         by_mac, out, labels, "mac-duplicate-across-guests", "error", "mac",
         lambda mac, others: f"MAC {mac} is also used by guest {others}",
@@ -136,7 +185,7 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
     )  # fmt: skip
 
     # target dev duplicates among guests of one host
-    by_target: dict[object, list[tuple[int, Nic]]] = defaultdict(list)
+    by_target: dict[object, list[tuple[int, NicKeys]]] = defaultdict(list)
     for g, guest_nics in enumerate(nics):
         for nic in guest_nics:
             target = nic.target
@@ -180,13 +229,12 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
                             nic=nic.index,
                             field="source",
                             hint=f"set source={best} if that was meant",
-                            line=nic.field_line("source"),
                         )
                     )
 
     # Xen and QEMU MAC prefixes mixed up
-    for g, domain in enumerate(domains):
-        hypervisor = (domain.facts.hypervisor or "").lower()
+    for g, guest in enumerate(guests):
+        hypervisor = (guest.hypervisor or "").lower()
         if hypervisor == "xen":
             wrong, own = QEMU_PREFIX, XEN_PREFIX
             what = "QEMU/KVM's"
@@ -196,7 +244,7 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
         else:
             continue
         for nic in nics[g]:
-            mac = normalize_mac(nic.mac) if nic.mac else None
+            mac = nic.mac
             if mac and mac.startswith(wrong):
                 out[g].append(
                     Problem(
@@ -206,7 +254,6 @@ def cross_guest_problems(domains: Sequence[Domain]) -> list[list[Problem]]:
                         nic=nic.index,
                         field="mac",
                         hint=f"a guest moved between hypervisors keeps its MAC; set mac=RANDOM for a {own} one",
-                        line=nic.field_line("mac"),
                     )
                 )
     return out

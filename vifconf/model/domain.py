@@ -7,6 +7,7 @@ go through `Domain` so they are recorded (for byte-exact saving and for undo/red
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -372,7 +373,6 @@ class Domain:
         """Where it came from, as the user named it (path, ``-``, ``URI#DOMAIN``)."""
         self.encoding = encoding
         self.raw = raw
-        self.style: Style = detect_style(text)
         self.edits = Edits()
         self._spans: dict[etree._Element, Span] | None = None
         self._undo: list[list[Callable[[], None]]] = []
@@ -382,6 +382,11 @@ class Domain:
         """Bumped on every edit, so caches (renders, problems) know when to recompute."""
         self._memo: dict[Hashable, Any] = {}
         self._memo_generation = -1
+
+    @functools.cached_property
+    def style(self) -> Style:
+        """The file's quoting, indentation and newlines; only an edit needs them."""
+        return detect_style(self.text)
 
     # -- loading -------------------------------------------------------------------------
     @classmethod

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -166,7 +167,19 @@ def _ascii_compatible(codec: str) -> bool:
         return False
 
 
+_parsers = threading.local()
+
+
 def _hardened_parser() -> etree.XMLParser:
+    """One parser per thread (an lxml parser must not parse in two threads at once); making
+    one costs about as much as parsing a small domain."""
+    parser: etree.XMLParser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = _new_hardened_parser()
+    return parser
+
+
+def _new_hardened_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -189,7 +202,9 @@ def parse(text: str, source: str) -> etree._Element:
     if text.startswith(("<!DOCTYPE", "<!ENTITY"), end):
         line, col = _line_col(text, end)
         raise InputError(source, _DTD_REFUSED, line, col)
-    for interfaces, match in enumerate(_INTERFACE_RE.finditer(text), start=1):
+    # a cheap count first: only a file that may exceed the limit pays for the exact scan
+    may_exceed = text.count("<interface") > MAX_INTERFACES
+    for interfaces, match in enumerate(_INTERFACE_RE.finditer(text) if may_exceed else (), start=1):
         if interfaces > MAX_INTERFACES:
             total = interfaces + sum(1 for _ in _INTERFACE_RE.finditer(text, match.end()))
             line, col = _line_col(text, match.start())
