@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import secrets
 import stat
@@ -104,11 +103,15 @@ class Fingerprint:
 
 
 def fingerprint_bytes(data: bytes, mtime_ns: int = 0) -> Fingerprint:
+    import hashlib  # here, not at the top: render and check never fingerprint
+
     return Fingerprint(mtime_ns, len(data), hashlib.sha256(data).hexdigest())
 
 
 def fingerprint(path: str) -> Fingerprint:
     """The fingerprint of the file at ``path`` (symlinks followed). Raises ``OSError``."""
+    import hashlib
+
     with open(path, "rb") as handle:
         info = os.fstat(handle.fileno())
         digest = hashlib.sha256()

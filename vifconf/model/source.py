@@ -245,19 +245,19 @@ _DTD_REFUSED = "DOCTYPE/ENTITY declarations are not allowed in domain XML (refus
 # comments, processing instructions.
 _PROLOG_RE = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|\s+)*", re.DOTALL)
 
-_LIBXML_JARGON = [
-    (re.compile(r"Excessive depth in document: (\d+).*"), r"elements nested deeper than \1 levels (refused)"),
-    (re.compile(r"Resource limit exceeded: Buffer size limit exceeded.*"), "a value longer than 10 MB (refused)"),
-    (re.compile(r"Resource limit exceeded: Text node too long.*"), "a text node longer than 10 MB (refused)"),
-    (re.compile(r"Resource limit exceeded: (.*?),? try XML_PARSE_HUGE.*"), r"\1 (refused)"),
-    (re.compile(r"(.*?),? (?:use|try) XML_PARSE_HUGE( option)?"), r"\1 (refused)"),
-    (re.compile(r"Premature end of data in tag (\S+).*"), r"file ends inside <\1> (truncated?)"),
-    (re.compile(r"EndTag: '</' not found"), "file ends before the closing tag (truncated?)"),
-    (re.compile(r"Couldn't find end of Start Tag (\S+)(?: line \d+)?"), r"unfinished start tag <\1> (truncated?)"),
-    (re.compile(r"Specification mandates value for attribute (\S+)"), r"attribute \1 has no value"),
-    (re.compile(r"Comment not terminated.*"), "comment not terminated (truncated?)"),
-    (re.compile(r"Document is empty"), "no XML element found (empty document?)"),
-    (re.compile(r"Unicode strings with encoding declaration.*"), "malformed XML declaration"),
+_LIBXML_JARGON = [  # patterns compiled on first use (re caches them): errors are rare
+    (r"Excessive depth in document: (\d+).*", r"elements nested deeper than \1 levels (refused)"),
+    (r"Resource limit exceeded: Buffer size limit exceeded.*", "a value longer than 10 MB (refused)"),
+    (r"Resource limit exceeded: Text node too long.*", "a text node longer than 10 MB (refused)"),
+    (r"Resource limit exceeded: (.*?),? try XML_PARSE_HUGE.*", r"\1 (refused)"),
+    (r"(.*?),? (?:use|try) XML_PARSE_HUGE( option)?", r"\1 (refused)"),
+    (r"Premature end of data in tag (\S+).*", r"file ends inside <\1> (truncated?)"),
+    (r"EndTag: '</' not found", "file ends before the closing tag (truncated?)"),
+    (r"Couldn't find end of Start Tag (\S+)(?: line \d+)?", r"unfinished start tag <\1> (truncated?)"),
+    (r"Specification mandates value for attribute (\S+)", r"attribute \1 has no value"),
+    (r"Comment not terminated.*", "comment not terminated (truncated?)"),
+    (r"Document is empty", "no XML element found (empty document?)"),
+    (r"Unicode strings with encoding declaration.*", "malformed XML declaration"),
 ]
 
 
@@ -266,8 +266,8 @@ def _clean_message(raw: object) -> str:
     message = " ".join(str(raw or "").split()) or "syntax error"
     message = re.sub(r",? line \d+, column \d+$", "", message)
     for pattern, replacement in _LIBXML_JARGON:
-        if pattern.fullmatch(message):
-            message = pattern.sub(replacement, message)
+        if re.fullmatch(pattern, message):
+            message = re.sub(pattern, replacement, message)
             break
     return message
 
