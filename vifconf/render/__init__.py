@@ -107,10 +107,10 @@ def positions_by_nic(
 class TextLayout:
     """Builds a rendering's display text and records where each item landed in it."""
 
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._length = 0
-        self.spans: list[tuple[int, int]] = []
+    def __init__(self, parts: list[str] | None = None, spans: list[tuple[int, int]] | None = None) -> None:
+        self._parts: list[str] = parts or []
+        self._length = sum(map(len, self._parts))
+        self.spans: list[tuple[int, int]] = spans or []
 
     def add(self, text: str, item: bool = False) -> None:
         if item:
@@ -136,18 +136,22 @@ def lines_layout(items: list[str]) -> TextLayout:
 def argv_layout(argv: list[str]) -> TextLayout:
     """An argv for copy/paste: shell-quoted (``shlex.quote``), one option with its value
     per line, so pasting it into a shell gives the program exactly ``argv``."""
-    layout = TextLayout()
+    quoted = [shlex.quote(arg) for arg in argv]
+    parts: list[str] = []  # built inline, not with add(): this runs per keystroke and per guest
+    spans: list[tuple[int, int]] = []
+    end = 0
     position = 0
     while position < len(argv):
         width = 2 if argv[position].startswith("-") and position + 1 < len(argv) else 1
-        if position:
-            layout.add("\n")
         for offset in range(width):
-            if offset:
-                layout.add(" ")
-            layout.add(shlex.quote(argv[position + offset]), item=True)
+            separator = " " if offset else "\n" if position else ""
+            text = quoted[position + offset]
+            start = end + len(separator)
+            end = start + len(text)
+            parts += (separator, text)
+            spans.append((start, end))
         position += width
-    return layout
+    return TextLayout(parts, spans)
 
 
 Renderer = Callable[["Domain", RenderOptions], Rendering]
