@@ -177,6 +177,32 @@ async def test_edits_are_journaled_and_offered_back(make_test_app: Any, clean_fi
     assert b"vifsaved" in clean_file.read_bytes()
 
 
+async def test_a_restore_is_one_undo_step(make_test_app: Any, clean_file: Path) -> None:
+    """Undo after restoring goes back to the file as it is on disk; redo brings the restored
+    edits back; an edit after that undo ends the redo chain."""
+    journal.write(str(clean_file), clean_file.read_bytes().replace(b"gihan-hvm", b"restored"))
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("r")  # restore
+        await pilot.pause()
+        screen = editor(app)
+        assert screen.domain.facts.name == "restored" and screen.dirty
+        screen.action_undo()
+        assert screen.domain.facts.name == "gihan-hvm" and not screen.dirty
+        screen.action_redo()
+        assert screen.domain.facts.name == "restored" and screen.dirty
+        screen.action_undo()
+        screen.domain.nic(1).set("target", "vifnew")  # a new edit on the disk version
+        screen.action_redo()  # redoes nothing: that branch is gone
+        assert screen.domain.facts.name == "gihan-hvm" and screen.domain.nic(1).target == "vifnew"
+        screen.action_undo()
+        assert screen.domain.nic(1).target != "vifnew" and not screen.dirty
+        screen.action_undo()  # nothing left: the restore is not undone twice
+        assert screen.domain.facts.name == "gihan-hvm"
+
+
 async def test_declining_restore_and_quitting_without_saving_drop_the_journal(
     make_test_app: Any, clean_file: Path
 ) -> None:

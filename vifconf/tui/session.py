@@ -154,6 +154,11 @@ class Session:
         self.from_stdin = False
         """Read from ``vifconf -``: there is no file to save back to, only ``--output``."""
         self.check: Callable[[Domain, RenderOptions], list[Problem]] = _check
+        self._undone_to: list[Domain] = []
+        """Versions a restore replaced, newest last: undo steps back to them."""
+        self._redo_to: list[tuple[Domain, Domain, int]] = []
+        """(version, the one it was undone to, that one's generation then): redo returns to
+        the version unless the other was edited since (a new edit ends the redo chain)."""
 
     @property
     def domain(self) -> Domain:
@@ -213,9 +218,42 @@ class Session:
         return out
 
     def replace_domain(self, domain: Domain) -> None:
-        """Show another version of the same document (a restored journal); ``on_disk`` stays,
-        so the difference counts as unsaved edits."""
+        """Show what the file says now (a reload): the edit history ends here."""
         self.domain = domain
+        self._undone_to.clear()
+        self._redo_to.clear()
+
+    def restore_version(self, domain: Domain) -> None:
+        """Show another version of the same document (a restored journal) as one undoable
+        step; ``on_disk`` stays, so the difference counts as unsaved edits."""
+        self._undone_to.append(self.domain)
+        self._redo_to.clear()
+        self.domain = domain
+
+    def undo(self) -> bool:
+        """One step back: an edit of this version, or else the restore that brought it."""
+        if self.domain.undo():
+            return True
+        if not self._undone_to:
+            return False
+        previous = self._undone_to.pop()
+        self._redo_to.append((self.domain, previous, previous.generation))
+        self.domain = previous
+        return True
+
+    def redo(self) -> bool:
+        if self.domain.redo():
+            return True
+        if not self._redo_to:
+            return False
+        version, undone_to, generation = self._redo_to[-1]
+        if undone_to is not self.domain or self.domain.generation != generation:
+            self._redo_to.clear()  # edited since the undo: that branch is gone
+            return False
+        self._redo_to.pop()
+        self._undone_to.append(self.domain)
+        self.domain = version
+        return True
 
     def mark_saved(self, fingerprint: Fingerprint | None, data: bytes) -> None:
         self.fingerprint = fingerprint

@@ -235,7 +235,7 @@ class EditorScreen(Screen[None]):
             )
         )
         if choice == "restore":
-            self.session.replace_domain(restored)
+            self.session.restore_version(restored)
             self._coalesce = None
             nics = restored.nics
             self.selected = min(max(self.selected, 1), len(nics)) if nics else 0
@@ -364,14 +364,14 @@ class EditorScreen(Screen[None]):
 
     def action_undo(self) -> None:
         self._coalesce = None
-        if self.domain.undo():
+        if self.session.undo():
             self.refresh_views(reload_form=True)
         else:
             self.notify("nothing to undo")
 
     def action_redo(self) -> None:
         self._coalesce = None
-        if self.domain.redo():
+        if self.session.redo():
             self.refresh_views(reload_form=True)
         else:
             self.notify("nothing to redo")
