@@ -1,21 +1,34 @@
 """``render``/``check`` over many inputs run in worker processes (`vifconf.batch`); nothing a
-user sees may depend on that: stdout, stderr and the exit status equal the serial path's."""
+user sees may depend on that: stdout, stderr and the exit status equal the serial path's,
+whatever happens to a worker, and no worker outlives the command."""
 
 from __future__ import annotations
 
 import os
+import signal
+import struct
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support import REPO
 from vifconf import batch, cli
 from vifconf.render import RenderOptions, qemu
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from gen import domain_xml, write_domains
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+PARENT = os.getpid()
+
+
+def in_worker() -> bool:
+    return os.getpid() != PARENT
 
 
 def fleet(folder: Path, count: int) -> Path:
@@ -63,6 +76,13 @@ def test_workers_change_nothing_users_see(tmp_path: Path, command: list[str], wo
 
 
 @needs_fork
+def test_the_workers_do_the_work(tmp_path: Path) -> None:
+    names = cli.input_names([str(fleet(tmp_path, 2 * batch.MIN_SHARE))])
+    assert all(batch.run(names, lambda item: in_worker(), workers=2))
+    assert not any(batch.run(names, lambda item: in_worker(), workers=1))
+
+
+@needs_fork
 def test_cross_guest_problems_carry_lines_from_the_worker_holding_the_guest(tmp_path: Path) -> None:
     folder = fleet(tmp_path, 2 * batch.MIN_SHARE)
     names = cli.input_names([str(folder)])
@@ -70,37 +90,73 @@ def test_cross_guest_problems_carry_lines_from_the_worker_holding_the_guest(tmp_
     def lines(item: batch.Loaded) -> list[tuple[str, int | None]]:
         return [(p.code, p.line) for p in item.cross_problems]
 
-    parallel = batch.run(names, lines, workers=2)
-    assert parallel == batch.run(names, lines, workers=1)
+    parallel = list(batch.run(names, lines, workers=2))
+    assert parallel == list(batch.run(names, lines, workers=1))
     text = Path(names[-1]).read_text().splitlines()
     clash_line = next(n for n, line in enumerate(text, start=1) if "52:54:00:ab:cd:ef" in line)
     assert ("mac-duplicate-across-guests", clash_line) in parallel[-1]
 
 
-@needs_fork
-def test_a_failing_worker_means_the_serial_result(tmp_path: Path) -> None:
-    names = cli.input_names([str(fleet(tmp_path, 2 * batch.MIN_SHARE))])
-    parent = os.getpid()
+def _dies(position: int) -> Callable[[batch.Loaded], str]:
+    """A work function whose worker dies silently (a 'successful' exit, nothing sent) when it
+    reaches input ``position``; the parent's serial redo computes every result normally."""
 
     def work(item: batch.Loaded) -> str:
-        if os.getpid() != parent:
+        if in_worker() and item.name.endswith(f"guest{position:05d}.xml"):
+            os._exit(0)
+        return item.name
+
+    return work
+
+
+@needs_fork
+@pytest.mark.parametrize("stage", ["loading", "waiting for orders", "first result", "after a chunk"])
+def test_a_worker_lost_at_any_stage_means_the_serial_result(tmp_path: Path, stage: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    names = cli.input_names([str(fleet(tmp_path, 3 * batch.CHUNK))])
+    work: Callable[[batch.Loaded], str] = lambda item: item.name  # noqa: E731
+    if stage == "loading":
+        real_keys = batch._keys
+        monkeypatch.setattr(batch, "_keys", lambda loaded: os._exit(0) if in_worker() else real_keys(loaded))
+    elif stage == "waiting for orders":
+        real_attach = batch._attach
+        monkeypatch.setattr(batch, "_attach", lambda *a: os.kill(os.getpid(), signal.SIGKILL) if in_worker()
+                            else real_attach(*a))  # fmt: skip
+    elif stage == "first result":
+        work = _dies(0)
+    else:
+        work = _dies(batch.CHUNK + 1)  # the first chunk was sent and may already be handed out
+    assert list(batch.run(names, work, workers=2)) == names
+
+
+@needs_fork
+def test_a_raising_worker_means_the_serial_result(tmp_path: Path) -> None:
+    names = cli.input_names([str(fleet(tmp_path, 2 * batch.MIN_SHARE))])
+
+    def work(item: batch.Loaded) -> str:
+        if in_worker():
             raise RuntimeError("worker failure")
         return item.name
 
-    assert batch.run(names, work, workers=2) == names
+    assert list(batch.run(names, work, workers=3)) == names
 
 
 @needs_fork
-def test_a_worker_that_dies_without_a_word_means_the_serial_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("garbage", [b"\x00" * 8, struct.pack("!Q", 5) + b"junk!", struct.pack("!Q", 1 << 40)])
+def test_a_worker_sending_garbage_means_the_serial_result(tmp_path: Path, garbage: bytes,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     names = cli.input_names([str(fleet(tmp_path, 2 * batch.MIN_SHARE))])
-    parent = os.getpid()
+    real_send = batch._send
 
-    def work(item: batch.Loaded) -> str:
-        if os.getpid() != parent:
-            os._exit(0)  # no results sent, a "successful" exit
-        return item.name
+    def send(pipe: Any, payload: list[Any]) -> None:
+        if in_worker():
+            pipe.write(garbage)
+            pipe.flush()
+        else:
+            real_send(pipe, payload)
 
-    assert batch.run(names, work, workers=3) == names
+    monkeypatch.setattr(batch, "_send", send)
+    assert list(batch.run(names, lambda item: item.name, workers=2)) == names
 
 
 def test_workers_follow_the_inputs() -> None:
@@ -113,6 +169,71 @@ def test_stdin_among_inputs_stays_in_process(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest's capture
     result = batch.run(["-"] * (4 * batch.MIN_SHARE), lambda item: item.error is not None, workers=4)
     assert all(result)
+
+
+def test_an_unlistable_directory_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    def refuse(path: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    assert cli.main(["check", str(tmp_path)]) == cli.EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert err == f"vifconf: {tmp_path}: directory holds no *.xml files\n" and out == ""
+
+
+# -- real processes: closed output, Ctrl-C ---------------------------------------------------
+def _spawn(code: str, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            **kwargs)  # fmt: skip
+
+
+@needs_fork
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_stdout_or_stderr_is_no_crash(tmp_path: Path, closed: int) -> None:
+    folder = fleet(tmp_path, 3 * batch.MIN_SHARE)
+    code = "import sys\nfrom vifconf import cli\nsys.exit(cli.main(sys.argv[1:]))"
+    shell = f"{sys.executable} -c '{code}' render --json {folder} {closed}>&-"
+    result = subprocess.run(["sh", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == cli.EXIT_INPUT  # the broken file; never a crash (1) or a hang
+    assert "Traceback" not in result.stderr
+    if closed == 2:
+        assert result.stdout.startswith('[{"file": ') and result.stdout.endswith("]\n")
+
+
+SLOW_RUN = """
+import sys, time
+from vifconf import batch
+def work(item):
+    time.sleep(0.02)
+    return item.name
+try:
+    for name in batch.run(sys.argv[1:], work, workers=2):
+        print(name, flush=True)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@needs_fork
+@pytest.mark.parametrize("whom", ["the whole group", "the caller alone"])
+def test_ctrl_c_stops_every_worker_quietly(tmp_path: Path, whom: str) -> None:
+    names = [str(p) for p in write_domains(tmp_path, 400)]  # ~4 s of work per worker
+    process = _spawn(SLOW_RUN, *names)
+    assert process.stdout is not None
+    process.stdout.readline()  # the first result: the workers are running
+    if whom == "the whole group":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    assert time.monotonic() - started < 2  # the caller stops its workers, it does not wait them out
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):  # nobody left in the command's process group
+        os.killpg(process.pid, 0)
 
 
 def test_nic_cache_off_renders_the_same() -> None:

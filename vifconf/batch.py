@@ -6,17 +6,18 @@ validate, encode), and domains are independent except for the cross-guest analys
 
 1. loads its share and sends `fleet.GuestKeys` of each domain to the calling process;
 2. gets back its domains' cross-guest problems, which the caller finds over all the keys;
-3. turns each input into its result with ``work`` and sends the results to the caller,
-   which returns them in input order.
+3. turns each input into its result with ``work`` and sends the results, a chunk at a time,
+   to the caller, which yields them in input order as they come.
 
 The caller only coordinates: the documents live and die in the workers, which end without
-tearing them down (freeing a thousand parsed trees costs as much as a tenth of the run).
-Nothing a worker does is visible outside its results: if any worker fails (dies, sends
-garbage, raises), the caller redoes everything in-process, so output, errors and exit codes
-are always exactly those of the serial path. Forking is only done from a single-threaded process
-(a libvirt connection runs an event-loop thread; forking while another thread holds a lock
-can deadlock the child), never when stdin is an input, and only when each worker gets enough
-inputs to pay for its start.
+tearing them down (freeing a thousand parsed trees costs as much as a tenth of the run). It
+reads every worker's pipe as data arrives, so no worker ever waits for the caller to get to
+its share. Nothing a worker does is visible outside its results: if any worker fails (dies,
+sends garbage, raises), the caller stops them all and redoes the rest in-process, so output,
+errors and exit codes are always exactly those of the serial path. Forking is only done from
+a single-threaded process (a libvirt connection runs an event-loop thread; forking while
+another thread holds a lock can deadlock the child), never when stdin is an input, and only
+when each worker gets enough inputs to pay for its start.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import selectors
+import signal
 import struct
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +47,11 @@ R = TypeVar("R")
 MIN_SHARE = 32
 """Fewer inputs per worker than this and a forked worker costs more than it saves."""
 MAX_WORKERS = 8
+CHUNK = 50
+"""Results per message: output starts early, and a stopped run stops its workers soon."""
+MAX_MESSAGE = 1 << 30
+"""A message header claiming more bytes is garbage (50 results of the largest domain vifconf
+accepts, 4096 NICs, take about 300 MB)."""
 
 
 @dataclass
@@ -60,7 +69,7 @@ def load_input(name: str, fingerprinted: bool = True) -> Loaded:
     """``fingerprinted``: also remember what the file looked like, for a later safe save."""
     from vifconf import fileio
 
-    if name != "-" and os.path.isdir(name):
+    if name != "-" and os.path.isdir(name or "."):  # "" names the current directory, as in Path("")
         return Loaded(name, error=InputError(name, "directory holds no *.xml files"))
     try:
         if not fingerprinted:
@@ -93,19 +102,23 @@ def default_workers(inputs: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, inputs // MIN_SHARE))
 
 
-def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None = None) -> list[R]:
-    """``work(item)`` for every input in ``names`` (files or ``-``), in order; each item
-    carries its cross-guest problems. ``R`` must pickle when ``workers`` > 1."""
+def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None = None) -> Iterator[R]:
+    """``work(item)`` for every input in ``names`` (files or ``-``), in order, as each is
+    ready; each item carries its cross-guest problems. ``R`` must pickle when ``workers`` > 1."""
     names = list(names)
     if workers is None:
         workers = default_workers(len(names))
     with _no_cycle_collection():
         if workers < 2 or "-" in names or not hasattr(os, "fork") or threading.active_count() > 1:
-            return serial(names, work)
+            yield from serial(names, work)
+            return
+        done = 0
         try:
-            return _parallel(names, work, workers)
+            for result in _parallel(names, work, workers):
+                yield result
+                done += 1
         except _WorkerFailed:
-            return serial(names, work)
+            yield from serial(names, work, start=done)
 
 
 @contextlib.contextmanager
@@ -121,10 +134,13 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def serial(names: Sequence[str], work: Callable[[Loaded], R]) -> list[R]:
+def serial(names: Sequence[str], work: Callable[[Loaded], R], start: int = 0) -> Iterator[R]:
+    """In this process; from input ``start`` on (all inputs still count for cross-guest
+    problems) when the ones before were already handed out."""
     loaded = [load_input(name, fingerprinted=False) for name in names]
     attach_cross_guest_problems(loaded)
-    return [work(item) for item in loaded]
+    for item in loaded[start:]:
+        yield work(item)
 
 
 class _WorkerFailed(Exception):
@@ -171,57 +187,133 @@ def _cross(keys: list[GuestKeys | None]) -> list[list[Problem]]:
 class _Worker:
     pid: int
     share: range
-    results: Any  # the pipe this worker writes to (binary, buffered)
-    orders: Any  # the pipe this worker reads from
+    results: int  # the fd this worker writes its messages to
+    orders: int  # the fd this worker reads its cross-guest problems from
 
 
-def _parallel(names: list[str], work: Callable[[Loaded], R], workers: int) -> list[R]:
-    shares = _shares(len(names), workers)
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _parallel(names: list[str], work: Callable[[Loaded], R], workers: int) -> Iterator[R]:
+    for stream in (sys.stdout, sys.stderr):  # a worker must not inherit (and repeat) pending output
+        if stream is not None:
+            stream.flush()
     children: list[_Worker] = []
+    finished = False
     try:
-        for share in shares:
+        for share in _shares(len(names), workers):
             children.append(_fork(names, share, work, siblings=children))
+        inbox = _Inbox([child.results for child in children])
         keys: list[GuestKeys | None] = []
-        for child in children:
-            keys.extend(_receive(child.results, len(child.share)))
+        for position, child in enumerate(children):
+            keys.extend(_checked(inbox.next(position), exactly=len(child.share)))
         cross = _cross(keys)
         for child in children:
-            _send(child.orders, [cross[i] for i in child.share])
-        results: list[R] = []
-        for child in children:
-            results.extend(_receive(child.results, len(child.share)))
-        return results
+            with open(child.orders, "wb", closefd=False) as orders:
+                _send(orders, [cross[i] for i in child.share])
+        for position, child in enumerate(children):
+            received = 0
+            while received < len(child.share):
+                chunk = _checked(inbox.next(position), at_most=len(child.share) - received)
+                received += len(chunk)
+                yield from chunk
+        finished = True
     except Exception as exc:  # a worker died or sent garbage; a bug in ``work`` raises again serially
         raise _WorkerFailed from exc
     finally:
-        _reap(children)
+        _reap(children, kill=not finished)
 
 
 def _fork(names: list[str], share: range, work: Callable[[Loaded], R], siblings: list[_Worker]) -> _Worker:
     up_read, up_write = os.pipe()
-    down_read, down_write = os.pipe()
-    pid = os.fork()
+    try:
+        down_read, down_write = os.pipe()
+    except OSError:
+        os.close(up_read)
+        os.close(up_write)
+        raise
+    # Ctrl-C between fork and the worker's own handler would raise KeyboardInterrupt in the
+    # worker and run the caller's code there: keep SIGINT pending until that is settled.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (up_read, up_write, down_read, down_write):
+            os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        raise
     if pid == 0:  # pragma: no cover - the worker; the parent checks all it sends
         code = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a worker without a word
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             for sibling in siblings:  # else a sibling would never see its pipes close
-                sibling.results.close()
-                sibling.orders.close()
+                os.close(sibling.results)
+                os.close(sibling.orders)
             os.close(up_read)
             os.close(down_write)
             with os.fdopen(up_write, "wb") as results, os.fdopen(down_read, "rb") as orders:
                 loaded = [load_input(names[i], fingerprinted=False) for i in share]
                 _send(results, _keys(loaded))
                 _attach(loaded, _receive(orders, len(share)))
-                _send(results, [work(item) for item in loaded])
+                for start in range(0, len(loaded), CHUNK):
+                    _send(results, [work(item) for item in loaded[start : start + CHUNK]])
             code = 0
         finally:
-            os._exit(code)  # never run the parent's cleanup or flush its buffers
+            os._exit(code)  # never run the caller's cleanup or flush its buffers
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(up_write)
     os.close(down_read)
-    return _Worker(pid, share, os.fdopen(up_read, "rb"), os.fdopen(down_write, "wb"))
+    return _Worker(pid, share, up_read, down_write)
+
+
+class _Inbox:
+    """The workers' messages, read from all their pipes as data arrives and handed out per
+    worker in order. Reading everything as it comes means no worker blocks on a full pipe
+    while the caller is still busy with another worker's share."""
+
+    def __init__(self, fds: list[int]):
+        self._selector = selectors.DefaultSelector()
+        self._buffers = [bytearray() for _ in fds]
+        self._messages: list[deque[bytes]] = [deque() for _ in fds]
+        self._ended = [False] * len(fds)
+        for worker, fd in enumerate(fds):
+            self._selector.register(fd, selectors.EVENT_READ, worker)
+
+    def next(self, worker: int) -> Any:
+        """The worker's next message; `EOFError` when it ended without sending one."""
+        import pickle
+
+        while not self._messages[worker]:
+            if self._ended[worker]:
+                raise EOFError("a worker ended early")
+            for key, _ in self._selector.select():
+                self._read(key.fd, key.data)
+        return pickle.loads(self._messages[worker].popleft())
+
+    def _read(self, fd: int, worker: int) -> None:
+        data = os.read(fd, 1 << 20)
+        if not data:
+            self._selector.unregister(fd)
+            self._ended[worker] = True
+            return
+        buffer = self._buffers[worker]
+        buffer += data
+        while len(buffer) >= 8:
+            (size,) = struct.unpack_from("!Q", buffer)
+            if size > MAX_MESSAGE:
+                raise ValueError("a worker sent a malformed message header")
+            if len(buffer) < 8 + size:
+                break
+            self._messages[worker].append(bytes(buffer[8 : 8 + size]))
+            del buffer[: 8 + size]
+
+
+def _checked(payload: Any, exactly: int | None = None, at_most: int | None = None) -> list[Any]:
+    if not isinstance(payload, list):
+        raise ValueError("a worker sent a malformed message")
+    if exactly is not None and len(payload) != exactly:
+        raise ValueError("a worker sent the wrong number of items")
+    if at_most is not None and not 0 < len(payload) <= at_most:
+        raise ValueError("a worker sent the wrong number of results")
+    return payload
 
 
 def _send(pipe: Any, payload: list[Any]) -> None:
@@ -237,24 +329,26 @@ def _receive(pipe: Any, count: int) -> list[Any]:
     import pickle
 
     (size,) = struct.unpack("!Q", _exactly(pipe, 8))
-    payload = pickle.loads(_exactly(pipe, size))
-    if not isinstance(payload, list) or len(payload) != count:
-        raise ValueError("a worker sent a malformed result")
-    return payload
+    return _checked(pickle.loads(_exactly(pipe, size)), exactly=count)
 
 
 def _exactly(pipe: Any, size: int) -> bytes:
     data = pipe.read(size)
     if len(data) != size:
-        raise EOFError("a worker ended early")
+        raise EOFError("the caller ended early")
     return bytes(data)
 
 
-def _reap(children: list[_Worker]) -> None:
-    """Close every pipe first (a worker still waiting for orders then sees the end), then wait."""
+def _reap(children: list[_Worker], kill: bool) -> None:
+    """Close every pipe, stop the workers when the run did not finish (an error, Ctrl-C, a
+    reader that went away), then wait for them: no worker outlives the call."""
     for child in children:
-        for pipe in (child.results, child.orders):
-            with contextlib.suppress(OSError):  # a dead worker's pipe; its share is redone here
-                pipe.close()
+        for fd in (child.results, child.orders):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
     for child in children:
-        os.waitpid(child.pid, 0)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child.pid, 0)

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -176,13 +176,13 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
     return [load_input(name) for name in input_names(inputs)]
 
 
-def each_input(args: argparse.Namespace, work: Callable[[Loaded], R]) -> list[R]:
-    """``work`` on every input of a ``render``/``check``, with its cross-guest problems
-    attached; files go through `batch.run` (worker processes for a big fleet)."""
+def each_input(args: argparse.Namespace, work: Callable[[Loaded], R]) -> Iterator[R]:
+    """``work`` on every input of a ``render``/``check``, in order, with its cross-guest
+    problems attached; files go through `batch.run` (worker processes for a big fleet)."""
     if args.connect:
         loaded = load_all(args.inputs, args.connect)
         attach_cross_guest_problems(loaded)
-        return [work(item) for item in loaded]
+        return (work(item) for item in loaded)
     return batch.run(input_names(args.inputs), work)
 
 
@@ -240,20 +240,27 @@ Outcome = tuple[str | None, str, bool]
 its output (a JSON document, or text), and whether it has error problems."""
 
 
-def print_outcomes(outcomes: list[Outcome], as_json: bool) -> int:
-    """Errors to stderr and output to stdout, in input order; the ``render``/``check`` status
-    (`EXIT_PROBLEMS` only matters to ``check``: ``render`` never reports problems as failure)."""
-    unreadable = any(error is not None for error, _, _ in outcomes)
-    for error, text, _ in outcomes:
+def print_outcomes(outcomes: Iterable[Outcome], as_json: bool) -> int:
+    """Errors to stderr and output to stdout, in input order, as each input is done; the
+    ``render``/``check`` status (`EXIT_PROBLEMS` only matters to ``check``: ``render`` never
+    reports problems as failure)."""
+    unreadable = errors = False
+    separator = "["  # the JSON array is written as json.dumps(list) lays it out, item by item
+    for error, text, has_error_problems in outcomes:
+        unreadable = unreadable or error is not None
+        errors = errors or has_error_problems
         if error is not None:
             error_line(error)
-        elif text and not as_json:
+        if as_json:
+            print(separator + text, end="")
+            separator = ", "
+        elif error is None and text:
             print(text)
     if as_json:
-        print("[" + ", ".join(text for _, text, _ in outcomes) + "]")  # json.dumps(list)'s layout
+        print("[]" if separator == "[" else "]")
     if unreadable:
         return EXIT_INPUT
-    return EXIT_PROBLEMS if any(errors for _, _, errors in outcomes) else EXIT_OK
+    return EXIT_PROBLEMS if errors else EXIT_OK
 
 
 def encode(document: dict[str, object]) -> str:

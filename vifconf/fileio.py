@@ -401,15 +401,18 @@ def _directory_xml_entries(directory: str) -> list[tuple[str, str]]:
     base = str(Path(directory))  # how Path would spell the joined names
     real_base = os.path.realpath(base)
     found = []
-    with os.scandir(base) as entries:
-        for entry in entries:
-            if not entry.name.endswith(".xml"):
-                continue
-            symlink = entry.is_symlink()
-            if symlink or entry.is_file():
-                name = entry.name if base == "." else os.path.join(base, entry.name)
-                real = os.path.realpath(name) if symlink else os.path.join(real_base, entry.name)
-                found.append((entry.name, name, real))
+    try:
+        with os.scandir(base) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".xml"):
+                    continue
+                symlink = entry.is_symlink()
+                if symlink or entry.is_file():
+                    name = entry.name if base == "." else os.path.join(base, entry.name)
+                    real = os.path.realpath(name) if symlink else os.path.join(real_base, entry.name)
+                    found.append((entry.name, name, real))
+    except OSError:  # unlistable (no read permission): reported as holding no *.xml files
+        return []
     found.sort()
     return [(name, real) for _, name, real in found]
 
@@ -426,7 +429,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
             names.append(name)
 
     for item in inputs:
-        if item != "-" and os.path.isdir(item):
+        if item != "-" and os.path.isdir(item or "."):  # "" names the current directory, as in Path("")
             files = _directory_xml_entries(item)
             if not files:
                 add(item, os.path.realpath(item))  # reported as unreadable: "no *.xml files"
