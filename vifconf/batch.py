@@ -63,6 +63,8 @@ class Loaded:
     error: InputError | None = None
     fingerprint: Fingerprint | None = None
     cross_problems: list[Problem] = field(default_factory=list)
+    prepared: Any = None
+    """What `run`'s ``prepare`` made of it before the cross-guest problems were known."""
 
 
 def load_input(name: str, fingerprinted: bool = True) -> Loaded:
@@ -102,23 +104,31 @@ def default_workers(inputs: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, inputs // MIN_SHARE))
 
 
-def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None = None) -> Iterator[R]:
+Prepare = Callable[[Loaded], Any] | None
+
+
+def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None = None,
+        prepare: Prepare = None) -> Iterator[R]:  # fmt: skip
     """``work(item)`` for every input in ``names`` (files or ``-``), in order, as each is
-    ready; each item carries its cross-guest problems. ``R`` must pickle when ``workers`` > 1."""
+    ready; each item carries its cross-guest problems. ``R`` must pickle when ``workers`` > 1.
+
+    ``prepare(item)``, stored as ``item.prepared``, is the part of the work that does not
+    need the cross-guest problems (rendering, a guest's own checks): workers do it while the
+    caller gathers those problems from every worker, instead of waiting for them."""
     names = list(names)
     if workers is None:
         workers = default_workers(len(names))
     with _no_cycle_collection():
         if workers < 2 or "-" in names or not hasattr(os, "fork") or threading.active_count() > 1:
-            yield from serial(names, work)
+            yield from serial(names, work, prepare)
             return
         done = 0
         try:
-            for result in _parallel(names, work, workers):
+            for result in _parallel(names, work, prepare, workers):
                 yield result
                 done += 1
         except _WorkerFailed:
-            yield from serial(names, work, start=done)
+            yield from serial(names, work, prepare, start=done)
 
 
 @contextlib.contextmanager
@@ -134,12 +144,15 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def serial(names: Sequence[str], work: Callable[[Loaded], R], start: int = 0) -> Iterator[R]:
+def serial(names: Sequence[str], work: Callable[[Loaded], R], prepare: Prepare = None,
+           start: int = 0) -> Iterator[R]:  # fmt: skip
     """In this process; from input ``start`` on (all inputs still count for cross-guest
     problems) when the ones before were already handed out."""
     loaded = [load_input(name, fingerprinted=False) for name in names]
     attach_cross_guest_problems(loaded)
     for item in loaded[start:]:
+        if prepare is not None:
+            item.prepared = prepare(item)
         yield work(item)
 
 
@@ -191,7 +204,7 @@ class _Worker:
     orders: int  # the fd this worker reads its cross-guest problems from
 
 
-def _parallel(names: list[str], work: Callable[[Loaded], R], workers: int) -> Iterator[R]:
+def _parallel(names: list[str], work: Callable[[Loaded], R], prepare: Prepare, workers: int) -> Iterator[R]:
     for stream in (sys.stdout, sys.stderr):  # a worker must not inherit (and repeat) pending output
         if stream is not None:
             stream.flush()
@@ -199,7 +212,7 @@ def _parallel(names: list[str], work: Callable[[Loaded], R], workers: int) -> It
     finished = False
     try:
         for share in _shares(len(names), workers):
-            children.append(_fork(names, share, work, siblings=children))
+            children.append(_fork(names, share, work, prepare, siblings=children))
         inbox = _Inbox([child.results for child in children])
         keys: list[GuestKeys | None] = []
         for position, child in enumerate(children):
@@ -221,7 +234,8 @@ def _parallel(names: list[str], work: Callable[[Loaded], R], workers: int) -> It
         _reap(children, kill=not finished)
 
 
-def _fork(names: list[str], share: range, work: Callable[[Loaded], R], siblings: list[_Worker]) -> _Worker:
+def _fork(names: list[str], share: range, work: Callable[[Loaded], R], prepare: Prepare,
+          siblings: list[_Worker]) -> _Worker:  # fmt: skip
     up_read, up_write = os.pipe()
     try:
         down_read, down_write = os.pipe()
@@ -252,6 +266,9 @@ def _fork(names: list[str], share: range, work: Callable[[Loaded], R], siblings:
             with os.fdopen(up_write, "wb") as results, os.fdopen(down_read, "rb") as orders:
                 loaded = [load_input(names[i], fingerprinted=False) for i in share]
                 _send(results, _keys(loaded))
+                if prepare is not None:  # while the caller gathers the cross-guest problems
+                    for item in loaded:
+                        item.prepared = prepare(item)
                 _attach(loaded, _receive(orders, len(share)))
                 for start in range(0, len(loaded), CHUNK):
                     _send(results, [work(item) for item in loaded[start : start + CHUNK]])

@@ -176,14 +176,18 @@ def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loade
     return [load_input(name) for name in input_names(inputs)]
 
 
-def each_input(args: argparse.Namespace, work: Callable[[Loaded], R]) -> Iterator[R]:
+def each_input(args: argparse.Namespace, work: Callable[[Loaded], R],
+               prepare: Callable[[Loaded], object]) -> Iterator[R]:  # fmt: skip
     """``work`` on every input of a ``render``/``check``, in order, with its cross-guest
-    problems attached; files go through `batch.run` (worker processes for a big fleet)."""
+    problems attached and ``prepare``'s result in ``item.prepared`` (see `batch.run`); files
+    go through `batch.run` (worker processes for a big fleet)."""
     if args.connect:
         loaded = load_all(args.inputs, args.connect)
         attach_cross_guest_problems(loaded)
+        for item in loaded:
+            item.prepared = prepare(item)
         return (work(item) for item in loaded)
-    return batch.run(input_names(args.inputs), work)
+    return batch.run(input_names(args.inputs), work, prepare=prepare)
 
 
 # -- output -------------------------------------------------------------------------------
@@ -268,31 +272,28 @@ def encode(document: dict[str, object]) -> str:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from vifconf.render import qemu
+    from vifconf.render import qemu, render_all
+    from vifconf.validate import check
 
     qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
     targets = TARGETS if args.target == "all" else (args.target,)
 
+    def prepare(item: Loaded) -> tuple[dict[str, Rendering], list[Problem]] | None:
+        if item.domain is None:
+            return None
+        return render_all(item.domain, options, targets), check(item.domain, options, schema=False)
+
     def work(item: Loaded) -> Outcome:
         if item.domain is None:
             return str(item.error), encode(domain_json(item, None, [])), False
-        renderings, problems = render_and_check(item, options, targets)
+        renderings, own = item.prepared
+        problems = sort_problems(own + item.cross_problems)
         if args.json:
             return None, encode(domain_json(item, renderings, problems)), False
         return None, human_render(item, renderings, problems), False
 
-    return print_outcomes(each_input(args, work), args.json)
-
-
-def render_and_check(item: Loaded, options: RenderOptions,
-                     targets: tuple[str, ...]) -> tuple[dict[str, Rendering], list[Problem]]:  # fmt: skip
-    from vifconf.render import render_all
-    from vifconf.validate import check
-
-    assert item.domain is not None
-    renderings = render_all(item.domain, options, targets)
-    return renderings, sort_problems(check(item.domain, options, schema=False) + item.cross_problems)
+    return print_outcomes(each_input(args, work, prepare), args.json)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -304,17 +305,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.csv:
         return check_csv(args, options)
 
+    def prepare(item: Loaded) -> list[Problem] | None:
+        return None if item.domain is None else check(item.domain, options)
+
     def work(item: Loaded) -> Outcome:
         if item.domain is None:
             return str(item.error), encode(domain_json(item, None, [])), False
-        problems = sort_problems(check(item.domain, options) + item.cross_problems)
+        problems = sort_problems(item.prepared + item.cross_problems)
         if args.json:
             return None, encode(domain_json(item, {}, problems)), has_errors(problems)
         lines = [format_problem(item.name, problem) for problem in problems]
         text = "\n".join(lines) if lines else f"{item.name}: ok ({len(item.domain.nics)} NICs)"
         return None, text, has_errors(problems)
 
-    return print_outcomes(each_input(args, work), args.json)
+    return print_outcomes(each_input(args, work, prepare), args.json)
 
 
 def check_csv(args: argparse.Namespace, options: RenderOptions) -> int:

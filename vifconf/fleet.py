@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vifconf.model.domain import Domain
 from vifconf.model.mac import QEMU_PREFIX, XEN_PREFIX, normalize_mac
@@ -69,12 +69,13 @@ def _join(items: list[str]) -> str:
 
 
 # -- cross-guest analysis -----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class NicKeys:
-    """What cross-guest analysis needs of one NIC (plain data: the CLI's worker processes
-    send these to the main process instead of whole documents)."""
+class NicKeys(NamedTuple):
+    """What cross-guest analysis needs of one NIC. Plain data: the CLI's worker processes
+    send these to the main process instead of whole documents (a NamedTuple pickles about
+    four times faster than a dataclass, and a fleet sends thousands)."""
 
-    index: int
+    number: int
+    """The NIC's index, from 1 (``index`` is taken: a tuple method)."""
     type: str | None
     source: str | None
     mac: str | None
@@ -82,8 +83,7 @@ class NicKeys:
     target: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class GuestKeys:
+class GuestKeys(NamedTuple):
     """What cross-guest analysis needs of one guest."""
 
     source: str
@@ -95,7 +95,7 @@ class GuestKeys:
 def guest_keys(domain: Domain) -> GuestKeys:
     nics = tuple(
         NicKeys(
-            index=nic.index,
+            number=nic.index,
             type=nic.type,
             source=nic.source,
             mac=normalize_mac(nic.mac) if nic.mac else None,
@@ -147,8 +147,8 @@ def _report_shared(
         if len({g for g, _ in users}) < 2:
             continue
         for g, nic in users:
-            others = _join([f"{labels[o]} (NIC {other.index})" for o, other in users if o != g])
-            out[g].append(Problem(code, severity, message(key, others), nic=nic.index, field=field_name,
+            others = _join([f"{labels[o]} (NIC {other.number})" for o, other in users if o != g])
+            out[g].append(Problem(code, severity, message(key, others), nic=nic.number, field=field_name,
                                   hint=hint))
 
 
@@ -226,7 +226,7 @@ def cross_guest_problems_of(guests: Sequence[GuestKeys]) -> list[list[Problem]]:
                             "warning",
                             f"{kind} '{name}' is used by this guest only; '{best}', one edit away, "
                             f"is used by {common[best]} guests — a typo?",
-                            nic=nic.index,
+                            nic=nic.number,
                             field="source",
                             hint=f"set source={best} if that was meant",
                         )
@@ -251,7 +251,7 @@ def cross_guest_problems_of(guests: Sequence[GuestKeys]) -> list[list[Problem]]:
                         "mac-prefix-mismatch",
                         "warning",
                         f"MAC {mac} has {what} prefix {wrong} on a {hypervisor} guest (expected {own})",
-                        nic=nic.index,
+                        nic=nic.number,
                         field="mac",
                         hint=f"a guest moved between hypervisors keeps its MAC; set mac=RANDOM for a {own} one",
                     )
