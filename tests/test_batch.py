@@ -83,6 +83,22 @@ def test_the_workers_do_the_work(tmp_path: Path) -> None:
 
 
 @needs_fork
+@pytest.mark.parametrize("workers", [1, 2])
+def test_prepare_runs_before_the_cross_guest_problems_are_known(tmp_path: Path, workers: int) -> None:
+    names = cli.input_names([str(fleet(tmp_path, 2 * batch.MIN_SHARE))])
+
+    def prepare(item: batch.Loaded) -> int:
+        return len(item.cross_problems)
+
+    def work(item: batch.Loaded) -> tuple[int, int]:
+        return item.prepared, len(item.cross_problems)
+
+    results = list(batch.run(names, work, workers=workers, prepare=prepare))
+    assert [seen for seen, _ in results] == [0] * len(names)
+    assert results[0][1] >= 2 and results[-1][1] >= 2  # the clash, known by the time of work
+
+
+@needs_fork
 def test_cross_guest_problems_carry_lines_from_the_worker_holding_the_guest(tmp_path: Path) -> None:
     folder = fleet(tmp_path, 2 * batch.MIN_SHARE)
     names = cli.input_names([str(folder)])

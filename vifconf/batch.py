@@ -149,10 +149,11 @@ def serial(names: Sequence[str], work: Callable[[Loaded], R], prepare: Prepare =
     """In this process; from input ``start`` on (all inputs still count for cross-guest
     problems) when the ones before were already handed out."""
     loaded = [load_input(name, fingerprinted=False) for name in names]
-    attach_cross_guest_problems(loaded)
-    for item in loaded[start:]:
-        if prepare is not None:
+    cross = _cross(_keys(loaded))
+    for item, problems in zip(loaded[start:], cross[start:], strict=True):
+        if prepare is not None:  # as in a worker: before the cross-guest problems are attached
             item.prepared = prepare(item)
+        _attach([item], [problems])
         yield work(item)
 
 
