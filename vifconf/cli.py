@@ -267,8 +267,12 @@ def print_outcomes(outcomes: Iterable[Outcome], as_json: bool) -> int:
     return EXIT_PROBLEMS if errors else EXIT_OK
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(…, ensure_ascii=False)`` without building an encoder per document."""
+
+
 def encode(document: dict[str, object]) -> str:
-    return json.dumps(document, ensure_ascii=False)
+    return _ENCODER.encode(document)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

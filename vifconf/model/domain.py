@@ -118,24 +118,30 @@ class Nic:
         self.element = element
         self.index = index
         self._children: dict[str, etree._Element] = {}
-        self._children_generation = -1
+        self._type: str | None = None
+        self._indexed_generation = -1
 
     # -- reading -------------------------------------------------------------------------
+    def _index(self) -> None:
+        """Renderers read a dozen fields per NIC on every keystroke (and the type several
+        times each), so the children and the type are looked up once per edit generation."""
+        children: dict[str, etree._Element] = {}
+        for child in self.element:
+            if isinstance(child.tag, str):
+                children.setdefault(child.tag, child)
+        self._children = children
+        self._type = self.element.get("type")
+        self._indexed_generation = self.domain.generation
+
     def _child(self, tag: str) -> etree._Element | None:
-        """The first child element named ``tag``. Renderers read a dozen fields per NIC on
-        every keystroke, so the children are indexed once per edit generation."""
-        if self._children_generation != self.domain.generation:
-            children: dict[str, etree._Element] = {}
-            for child in self.element:
-                if isinstance(child.tag, str):
-                    children.setdefault(child.tag, child)
-            self._children = children
-            self._children_generation = self.domain.generation
+        """The first child element named ``tag``."""
+        if self._indexed_generation != self.domain.generation:
+            self._index()
         return self._children.get(tag)
 
     def _attr(self, child: str, name: str) -> str | None:
-        if self._children_generation != self.domain.generation:
-            self._child(child)  # re-index (the hot path below skips the call)
+        if self._indexed_generation != self.domain.generation:
+            self._index()
         node = self._children.get(child)
         return None if node is None else node.get(name)
 
@@ -154,7 +160,9 @@ class Nic:
 
     @property
     def type(self) -> str | None:
-        return self.element.get("type")
+        if self._indexed_generation != self.domain.generation:
+            self._index()
+        return self._type
 
     @property
     def source(self) -> str | None:
@@ -442,7 +450,7 @@ class Domain:
 
     @property
     def devices(self) -> etree._Element | None:
-        return self.root.find("devices")
+        return self.memo("devices", lambda: self.root.find("devices"))
 
     @property
     def nics(self) -> list[Nic]:

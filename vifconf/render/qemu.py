@@ -113,9 +113,13 @@ class Placement:
     multifunction: bool | None = None
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every NIC (``json.dumps`` with options builds a new one per call)."""
+
+
 def compact(value: dict[str, object]) -> str:
     """JSON exactly as libvirt writes it on the command line: no spaces, insertion order."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 def fd_placeholder(count: int) -> str:
