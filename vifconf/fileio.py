@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -275,6 +274,8 @@ def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_
     mode/owner/group to keep. Raises ``OSError``; the temp file never survives a failure."""
     directory = os.path.dirname(real) or "."
     base = os.path.basename(real)
+    import secrets  # here, not at the top: it imports hashlib, which render and check never need
+
     temp = os.path.join(directory, f".{base}.vifconf-{secrets.token_hex(4)}.tmp")
     _fault("open")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
