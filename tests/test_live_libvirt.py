@@ -50,10 +50,13 @@ def embed(embed_uri: str) -> Iterator[str]:
     """The run's embedded QEMU driver root (tests/conftest.py) with this module's guests."""
     uri = embed_uri
     conn = live.connect(uri)
+    others = {dom.name() for dom in conn.listAllDomains(0)}  # other modules' guests: not ours to remove
     for name, mac in (("alpha", "52:54:00:00:0a:01"), ("beta", "52:54:00:00:0a:01"), ("gamma", "52:54:00:00:0a:03")):
         conn.defineXML(guest_xml(name, mac))
     yield uri
     for dom in conn.listAllDomains(0):
+        if dom.name() in others:
+            continue
         if dom.isActive():
             dom.destroy()
         dom.undefine()
