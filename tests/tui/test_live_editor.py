@@ -7,7 +7,8 @@ part skips; under CI=true it fails (tests/support.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -49,6 +50,18 @@ def test_domain() -> Iterator[bytes]:
     live.connect(TEST_URI).defineXML(original.decode())
 
 
+@contextlib.asynccontextmanager
+async def live_editor(monkeypatch: pytest.MonkeyPatch, uri: str = TEST_URI,
+                      name: str = "test") -> AsyncIterator[tuple[Any, FleetEditorScreen]]:  # fmt: skip
+    """The editor ``vifconf --connect URI NAME`` opens, running at 140x36: (pilot, editor)."""
+    app = open_like_the_cli(monkeypatch, "--connect", uri, name)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, FleetEditorScreen)
+        yield pilot, editor
+
+
 async def until(pilot: Any, done: Callable[[], bool], rounds: int = 100) -> None:
     for _ in range(rounds):
         await pilot.pause(0.02)
@@ -75,11 +88,8 @@ def model_of(xml: bytes) -> str | None:
 async def test_connect_domain_opens_the_live_editor_and_saves_through_define(
     monkeypatch: pytest.MonkeyPatch, test_domain: bytes
 ) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen) and editor.standalone
+    async with live_editor(monkeypatch) as (pilot, editor):
+        assert editor.standalone
         assert editor.session.connect == TEST_URI and editor.session.path is None
         assert f"{TEST_URI}#test" in str(editor.query_one("#domain-header").render())
         assert editor.check_action("back", ()) is False  # nothing to go back to
@@ -100,11 +110,7 @@ async def test_connect_domain_opens_the_live_editor_and_saves_through_define(
 
 @pytest.mark.live
 async def test_running_guest_is_offered_the_live_apply(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen)
+    async with live_editor(monkeypatch) as (pilot, editor):
         editor.apply_edit(1, "link", "down")  # can change on a running guest
         await save_and_confirm(pilot)
         await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceDialog))
@@ -121,11 +127,7 @@ async def test_running_guest_is_offered_the_live_apply(monkeypatch: pytest.Monke
 async def test_nothing_is_written_when_the_domain_changed_since_load(
     monkeypatch: pytest.MonkeyPatch, test_domain: bytes
 ) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen)
+    async with live_editor(monkeypatch) as (pilot, editor):
         # someone else redefines the domain after vifconf loaded it
         elsewhere = test_domain.replace(b"<source network='default'/>", b"<source network='other'/>")
         assert elsewhere != test_domain
@@ -148,11 +150,7 @@ async def test_nothing_is_written_when_the_domain_changed_since_load(
 async def test_error_problems_need_confirmation_before_define(
     monkeypatch: pytest.MonkeyPatch, test_domain: bytes
 ) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen)
+    async with live_editor(monkeypatch) as (pilot, editor):
         editor.apply_edit(1, "model", "netfront")  # QEMU has no such NIC: an error problem
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -164,11 +162,7 @@ async def test_error_problems_need_confirmation_before_define(
 
 @pytest.mark.live
 async def test_libvirts_refusal_is_shown_verbatim(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen)
+    async with live_editor(monkeypatch) as (pilot, editor):
         editor.apply_edit(1, "model", "e1000 fast")  # libvirt's parser refuses the space
         await pilot.pause()
         await pilot.press("ctrl+s")  # vifconf knows it too: an error problem, so it asks first
@@ -187,18 +181,14 @@ async def test_libvirts_refusal_is_shown_verbatim(monkeypatch: pytest.MonkeyPatc
 async def test_quit_dialog_save_first_goes_through_define(
     monkeypatch: pytest.MonkeyPatch, test_domain: bytes
 ) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", TEST_URI, "test")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen)
+    async with live_editor(monkeypatch) as (pilot, editor):
         editor.apply_edit(1, "model", "rtl8139")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: pilot.app.screen.id == "quit-dialog")
         await pilot.press("s")
         await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
         await pilot.press("y")
-        await until(pilot, lambda: not app.is_running)
+        await until(pilot, lambda: not pilot.app.is_running)
     assert model_of(live.current_xml(TEST_URI, "test")) == "rtl8139"
 
 
@@ -232,11 +222,8 @@ def embed(embed_uri: str) -> Iterator[str]:
 
 @pytest.mark.live
 async def test_embed_pick_a_model_save_and_read_back(monkeypatch: pytest.MonkeyPatch, embed: str) -> None:
-    app = open_like_the_cli(monkeypatch, "--connect", embed, "solo")
-    async with app.run_test(size=(140, 36)) as pilot:
-        await pilot.pause()
-        editor = app.screen
-        assert isinstance(editor, FleetEditorScreen) and editor.domain.nic(1).model == "virtio"
+    async with live_editor(monkeypatch, embed, "solo") as (pilot, editor):
+        assert editor.domain.nic(1).model == "virtio"
         await until(pilot, lambda: bool(editor.query("#field-model")))
         await pick(pilot, "field-model", "e1000")  # the keyboard, as a user would
         assert editor.domain.nic(1).model == "e1000"
