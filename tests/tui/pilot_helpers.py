@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.widgets import Select
+
+from vifconf.tui.screens.editor import EditorScreen
+
+
+def editor(app: Any) -> EditorScreen:
+    """The editor, which must be the screen on top (no dialog open)."""
+    screen = app.screen
+    assert isinstance(screen, EditorScreen)
+    return screen
+
+
+async def until(pilot: Any, done: Callable[[], bool], rounds: int = 100) -> None:
+    """Let the app run until ``done()``, for at most ``rounds`` short pauses."""
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        if done():
+            return
+    raise AssertionError(f"the app never got there (screen: {pilot.app.screen!r})")
 
 
 async def pick(pilot: Any, select_id: str, query: str) -> None:

@@ -12,17 +12,10 @@ from typing import Any
 import pytest
 from rich.text import Text
 
-from tests.tui.pilot_helpers import pick
+from tests.tui.pilot_helpers import editor, pick
 from vifconf.diff import diff_lines_within, nic_line_ranges, xml_diff
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
-from vifconf.tui.screens.editor import EditorScreen
-
-
-def editor(app: Any) -> EditorScreen:
-    screen = app.screen
-    assert isinstance(screen, EditorScreen)
-    return screen
 
 
 # -- 1. the XML diff tab highlights the selected NIC -------------------------------------

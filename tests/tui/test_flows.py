@@ -7,19 +7,13 @@ from typing import Any
 
 from textual.widgets import Input
 
-from tests.tui.pilot_helpers import pick
+from tests.tui.pilot_helpers import editor, pick
 from vifconf.tui.dialogs.choice import ChoiceDialog
 from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
 from vifconf.tui.screens.editor import EditorScreen
 from vifconf.tui.screens.help import HelpScreen
 from vifconf.tui.widgets.nic_list import NicList
-
-
-def editor(app: Any) -> EditorScreen:
-    screen = app.screen
-    assert isinstance(screen, EditorScreen)
-    return screen
 
 
 def preview_text(app: Any, target: str) -> str:

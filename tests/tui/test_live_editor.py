@@ -8,13 +8,13 @@ part skips; under CI=true it fails (tests/support.py).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from tests.support import need
-from tests.tui.pilot_helpers import pick
+from tests.tui.pilot_helpers import pick, until
 from vifconf import live
 from vifconf.model.domain import Domain
 from vifconf.tui.app import VifconfApp
@@ -60,14 +60,6 @@ async def live_editor(monkeypatch: pytest.MonkeyPatch, uri: str = TEST_URI,
         editor = app.screen
         assert isinstance(editor, FleetEditorScreen)
         yield pilot, editor
-
-
-async def until(pilot: Any, done: Callable[[], bool], rounds: int = 100) -> None:
-    for _ in range(rounds):
-        await pilot.pause(0.02)
-        if done():
-            return
-    raise AssertionError("the app never got there")
 
 
 async def save_and_confirm(pilot: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Input, Select
 
+from tests.tui.pilot_helpers import editor
 from vifconf import journal
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
@@ -19,12 +20,6 @@ from vifconf.tui.dialogs.save_dialog import SaveDialog
 from vifconf.tui.screens.editor import EditorScreen
 
 GOOD_MAC = b"00:16:3e:00:a5:59"
-
-
-def editor(app: Any) -> EditorScreen:
-    screen = app.screen
-    assert isinstance(screen, EditorScreen)
-    return screen
 
 
 def stdin_app(output: str | None) -> Any:

@@ -11,18 +11,13 @@ from typing import Any
 
 import pytest
 
-from vifconf.tui.screens.editor import EditorScreen
+from tests.tui.pilot_helpers import editor
 from vifconf.tui.widgets.nic_form import NicForm
 from vifconf.tui.widgets.nic_list import NicList
 from vifconf.tui.widgets.preview import PreviewBody, PreviewPane
 from vifconf.tui.widgets.problems_panel import ProblemsPanel
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def editor(app: Any) -> EditorScreen:
-    assert isinstance(app.screen, EditorScreen)
-    return app.screen
 
 
 def rows(widget: NicList | ProblemsPanel) -> list[str]:

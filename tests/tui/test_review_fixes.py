@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.tui.pilot_helpers import pick
+from tests.tui.pilot_helpers import pick, until
 from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.path_dialog import PathDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
@@ -22,14 +22,6 @@ def editor(app: Any) -> EditorScreen:
         if isinstance(screen, EditorScreen):
             return screen
     raise AssertionError("no editor")
-
-
-async def until(pilot: Any, done: Callable[[], bool], rounds: int = 100) -> None:
-    for _ in range(rounds):
-        await pilot.pause(0.02)
-        if done():
-            return
-    raise AssertionError(f"the app never got there (screen: {pilot.app.screen!r})")
 
 
 async def conflict(pilot: Any, clean_file: Path, change: Callable[[Path], None]) -> None:
