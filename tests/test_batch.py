@@ -180,6 +180,18 @@ def test_workers_follow_the_inputs() -> None:
     assert 1 <= batch.default_workers(10_000) <= batch.MAX_WORKERS
 
 
+@pytest.mark.parametrize(("content", "cpus"), [("150000 100000\n", 1), ("400000 100000\n", 4),
+                                               ("50000 100000\n", 1), ("max 100000\n", None), ("", None)])
+def test_a_cgroup_cpu_quota_caps_the_workers(tmp_path: Path, content: str, cpus: int | None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text(content)
+    assert batch.cgroup_cpu_limit(str(cpu_max)) == cpus
+    assert batch.cgroup_cpu_limit(str(tmp_path / "absent")) is None
+    monkeypatch.setattr(batch, "cgroup_cpu_limit", lambda: 1)
+    assert batch.default_workers(10_000) == 1
+
+
 def test_stdin_among_inputs_stays_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked with stdin as an input"))
     monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest's capture

@@ -101,7 +101,21 @@ def default_workers(inputs: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_limit()
+    if quota is not None:
+        cpus = min(cpus, quota)
     return max(1, min(cpus, MAX_WORKERS, inputs // MIN_SHARE))
+
+
+def cgroup_cpu_limit(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int | None:
+    """The CPUs a cgroup v2 quota allows (a container limited to 1.5 CPUs gets 1), or None.
+    More workers than that only take turns."""
+    try:
+        with open(cpu_max, encoding="ascii") as handle:
+            quota, _, period = handle.read().partition(" ")
+        return max(1, int(quota) // int(period))
+    except (OSError, ValueError):  # no cgroup v2, no quota ("max"), or unreadable
+        return None
 
 
 Prepare = Callable[[Loaded], Any] | None
