@@ -175,6 +175,27 @@ def test_a_worker_sending_garbage_means_the_serial_result(tmp_path: Path, garbag
     assert list(batch.run(names, lambda item: item.name, workers=2)) == names
 
 
+@needs_fork
+def test_ctrl_c_while_starting_workers_leaves_none_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = cli.input_names([str(fleet(tmp_path, 3 * batch.MIN_SHARE))])
+    real_fork = os.fork
+    forks: list[int] = []
+
+    def fork_then_ctrl_c() -> int:
+        if forks:  # the second worker: Ctrl-C lands while SIGINT is held back
+            os.kill(PARENT, signal.SIGINT)
+        pid = real_fork()
+        forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        list(batch.run(names, lambda item: item.name, workers=3))
+    assert len(forks) == 2  # it stopped starting workers, and reaped both
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
 def test_workers_follow_the_inputs() -> None:
     assert batch.default_workers(batch.MIN_SHARE - 1) == 1
     assert 1 <= batch.default_workers(10_000) <= batch.MAX_WORKERS
@@ -231,14 +252,14 @@ def test_a_closed_stdout_or_stderr_is_no_crash(tmp_path: Path, closed: int) -> N
 
 
 SLOW_RUN = """
-import sys, time
+import os, sys, time
 from vifconf import batch
 def work(item):
     time.sleep(0.02)
-    return item.name
+    return f"{item.name} {os.getpid()}"
 try:
-    for name in batch.run(sys.argv[1:], work, workers=2):
-        print(name, flush=True)
+    for line in batch.run(sys.argv[1:], work, workers=2):
+        print(line, flush=True)
 except KeyboardInterrupt:
     sys.exit(130)
 """
@@ -262,6 +283,22 @@ def test_ctrl_c_stops_every_worker_quietly(tmp_path: Path, whom: str) -> None:
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):  # nobody left in the command's process group
         os.killpg(process.pid, 0)
+
+
+@needs_fork
+def test_workers_keep_an_ignored_ctrl_c_ignored(tmp_path: Path) -> None:
+    """A background job (SIGINT ignored): Ctrl-C to its group changes nothing."""
+    names = [str(p) for p in write_domains(tmp_path, 4 * batch.CHUNK)]  # two chunks per worker
+    process = _spawn(SLOW_RUN, *names, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stdout.read()  # not communicate(): readline() may have buffered more lines
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in err
+    results = [line.split() for line in (first + rest).splitlines()]
+    assert [name for name, _ in results] == names
+    assert str(process.pid) not in {pid for _, pid in results}  # the workers did it all: none was stopped
 
 
 def test_nic_cache_off_renders_the_same() -> None:

@@ -137,11 +137,14 @@ def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None =
             yield from serial(names, work, prepare)
             return
         done = 0
+        failed = False
         try:
             for result in _parallel(names, work, prepare, workers):
                 yield result
                 done += 1
         except _WorkerFailed:
+            failed = True  # redone below, outside the handler: a bug in work then reads as in a serial run
+        if failed:
             yield from serial(names, work, prepare, start=done)
 
 
@@ -227,7 +230,7 @@ def _parallel(names: list[str], work: Callable[[Loaded], R], prepare: Prepare, w
     finished = False
     try:
         for share in _shares(len(names), workers):
-            children.append(_fork(names, share, work, prepare, siblings=children))
+            _fork(names, share, work, prepare, children)
         inbox = _Inbox([child.results for child in children])
         keys: list[GuestKeys | None] = []
         for position, child in enumerate(children):
@@ -250,7 +253,9 @@ def _parallel(names: list[str], work: Callable[[Loaded], R], prepare: Prepare, w
 
 
 def _fork(names: list[str], share: range, work: Callable[[Loaded], R], prepare: Prepare,
-          siblings: list[_Worker]) -> _Worker:  # fmt: skip
+          children: list[_Worker]) -> None:  # fmt: skip
+    """Start a worker for ``share`` and add it to ``children`` (whose earlier members are
+    its siblings) before anything can interrupt: the caller's cleanup then always sees it."""
     up_read, up_write = os.pipe()
     try:
         down_read, down_write = os.pipe()
@@ -271,9 +276,10 @@ def _fork(names: list[str], share: range, work: Callable[[Loaded], R], prepare: 
     if pid == 0:  # pragma: no cover - the worker; the parent checks all it sends
         code = 1
         try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a worker without a word
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a worker without a word
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            for sibling in siblings:  # else a sibling would never see its pipes close
+            for sibling in children:  # else a sibling would never see its pipes close
                 os.close(sibling.results)
                 os.close(sibling.orders)
             os.close(up_read)
@@ -290,10 +296,10 @@ def _fork(names: list[str], share: range, work: Callable[[Loaded], R], prepare: 
             code = 0
         finally:
             os._exit(code)  # never run the caller's cleanup or flush its buffers
-    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(up_write)
     os.close(down_read)
-    return _Worker(pid, share, up_read, down_write)
+    children.append(_Worker(pid, share, up_read, down_write))
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
 
 
 class _Inbox:

@@ -198,6 +198,36 @@ async def test_a_restore_is_one_undo_step(make_test_app: Any, clean_file: Path) 
         assert screen.domain.facts.name == "gihan-hvm"
 
 
+async def test_undo_that_brings_nics_back_selects_one(make_test_app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "empty.xml"
+    path.write_text("<domain type='kvm'>\n  <name>empty</name>\n  <devices>\n  </devices>\n</domain>\n")
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.action_add_nic()
+        screen.action_delete_nic()
+        assert screen.selected == 0 and not screen.domain.nics
+        screen.action_undo()  # the NIC is back: it is selected and shown, no crash
+        await pilot.pause()
+        assert screen.selected == 1 and len(screen.domain.nics) == 1
+        assert app.screen is screen
+
+
+async def test_typing_back_to_the_start_leaves_nothing_to_redo(make_test_app: Any, clean_file: Path) -> None:
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = screen.domain.nic(1).target
+        await type_into(pilot, "field-target", (before or "") + "x")
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert screen.domain.nic(1).target == before and not screen.dirty
+        screen.action_redo()  # the merged keystroke is not a step to redo
+        assert screen.domain.nic(1).target == before and not screen.dirty
+
+
 async def test_declining_restore_and_quitting_without_saving_drop_the_journal(
     make_test_app: Any, clean_file: Path
 ) -> None:

@@ -517,6 +517,11 @@ class Domain:
     def undo(self) -> bool:
         return self._replay(self._undo, self._redo)
 
+    def forget_redo(self) -> None:
+        """Drop the redo steps: an undo the caller made for its own bookkeeping (merging
+        keystrokes) is not one the user can redo."""
+        self._redo.clear()
+
     def redo(self) -> bool:
         return self._replay(self._redo, self._undo)
 

@@ -129,10 +129,8 @@ class EditorScreen(Screen[None]):
         snapshot = self.session.snapshot()
         self.snapshot = snapshot
         nics = self.domain.nics
-        if self.selected > len(nics):
-            self.selected = len(nics)
-        if not nics:
-            self.selected = 0
+        # an undo or redo can take the last NIC away, or bring NICs back while none was selected
+        self.selected = min(max(self.selected, 1), len(nics)) if nics else 0
         errors = sum(1 for p in snapshot.problems if p.severity == "error")
         header, nic_list, panel, form, preview = self._views()
         where = self.domain.source if self.session.connect else self.session.location  # live: URI#DOMAIN
@@ -278,7 +276,8 @@ class EditorScreen(Screen[None]):
         if (current or None) == (value or None):
             return
         key = (index, field)
-        if typing and self._coalesce == (key, domain.generation):
+        merged = typing and self._coalesce == (key, domain.generation)
+        if merged:  # the keystroke replaces the field's previous keystroke: one undo step
             domain.undo()
             nic = domain.nic(index)
         before = domain.generation
@@ -288,8 +287,12 @@ class EditorScreen(Screen[None]):
             else:
                 nic.set(field, value)
         except (ValueError, KeyError) as exc:
+            if merged:
+                domain.redo()  # keep the previous keystroke
             self.notify(str(exc), severity="error")
             return
+        if merged:
+            domain.forget_redo()  # typed back to where it started: the merged step is no redo
         self._coalesce = (key, domain.generation) if typing and domain.generation != before else None
         self.refresh_views(reload_form=field == "type")
 
