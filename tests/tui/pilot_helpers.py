@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from vifconf.tui.screens.editor import EditorScreen
 
@@ -34,4 +34,16 @@ async def pick(pilot: Any, select_id: str, query: str) -> None:
     for char in query:
         await pilot.press(char)
     await pilot.press("enter")
+    await pilot.pause()
+
+
+async def type_into(pilot: Any, input_id: str, text: str, clear: bool = True) -> None:
+    """Focus an input, erase what it holds (unless ``clear`` is False), type ``text``."""
+    widget = pilot.app.screen.query_one(f"#{input_id}", Input)
+    widget.focus()
+    await pilot.pause()
+    if clear:
+        await pilot.press("end", *["backspace"] * len(widget.value))
+    for char in text:
+        await pilot.press(char)
     await pilot.pause()

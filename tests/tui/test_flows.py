@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.widgets import Input
 
-from tests.tui.pilot_helpers import editor, pick
+from tests.tui.pilot_helpers import editor, pick, type_into
 from vifconf.tui.dialogs.choice import ChoiceDialog
 from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
@@ -18,17 +18,6 @@ from vifconf.tui.widgets.nic_list import NicList
 
 def preview_text(app: Any, target: str) -> str:
     return editor(app).session.snapshot().renderings[target].text
-
-
-async def type_into(pilot: Any, input_id: str, text: str, clear: bool = True) -> None:
-    widget = pilot.app.screen.query_one(f"#{input_id}", Input)
-    widget.focus()
-    await pilot.pause()
-    if clear:
-        await pilot.press("end", *["backspace"] * len(widget.value))
-    for char in text:
-        await pilot.press(char)
-    await pilot.pause()
 
 
 async def test_open_shows_domain_nics_and_previews(make_test_app: Any, example_file: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.widgets import Input, Select
 
-from tests.tui.pilot_helpers import editor
+from tests.tui.pilot_helpers import editor, type_into
 from vifconf import journal
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
@@ -26,14 +26,6 @@ def stdin_app(output: str | None) -> Any:
     """As `cat guest.xml | vifconf - [--output PATH]` builds it (the CLI passes path None)."""
     data = EXAMPLE_DOMAIN.read_bytes().replace(b"00:16:3e:0G:a5:59", GOOD_MAC)
     return make_app(Domain.from_bytes(data, "-"), None, output, RenderOptions(), remember=False)
-
-
-async def type_into(pilot: Any, input_id: str, text: str) -> None:
-    widget = pilot.app.screen.query_one(f"#{input_id}", Input)
-    widget.focus()
-    await pilot.pause()
-    await pilot.press("end", *["backspace"] * len(widget.value), *text)
-    await pilot.pause()
 
 
 async def test_stdin_saves_to_output(tmp_path: Path) -> None:
