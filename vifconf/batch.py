@@ -84,15 +84,8 @@ def load_input(name: str, fingerprinted: bool = True) -> Loaded:
 
 
 def attach_cross_guest_problems(loaded: list[Loaded]) -> None:
-    """Duplicate MACs across guests and friends: only meaningful with several domains."""
-    readable = [item for item in loaded if item.domain is not None]
-    if len(readable) < 2:
-        return
-    from vifconf.fleet import cross_guest_problems
-
-    domains = [item.domain for item in readable if item.domain is not None]
-    for item, extra in zip(readable, cross_guest_problems(domains), strict=True):
-        item.cross_problems = list(extra)
+    """Duplicate MACs across guests and friends (the same steps a worker run takes)."""
+    _attach(loaded, _cross(_keys(loaded)))
 
 
 def default_workers(inputs: int) -> int:
