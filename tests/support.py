@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,23 @@ def load_vectors(folder: str) -> list[dict[str, Any]]:
 
 def vector_params(folder: str) -> list[Any]:
     return [pytest.param(case, id=case["_file"].removesuffix(".json")) for case in load_vectors(folder)]
+
+
+def guest_xml(name: str, mac: str, bridge: str = "br0", extra: str = "", hypervisor: str = "qemu") -> str:
+    """A one-NIC guest for the live libvirt tests (defined on test:/// or qemu:///embed)."""
+    return f"""<domain type='{hypervisor}'>
+  <name>{name}</name>
+  <uuid>{uuid.uuid4()}</uuid>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <!-- a comment libvirt drops -->
+    <interface type='bridge'>
+      <mac address='{mac}'/>
+      <source bridge='{bridge}'/>
+      <model type='virtio'/>{extra}
+    </interface>
+  </devices>
+</domain>
+"""

@@ -6,14 +6,13 @@ fails, since .ci/run installs everything (scripts/prepare-live-libvirt sets up t
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import need
+from tests.support import guest_xml, need
 from vifconf import live
 from vifconf.fleet import Fleet
 from vifconf.model.domain import Domain
@@ -24,25 +23,6 @@ pytestmark = pytest.mark.live
 
 def _need_binding() -> None:
     need(live.available(), "libvirt-python is not installed (pip install '.[libvirt]')")
-
-
-def guest_xml(name: str, mac: str, bridge: str = "br0", extra: str = "") -> str:
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <uuid>{uuid.uuid4()}</uuid>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <!-- a comment libvirt drops -->
-    <interface type='bridge'>
-      <mac address='{mac}'/>
-      <source bridge='{bridge}'/>
-      <model type='virtio'/>{extra}
-    </interface>
-  </devices>
-</domain>
-"""
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import need
+from tests.support import guest_xml, need
 from tests.tui.pilot_helpers import pick, until
 from vifconf import live
 from vifconf.model.domain import Domain
@@ -185,28 +185,12 @@ async def test_quit_dialog_save_first_goes_through_define(
 
 
 # -- qemu:///embed ------------------------------------------------------------------------
-GUEST = """<domain type='kvm'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <interface type='bridge'>
-      <mac address='52:54:00:00:0c:01'/>
-      <source bridge='br0'/>
-      <model type='virtio'/>
-    </interface>
-  </devices>
-</domain>
-"""
-
-
 @pytest.fixture(scope="module")
 def embed(embed_uri: str) -> Iterator[str]:
     """The run's embedded QEMU driver root (tests/conftest.py: one per process) with one guest."""
     uri = embed_uri
     conn = live.connect(uri)
-    conn.defineXML(GUEST.format(name="solo"))
+    conn.defineXML(guest_xml("solo", "52:54:00:00:0c:01", hypervisor="kvm"))
     yield uri
     conn.lookupByName("solo").undefine()
     live.close_all()
@@ -235,7 +219,7 @@ def test_make_app_with_connect_opens_the_live_editor() -> None:
     from vifconf.render import RenderOptions
     from vifconf.tui.app import make_app
 
-    domain = Domain.from_string(GUEST.format(name="x"), f"{TEST_URI}#x")
+    domain = Domain.from_string(guest_xml("x", "52:54:00:00:0c:01", hypervisor="kvm"), f"{TEST_URI}#x")
     app = make_app(domain, None, None, RenderOptions(), connect=TEST_URI, remember=False)
     assert app.session.path is None and app.session.fingerprint is None and app.session.connect == TEST_URI
     screen = app.get_default_screen()
