@@ -30,3 +30,11 @@ def embed_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     need(shutil.which("getent") is None or subprocess.run(["getent", "passwd", "libvirt-qemu"]).returncode == 0,
          "no libvirt-qemu user (run scripts/prepare-live-libvirt as root)")
     return f"qemu:///embed?root={root}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The worker-process tests (tests/test_batch.py) first: vifconf forks workers only from a
+    single-threaded process, and a libvirt connection leaves an event-loop thread running for
+    the rest of the session (test_live_libvirt, --connect tests), after which every run is
+    serial and those tests would check nothing."""
+    items.sort(key=lambda item: item.path.name != "test_batch.py")  # stable: the rest keep their order

@@ -27,6 +27,15 @@ needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this
 PARENT = os.getpid()
 
 
+@pytest.fixture(autouse=True)
+def single_threaded() -> None:
+    """Workers are only forked from a single-threaded process (conftest.py runs this module
+    first for that): with another thread alive every test here would pass without a worker."""
+    import threading
+
+    assert threading.active_count() == 1, f"other threads alive: {threading.enumerate()}"
+
+
 def in_worker() -> bool:
     return os.getpid() != PARENT
 
