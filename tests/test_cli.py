@@ -110,6 +110,18 @@ def test_the_seed_renders_type_none_and_checks_clean(capsys: pytest.CaptureFixtu
     assert [(p["code"], p["severity"], p["nic"]) for p in doc[0]["problems"]] == [("type-none", "warning", 1)]
 
 
+@pytest.mark.parametrize("era", ["xend-3.2", "xend-3.3", "xl-4.2-traditional", "xl-4.15-upstream"])
+def test_the_seed_checks_clean_with_a_model_its_nic_never_shows(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path, era: str) -> None:  # fmt: skip
+    """type none gives qemu-dm no NIC, so a model the device model lacks cannot stop the guest."""
+    path = tmp_path / "seed-model.xml"
+    path.write_text(SEED_NONE.replace("</interface>", "  <model type='virtio'/>\n    </interface>"))
+    code, doc = run_json(capsys, "check", str(path), "--xen", era)
+    assert code == 0
+    codes = [p["code"] for p in doc[0]["problems"] if p["severity"] != "info"]
+    assert codes in (["type-none"], ["qemu-dm-default-nic", "type-none"])
+
+
 def test_check_exits_1_on_errors_and_reports_the_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", str(EXAMPLE))
     assert code == 1

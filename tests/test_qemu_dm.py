@@ -10,6 +10,7 @@ from tests.support import vector_params
 from vifconf.model import Domain
 from vifconf.render import XEN_ERAS, RenderOptions, argv_layout, qemu_dm, renderer, xend_sxpr
 from vifconf.render.qemu_dm import render_vifs
+from vifconf.validate import check
 
 XEND = [era for era in XEN_ERAS if era.startswith("xend-")]
 XL = [era for era in XEN_ERAS if era.startswith("xl-")]
@@ -191,6 +192,47 @@ def test_netfront_model_in_old_libvirt_becomes_an_emulated_nic() -> None:
     assert [p.code for p in old.problems] == ["qemu-dm-netfront-model"]
     new = render(domain, xen="xend-3.3", libvirt_era="0.7.5")
     assert new.items == ["-net", "none"] and new.problems == []
+
+
+@pytest.mark.parametrize("era", XEN_ERAS)
+def test_type_none_model_never_reaches_the_device_model(era: str) -> None:
+    """The seed's NIC with a model still gets no emulated card, so its model is nobody's problem."""
+    domain = guest("<interface type='none'><mac address='00:16:3e:5d:c7:9e'/><model type='virtio'/></interface>")
+    assert render(domain, xen=era).problems == ([] if era != "xend-3.2" else render(guest(NONE_NIC), xen=era).problems)
+    assert "model-unknown-to-qemu-dm" not in {p.code for p in check(domain, RenderOptions(xen=era))}
+
+
+@pytest.mark.parametrize(("era", "model", "hint"), [
+    ("xend-3.3", "virtio", "models: rtl8139, e1000"),
+    ("xend-4.2", "E1000", "case-sensitive here: use e1000"),
+    ("xl-4.2-traditional", "virtio-net-pci", "models: rtl8139"),
+    ("xl-4.2-upstream", "virtio", "use virtio-net-pci"),
+    ("xl-4.15-upstream", "netfront2", "models: e1000"),
+])  # fmt: skip
+def test_a_model_the_device_model_lacks_is_an_error_on_its_element(era: str, model: str, hint: str) -> None:
+    second = f"<interface type='bridge'>\n<source bridge='xenbr0'/>\n<model type='{model}'/>\n</interface>"
+    domain = guest(nic(), second)
+    [problem] = render(domain, xen=era).problems
+    assert (problem.code, problem.severity, problem.nic) == ("model-unknown-to-qemu-dm", "error", 2)
+    assert problem.field == "model"
+    assert problem.line == 3 and f"{model!r}" in problem.message and hint in (problem.hint or "")
+    assert [p.code for p in check(domain, RenderOptions(xen=era)) if p.field == "model"] == ["model-unknown-to-qemu-dm"]
+
+
+@pytest.mark.parametrize(("era", "model"), [
+    ("xend-3.3", "ne2k_isa"), ("xl-4.2-traditional", "i82559er"), ("xl-4.2-upstream", "virtio-net-pci"),
+    ("xl-4.15-upstream", "e1000e"), ("xl-4.15-upstream", "E1000"),  # libvirt's xl converter writes e1000
+])  # fmt: skip
+def test_a_model_the_device_model_has_is_fine(era: str, model: str) -> None:
+    domain = guest(nic(extra=f"<model type='{model}'/>"))
+    assert render(domain, xen=era).problems == []
+
+
+def test_a_pv_only_vif_is_not_asked_for_a_model() -> None:
+    args = render_vifs([{"mac": "00:16:3e:00:00:01", "model": "bogus", "type": "netfront"}], "xend-3.3", 1, "linux")
+    assert args.argv == ["-net", "none"] and args.problems == []
+    emulated = render_vifs([{"mac": "00:16:3e:00:00:01", "model": "bogus"}], "xend-3.3", 1, "linux")
+    assert [p.code for p in emulated.problems] == ["model-unknown-to-qemu-dm"]
 
 
 def test_unsupported_nic_has_no_vif_and_a_note() -> None:

@@ -3,8 +3,8 @@
 UI-independent (no Textual import): the TUI's model picker, the CLI and tests read the same
 lists. *Which* models are offered is not decided here: the names come from the engine, the
 one source of truth — KVM from `vifconf.render.qemu.kvm_models` (QEMU 7.2's drivers, checked
-one by one), Xen HVM from `vifconf.validate.XEN_HVM_MODELS` (what qemu-dm emulates, plus
-netfront). This module only adds the prose and the order (common models first).
+one by one), Xen HVM from `vifconf.render.qemu_dm.TRADITIONAL_NIC_MODELS` (what qemu-dm
+emulates) plus netfront. This module only adds the prose and the order (common models first).
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def _kvm_choices() -> tuple[ModelChoice, ...]:
 
 
 def _xen_hvm_choices() -> tuple[ModelChoice, ...]:
-    from vifconf.validate import XEN_HVM_MODELS as ENGINE_XEN_HVM
+    from vifconf.render.qemu_dm import TRADITIONAL_NIC_MODELS
 
-    return _choices(ENGINE_XEN_HVM, _XEN_HVM_PROSE, "emulated by qemu-dm")
+    return _choices((*TRADITIONAL_NIC_MODELS, "netfront"), _XEN_HVM_PROSE, "emulated by qemu-dm")
 
 
 def _xen_pv_choices() -> tuple[ModelChoice, ...]:

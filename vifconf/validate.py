@@ -26,23 +26,10 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 LINK_STATES = ("up", "down")
 
-XEN_HVM_MODELS = ("rtl8139", "e1000", "ne2k_pci", "ne2k_isa", "pcnet", "i82551", "i82557b", "i82559er", "netfront")
-"""What Xen's qemu-dm (qemu-xen-traditional) emulates, plus netfront (PV only, no emulated NIC)."""
-
 TYPE_NONE_HINT = (
     "libvirt accepts neither; to give the guest no NIC remove the <interface>, or, on Xen HVM, "
     "use <model type='netfront'/> for a PV-only NIC (no emulated card for qemu-dm)"
 )
-
-
-def device_model_nics(options: RenderOptions) -> tuple[str, ...]:
-    """The NIC models the chosen Xen era's device model has: qemu-xen-traditional's few, or
-    upstream QEMU's (xl's ``-upstream`` eras)."""
-    if options.xen.endswith("-upstream"):
-        from vifconf.render.qemu import kvm_models
-
-        return tuple(kvm_models())
-    return XEN_HVM_MODELS
 
 
 def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool = True) -> list[Problem]:
@@ -56,7 +43,7 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     problems: list[Problem] = []
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
-        problems.extend(_nic_problems(domain, nic, seen_macs, options))
+        problems.extend(_nic_problems(domain, nic, seen_macs))
     for target in native_targets(domain, options):
         problems = _merge(problems, render_target(domain, options, target).problems)
     if schema:
@@ -97,7 +84,7 @@ class _Findings:
         self.problems.append(Problem(code, severity, message, self.nic.index, field, hint, line))
 
 
-def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int], options: RenderOptions) -> list[Problem]:
+def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[Problem]:
     found = _Findings(nic)
     kind = nic.type
     if kind is None:
@@ -142,15 +129,10 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int], options: 
         found.add("model-invalid", "error", "model", "model",
                   f"model {model!r}: libvirt refuses it (\"Model name contains invalid characters\")",
                   "letters, digits, '-' and '_' only, e.g. e1000 or virtio")
-    if facts.is_xen and model:
-        if not facts.hvm and model != "netfront":
-            found.add("model-ignored-pv", "info", "model", "model",
-                      f"model {model!r} is passed to xend but a PV guest only ever sees netfront")
-        elif facts.hvm and model != "netfront" and model not in device_model_nics(options):
-            found.add("model-unknown-to-qemu-dm", "error", "model", "model",
-                      f"the device model of {options.xen} does not emulate a {model!r} NIC; "
-                      "the guest would fail to start",
-                      "models: " + ", ".join(device_model_nics(options)))
+    if facts.is_xen and not facts.hvm and model and model != "netfront":
+        # an HVM guest's model is the device model's business: qemu-dm says so for the NICs it gets
+        found.add("model-ignored-pv", "info", "model", "model",
+                  f"model {model!r} is passed to xend but a PV guest only ever sees netfront")
     return found.problems
 
 

@@ -24,10 +24,10 @@ def test_catalog_per_hypervisor() -> None:
 def test_catalog_offers_exactly_the_engines_models() -> None:
     """One source of truth: the picker lists what the renderer/validator accept, no second copy."""
     from vifconf.render.qemu import kvm_models
-    from vifconf.validate import XEN_HVM_MODELS as ENGINE_XEN_HVM
+    from vifconf.render.qemu_dm import TRADITIONAL_NIC_MODELS
 
     assert KVM_MODELS[0].name == "" and {c.name for c in KVM_MODELS} == {"", *kvm_models()}
-    assert {c.name for c in XEN_HVM_MODELS} == {"", *ENGINE_XEN_HVM}
+    assert {c.name for c in XEN_HVM_MODELS} == {"", *TRADITIONAL_NIC_MODELS, "netfront"}
     assert [c.label for c in KVM_MODELS][:5] == ["default", "virtio", "e1000", "e1000e", "rtl8139"]
     assert all(c.description for c in (*KVM_MODELS, *XEN_HVM_MODELS, *XEN_PV_MODELS))
 

@@ -85,6 +85,21 @@ XL_ERAS: dict[str, XlEra] = {
 XL_SCRIPT_NO_OSES = frozenset({"linux", "freebsd"})
 """libxl passes ``script=no`` on Linux (4.2+) and FreeBSD (4.5+), else ``<XEN_SCRIPT_DIR>/qemu-ifup``."""
 
+TRADITIONAL_NIC_MODELS = ("rtl8139", "e1000", "ne2k_pci", "ne2k_isa", "pcnet", "i82551", "i82557b", "i82559er")
+"""The NICs qemu-xen-traditional (xend's qemu-dm, xl's traditional device model) emulates. Its
+``pci_nic_init`` compares names with ``strcmp``, so ``E1000`` is no NIC at all."""
+
+
+def device_model_nics(era: str) -> tuple[str, ...]:
+    """The NIC models the era's device model accepts: qemu-xen-traditional's few, or, for xl's
+    ``-upstream`` eras, QEMU's ``-device`` names (libxl passes ``model`` there verbatim)."""
+    if era.endswith("-upstream"):
+        from vifconf.render.qemu import QEMU_72_NIC_DRIVERS
+
+        return QEMU_72_NIC_DRIVERS
+    return TRADITIONAL_NIC_MODELS
+
+
 COMMA_FIELDS = {"mac": "mac", "bridge": "source", "model": "model", "vifname": "target"}
 """The vif values that reach a comma-separated qemu-dm option, and the NIC field each comes from."""
 
@@ -133,9 +148,28 @@ def render_vifs(
     for position, vif in enumerate(vifs):
         if out.vif_items[position]:
             out.problems.extend(_comma_problems(vif, era, numbers[position]))
-            if vif.get("model") == "netfront":
-                out.problems.append(_netfront_problem(numbers[position]))
+            out.problems.extend(_model_problems(vif.get("model", DEFAULT_MODEL), era, numbers[position]))
     return out
+
+
+def _model_problems(model: str, era: str, nic: int | None) -> list[Problem]:
+    """The model of an emulated NIC, as it reaches the device model (a NIC that gets no
+    emulated card, such as the seed's type none, is never asked)."""
+    if model == "netfront":
+        return [_netfront_problem(nic)]
+    known = device_model_nics(era)
+    if model in known:
+        return []
+    from vifconf.render.qemu import LIBVIRT_MODEL_DRIVERS
+
+    if model.lower() in known:
+        hint = f"model names are case-sensitive here: use {model.lower()}"
+    elif model in LIBVIRT_MODEL_DRIVERS and LIBVIRT_MODEL_DRIVERS[model] in known:
+        hint = f"libxl passes the model to QEMU as is: use {LIBVIRT_MODEL_DRIVERS[model]}, QEMU's name for it"
+    else:
+        hint = "models: " + ", ".join(known)
+    message = f"the device model of {era} does not emulate a {model!r} NIC; the guest would fail to start"
+    return [Problem("model-unknown-to-qemu-dm", "error", message, nic, "model", hint, None, TARGET)]
 
 
 def _netfront_problem(nic: int | None) -> Problem:
