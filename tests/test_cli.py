@@ -221,6 +221,23 @@ def test_set_bad_usage_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], se
     assert seed_file.read_text() == SEED_NONE
 
 
+@pytest.mark.parametrize("argv", [
+    ["render", "x.xml", "--target", "foo"], ["check", "x.xml", "--domid", "-1"], ["set", "x.xml", "model=e1000"],
+    ["check", "x.xml", "--xen", "xend-9"], ["render", "--bogus"], ["--libvirt-era", "2.0"],
+])  # fmt: skip
+def test_a_bad_argument_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert err.startswith("vifconf: ") and err.count("\n") == 1 and "--help" in err
+
+
+def test_set_on_a_directory_says_so(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    code, _, err = run(capsys, "set", str(seed_file.parent), "--nic", "1", "model=e1000")
+    assert code == 2 and err == f"vifconf: {seed_file.parent}: is a directory; set changes one domain XML file\n"
+
+
 def test_parse_assignments_puts_type_first() -> None:
     assert parse_assignments(['source="a,b",type=network', "model=virtio"]) == [
         ("type", "network"), ("source", "a,b"), ("model", "virtio")]

@@ -157,6 +157,22 @@ def test_socket_source_round_trip() -> None:
     assert nic.source == "230.0.0.1:5558"
 
 
+@pytest.mark.parametrize(("address", "source"), [
+    ("<address type='pci' domain='0x0000' bus='0x03' slot='0x10' function='0x1'/>", "0000:03:10.1"),
+    ("<address type='pci' bus='3' slot='0x1f'/>", "0000:03:1f.0"),
+    ("<address type='pci' bus='zz'/>", None),
+    ("<address type='usb' bus='1' device='2'/>", None),
+    ("", None),
+])  # fmt: skip
+def test_a_hostdev_source_is_its_pci_name(address: str, source: str | None) -> None:
+    """cli-json's ``source`` names the host device a hostdev NIC passes through."""
+    interface = f"<interface type='hostdev'><source>{address}</source></interface>"
+    nic = Domain.from_string(f"<domain type='kvm'><devices>{interface}</devices></domain>").nic(1)
+    assert nic.source == source
+    with pytest.raises(ValueError, match="no source to set"):
+        nic.set("source", "0000:04:00.0")  # a PCI address is no one-attribute source
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from vifconf import __version__, batch
 from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
@@ -56,8 +56,16 @@ class UsageError(Exception):
 
 
 # -- arguments ----------------------------------------------------------------------------
-def _render_options_parser() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument gets the one line every other bad input gets, not the
+    usage block (subcommand parsers are made of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"vifconf: {message} (see {self.prog} --help)\n")
+
+
+def _render_options_parser() -> _Parser:
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("render options")
     group.add_argument("--libvirt-era", choices=LIBVIRT_ERAS, default="0.5",
                        help="libvirt release whose Xen driver wrote the sxpr (default: %(default)s, the seed's)")
@@ -85,7 +93,7 @@ def _nonnegative(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     options = _render_options_parser()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vifconf",
         description="Keyboard-driven configurator for the NICs of libvirt guests: see what xend, "
         "qemu-dm, QEMU and xl make of each <interface>, validate, and save safely.",
@@ -123,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vifconf",
         parents=[_render_options_parser()],
         usage="vifconf [FILE|DIR|-] [--connect URI [DOMAIN]] [options]\n"
@@ -447,6 +455,9 @@ def cmd_set(args: argparse.Namespace) -> int:
     if args.connect:
         raise UsageError("set edits files; for a live domain use: vifconf --connect URI DOMAIN")
     pairs = parse_assignments(args.assignments)
+    if args.file != "-" and os.path.isdir(args.file or "."):
+        error_line(f"{args.file}: is a directory; set changes one domain XML file")
+        return EXIT_INPUT
     item = load_input(args.file)
     if item.domain is None:
         assert item.error is not None

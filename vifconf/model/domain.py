@@ -28,6 +28,7 @@ from vifconf.model.source import (
     detect_style,
     map_spans,
     parse,
+    root_position,
 )
 
 # Interface types libvirt knows, plus the seed's proposal. Order = the UI's picker order.
@@ -110,6 +111,18 @@ def attributes(node: etree._Element | None) -> dict[str, str]:
 
 _MISSING = object()
 
+
+def pci_name(address: etree._Element | None) -> str | None:
+    """``<address type='pci' domain bus slot function>`` as the host names the device
+    (``0000:03:00.1``, as lspci and virsh nodedev do); None when absent or not a PCI address."""
+    if address is None or address.get("type", "pci") != "pci":
+        return None
+    try:
+        domain, bus, slot, function = (int(address.get(name, "0"), 0) for name in ("domain", "bus", "slot", "function"))
+    except ValueError:
+        return None
+    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
+
 class Nic:
     """A view of one ``<interface>``; index counts from 1 in document order."""
 
@@ -173,6 +186,8 @@ class Nic:
             if address is None and port is None:
                 return None
             return f"{address or ''}:{port or ''}"
+        if kind == "hostdev":
+            return pci_name(self.element.find("source/address"))
         attribute = SOURCE_ATTRIBUTE.get(kind)
         return self._attr("source", attribute) if attribute else None
 
@@ -404,7 +419,8 @@ class Domain:
         if not isinstance(root.tag, str) or root.tag != "domain":
             tag = etree.QName(root).text if isinstance(root.tag, str) else "?"
             message = f"not a libvirt domain XML: the root element is <{tag}>, expected <domain>"
-            raise InputError(source, message, line_of(root))
+            line, column = root_position(text) or (line_of(root), None)
+            raise InputError(source, message, line, column)
         return cls(text, root, source, encoding, data)
 
     @classmethod

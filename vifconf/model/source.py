@@ -94,10 +94,25 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
+def _empty(source: str, blank: str) -> InputError:
+    """No document at all: located where the root element should have started (as libxml2's
+    "Document is empty" is)."""
+    line, column = _line_col(blank, len(blank))
+    return InputError(source, "empty file: expected a libvirt <domain> XML document", line, column)
+
+
+def root_position(text: str) -> tuple[int, int] | None:
+    """Line and column of the document element's start tag (lxml records only its line)."""
+    for match in _MARKUP_RE.finditer(text):
+        if match.group("start") is not None:
+            return _line_col(text, match.start())
+    return None
+
+
 def decode(data: bytes, source: str) -> tuple[str, Encoding]:
     """Bytes to text, honouring a BOM or the XML declaration; strict, with a located error."""
     if not data.strip():
-        raise InputError(source, "empty file: expected a libvirt <domain> XML document")
+        raise _empty(source, data.decode("latin-1"))
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(
             source,
@@ -112,8 +127,9 @@ def decode(data: bytes, source: str) -> tuple[str, Encoding]:
         if data.startswith(bom):
             body = data[len(bom) :]
             encoding = Encoding(codec, bom)
-            if not body.decode(codec, errors="replace").strip():
-                raise InputError(source, "empty file: expected a libvirt <domain> XML document")
+            blank = body.decode(codec, errors="replace")
+            if not blank.strip():
+                raise _empty(source, blank)
             break
     else:
         body = data
