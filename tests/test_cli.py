@@ -233,6 +233,18 @@ def test_a_bad_argument_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], a
     assert err.startswith("vifconf: ") and err.count("\n") == 1 and "--help" in err
 
 
+def test_default_bridge_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "eth.xml"
+    path.write_text(SEED_NONE.replace("type='none'", "type='ethernet'"))
+    code, doc = run_json(capsys, "render", str(path), "--target", "qemu-dm", "--xen", "xl-4.2-traditional",
+                         "--default-bridge", "br-lan")
+    assert code == 0
+    assert doc[0]["targets"]["qemu-dm"]["argv"][3].startswith("tap,vlan=0,ifname=vif1.0-emu,bridge=br-lan,")
+    with pytest.raises(SystemExit):
+        main(["render", str(path), "--default-bridge", "a,b"])
+    assert "not a bridge name" in capsys.readouterr().err
+
+
 def test_set_on_a_directory_says_so(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
     code, _, err = run(capsys, "set", str(seed_file.parent), "--nic", "1", "model=e1000")
     assert code == 2 and err == f"vifconf: {seed_file.parent}: is a directory; set changes one domain XML file\n"

@@ -289,5 +289,25 @@ def test_xl_chain_only_type_none_gives_net_none() -> None:
     assert rendering.items == ["-net", "none"]
 
 
+@pytest.mark.parametrize("era", XEN_ERAS)
+def test_xl_conf_default_bridge_is_for_vifs_without_one(era: str) -> None:
+    """qemu-dm.md: xl.conf's defaultbridge= replaces xenbr0 for xl; xend's default is fixed."""
+    ethernet = "<interface type='ethernet'><mac address='00:16:3e:00:00:02'/></interface>"
+    rendering = render(guest(nic(), ethernet), xen=era, default_bridge="br-lan")
+    bridges = [item for item in rendering.items if "bridge=" in item or "br=" in item]
+    if era.startswith("xend-"):
+        assert all("bridge=xenbr0" in item for item in bridges) and "defaultbridge" not in rendering.rule
+    elif era == "xl-4.2-upstream":
+        assert bridges == [] and "defaultbridge br-lan" in rendering.rule  # no bridge on the argv before 4.15
+    else:
+        assert ["xenbr0" in bridges[0], "br-lan" in bridges[1]] == [True, True]
+
+
+@pytest.mark.parametrize("name", ["", "a,b", "br 0", "a/b", "x:1", "b" * 16])
+def test_a_default_bridge_must_be_a_bridge_name(name: str) -> None:
+    with pytest.raises(ValueError, match="default bridge"):
+        RenderOptions(default_bridge=name)
+
+
 def test_argv_text_quotes_for_the_shell() -> None:
     assert argv_layout(["-net", "tap,bridge=br 0", "-net", "none"]).text == "-net 'tap,bridge=br 0'\n-net none"

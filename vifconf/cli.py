@@ -20,6 +20,7 @@ from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
 from vifconf.problems import Problem, has_errors, sort_problems
 from vifconf.render import (
+    BRIDGE_NAME,
     HOST_OSES,
     LIBVIRT_ERAS,
     TARGETS,
@@ -76,9 +77,19 @@ def _render_options_parser() -> _Parser:
     group.add_argument("--domid", type=_nonnegative, default=1, help="Xen domain id for tap names (default: 1)")
     group.add_argument("--host-os", choices=HOST_OSES, default="linux", help="dom0 OS (default: linux)")
     group.add_argument("--xl-format", choices=XL_FORMATS, default="xl", help="xl.cfg or the older xm format")
+    group.add_argument("--default-bridge", metavar="BRIDGE", default="xenbr0", type=_bridge_name,
+                       help="xl.conf's defaultbridge=, for a vif without a bridge (xl eras; default: %(default)s)")
     group.add_argument("--connect", metavar="URI", action="append",
                        help="read domains from libvirt (INPUTs are then domain names; repeatable)")
     return parent
+
+
+def _bridge_name(text: str) -> str:
+    if not BRIDGE_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a bridge name (1-15 characters, no spaces, '/', ',' or ':')"
+        )
+    return text
 
 
 def _nonnegative(text: str) -> int:
@@ -156,6 +167,7 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
         domid=args.domid,
         host_os=args.host_os,
         xl_format=args.xl_format,
+        default_bridge=args.default_bridge,
     )
 
 
@@ -544,8 +556,8 @@ def run_tui(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-_VALUE_OPTIONS = frozenset({"--libvirt-era", "--xend-config-version", "--xen", "--domid", "--host-os",
-                            "--xl-format", "--connect", "--target", "--nic", "--output"})  # fmt: skip
+_VALUE_OPTIONS = frozenset({"--libvirt-era", "--xend-config-version", "--xen", "--domid", "--host-os", "--xl-format",
+                            "--default-bridge", "--connect", "--target", "--nic", "--output"})  # fmt: skip
 
 
 def _command_first(argv: list[str]) -> list[str]:

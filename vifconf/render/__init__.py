@@ -6,6 +6,7 @@ Nothing here imports Textual; the UI asks for renderings and shows ``text``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ XEN_ERA_ALIASES = {"xend-3.4": "xend-3.3", "xend-4.1": "xend-4.0", "xend-4.3": "
 HOST_OSES = ("linux", "freebsd", "netbsd")
 XL_FORMATS = ("xl", "xm")
 TARGETS = ("xend-sxpr", "qemu-dm", "qemu", "xl")
+BRIDGE_NAME = re.compile(r"[^\s/,:]{1,15}")
+"""A bridge name the default may carry: a Linux device name (IFNAMSIZ) that xl.conf and
+the comma-separated qemu-dm options can hold as is."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class RenderOptions:
     domid: int = 1
     host_os: str = "linux"
     xl_format: str = "xl"
+    default_bridge: str = "xenbr0"
+    """xl.conf's ``defaultbridge=``: the bridge libxl gives a vif that names none (xl eras)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "xen", XEN_ERA_ALIASES.get(self.xen, self.xen))
@@ -57,6 +63,9 @@ class RenderOptions:
             raise ValueError(f"unknown host OS {self.host_os!r} (one of {', '.join(HOST_OSES)})")
         if self.xl_format not in XL_FORMATS:
             raise ValueError(f"unknown xl format {self.xl_format!r} (one of {', '.join(XL_FORMATS)})")
+        if not BRIDGE_NAME.fullmatch(self.default_bridge):
+            raise ValueError(f"default bridge {self.default_bridge!r}: a Linux device name, at most 15 "
+                             "characters, without spaces, '/', ',' or ':'")
 
 
 @dataclass

@@ -131,18 +131,20 @@ def render_vifs(
     domid: int,
     host_os: str,
     nic_numbers: Sequence[int | None] | None = None,
+    default_bridge: str = DEFAULT_BRIDGE,
 ) -> DeviceModelArgs:
     """The argv an HVM guest with these vifs got under ``era``.
 
     ``nic_numbers`` (optional, same length as ``vifs``) names the NIC behind each vif, so
-    problems can point at it.
+    problems can point at it. ``default_bridge`` is xl.conf's ``defaultbridge=`` (xend had
+    no such setting: its default is always xenbr0).
     """
     numbers: list[int | None] = list(nic_numbers) if nic_numbers is not None else [None] * len(vifs)
     out = DeviceModelArgs(vif_items=[[] for _ in vifs], vif_nics=numbers)
     if era in XEND_ERAS:
         _xend_args(vifs, XEND_ERAS[era], domid, host_os, out)
     elif era in XL_ERAS:
-        _xl_args(vifs, XL_ERAS[era], domid, host_os, out)
+        _xl_args(vifs, XL_ERAS[era], domid, host_os, default_bridge, out)
     else:
         raise ValueError(f"unknown qemu-dm era {era!r}")
     for position, vif in enumerate(vifs):
@@ -244,7 +246,8 @@ def _xl_emulated(vif: dict[str, str], rules: XlEra, position: int, out: DeviceMo
     return False
 
 
-def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: str, out: DeviceModelArgs) -> None:
+def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: str, default_bridge: str,
+             out: DeviceModelArgs) -> None:  # fmt: skip
     """libxl: the device id is the vif's position (or its ``devid=``), so numbering can have gaps."""
     script = "no" if host_os in XL_SCRIPT_NO_OSES else f"{XEN_SCRIPT_DIR}/qemu-ifup"
     emulated = 0
@@ -255,7 +258,7 @@ def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: 
         devid = int(vif["devid"]) if vif.get("devid", "").isdigit() else position
         mac = _mac(vif, out, lowercase=True)
         model = vif.get("model", DEFAULT_MODEL)
-        bridge = vif.get("bridge", DEFAULT_BRIDGE)
+        bridge = vif.get("bridge", default_bridge)
         ifname = f"vif{domid}.{devid}-emu"
         if rules.upstream:
             bridge_item = f",br={bridge}" if rules.bridge_on_netdev else ""
@@ -348,7 +351,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
             rule=f"{label} · domid {options.domid} · PV",
         )
     source = _xend_source(domain, options) if family == "xend" else _xl_source(domain, options)
-    args = render_vifs(source.vifs, era, options.domid, options.host_os, source.nic_numbers)
+    args = render_vifs(source.vifs, era, options.domid, options.host_os, source.nic_numbers, options.default_bridge)
     by_index = {nic.index: nic for nic in domain.nics}
     problems = [
         replace(p, line=by_index[p.nic].line_for(p.field)) if p.nic in by_index else p for p in args.problems
@@ -384,5 +387,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         notes=notes,
         problems=problems,
         nic_items=positions_by_nic(domain, zip(source.nic_numbers, args.vif_items, strict=True)),
-        rule=f"{label} · domid {options.domid} · {source.rule}",
+        rule=f"{label} · domid {options.domid} · {source.rule}" + (
+            f" · defaultbridge {options.default_bridge}"
+            if family == "xl" and options.default_bridge != DEFAULT_BRIDGE else ""
+        ),
     )
