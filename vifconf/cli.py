@@ -33,7 +33,7 @@ from vifconf.render import (
 
 R = TypeVar("R")
 
-COMMANDS = ("render", "check", "set")
+COMMANDS = ("render", "check", "set", "import")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -49,6 +49,8 @@ examples:
   vifconf set guest.xml --nic 1 type=none
   vifconf set guest.xml --nic 2 model=e1000,mac=RANDOM --dry-run
   vifconf set guest.xml --nic new 'type=bridge,source="br,0"' --force
+  vifconf import /var/lib/xend/domains/UUID/config.sxp          its vifs as <interface> XML
+  vifconf import config.sxp --into guest.xml --dry-run          … appended to a domain XML
 """
 
 
@@ -138,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("--force", action="store_true", help="write even when the result has error problems")
     set_.add_argument("--output", metavar="PATH", help="write here instead of FILE")
     set_.add_argument("--json", action="store_true", help="print the resulting domain as cli-json.md's object")
+
+    import_ = commands.add_parser(
+        "import", parents=[options], help="old xend vifs (S-expressions) back to <interface> elements",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    import_.add_argument("sxpr", metavar="SXPR", help="xend S-expression: config.sxp, `xm list -l`, or (vif …) lines; "
+                         "- reads stdin")  # fmt: skip
+    import_.add_argument("--into", metavar="FILE",
+                         help="append the NICs to this domain XML (saved as set saves); without it, print them")
+    import_.add_argument("--dry-run", action="store_true", help="with --into: show the diff, write nothing")
+    import_.add_argument("--force", action="store_true", help="with --into: write even with error problems")
+    import_.add_argument("--output", metavar="PATH", help="with --into: write here instead of FILE")
+    import_.add_argument("--json", action="store_true", help="with --into: print the result as cli-json.md's object")
     return parser
 
 
@@ -146,11 +161,12 @@ def _tui_parser() -> argparse.ArgumentParser:
         prog="vifconf",
         parents=[_render_options_parser()],
         usage="vifconf [FILE|DIR|-] [--connect URI [DOMAIN]] [options]\n"
-              "       vifconf {render,check,set} …   (see vifconf COMMAND --help)",
+              "       vifconf {render,check,set,import} …   (see vifconf COMMAND --help)",
         description="Open the terminal UI on a domain XML, a directory of them, stdin, or a live libvirt "
         "domain. Without an argument: the bundled example domain.",
         epilog="commands:\n  render   print what each target sees\n  check    validate; exit 1 on error "
-        "problems\n  set      change one NIC and save atomically\n\n" + EXAMPLES,
+        "problems\n  set      change one NIC and save atomically\n  import   old xend vifs back to "
+        "<interface> elements\n\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vifconf {__version__}")
@@ -457,6 +473,35 @@ def apply_assignments(domain: Domain, nic_spec: str, pairs: list[tuple[str, str]
 
 
 def cmd_set(args: argparse.Namespace) -> int:
+    pairs = parse_assignments(args.assignments)
+    return edit_file(args, args.file, lambda domain: apply_assignments(domain, args.nic, pairs), "set")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from vifconf.fileio import read_input
+    from vifconf.importer import add_to, interfaces_xml, read_vifs
+
+    if args.sxpr == "-" and args.into == "-":
+        raise UsageError("the S-expression and the domain cannot both come from stdin")
+    try:
+        data = read_input(args.sxpr)
+        nics = read_vifs(data.decode("utf-8", errors="replace"), args.sxpr)
+    except InputError as exc:
+        error_line(exc)
+        return EXIT_INPUT
+    for position, nic in enumerate(nics, start=1):
+        for note in nic.notes:
+            print(f"{args.sxpr}: vif {position}: {note}", file=sys.stderr)
+    if args.into is None:
+        sys.stdout.write(interfaces_xml(nics))
+        return EXIT_OK
+    return edit_file(args, args.into, lambda domain: add_to(domain, nics), "import")
+
+
+def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], object], command: str) -> int:
+    """Load ``path``, ``edit`` it, and save it the way ``set`` does: only what parses back and
+    renders, with its problems on stderr, refused on error problems unless ``--force``,
+    atomically, with a ``.bak`` (or the diff with ``--dry-run``, or to ``--output``)."""
     import difflib
 
     from vifconf.fileio import SaveConflict, SaveError, save_atomic
@@ -465,18 +510,17 @@ def cmd_set(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     if args.connect:
-        raise UsageError("set edits files; for a live domain use: vifconf --connect URI DOMAIN")
-    pairs = parse_assignments(args.assignments)
-    if args.file != "-" and os.path.isdir(args.file or "."):
-        error_line(f"{args.file}: is a directory; set changes one domain XML file")
+        raise UsageError(f"{command} edits files; for a live domain use: vifconf --connect URI DOMAIN")
+    if path != "-" and os.path.isdir(path or "."):
+        error_line(f"{path}: is a directory; {command} changes one domain XML file")
         return EXIT_INPUT
-    item = load_input(args.file)
+    item = load_input(path)
     if item.domain is None:
         assert item.error is not None
         error_line(item.error)
         return EXIT_INPUT
     domain = item.domain
-    apply_assignments(domain, args.nic, pairs)
+    edit(domain)
     result = domain.to_bytes()
 
     # never write what we could not read back and render
@@ -484,28 +528,28 @@ def cmd_set(args: argparse.Namespace) -> int:
         reread = Domain.from_bytes(result, domain.source)
         render_all(reread, options)
     except InputError as exc:
-        error_line(f"{args.file}: internal error, the edit does not parse back ({exc.message}); nothing written")
+        error_line(f"{path}: internal error, the edit does not parse back ({exc.message}); nothing written")
         return EXIT_INPUT
     problems = check(reread, options)
     for problem in problems:
-        print(format_problem(args.file, problem), file=sys.stderr)
+        print(format_problem(path, problem), file=sys.stderr)
     refused = has_errors(problems) and not args.force
 
     if args.dry_run:
         if args.json:
-            print_json([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)])
+            print_json([domain_json(Loaded(path, domain=reread), render_all(reread, options), problems)])
         else:
             before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(before, after, args.file, f"{args.file} (edited)"))
+            sys.stdout.writelines(difflib.unified_diff(before, after, path, f"{path} (edited)"))
         return EXIT_PROBLEMS if refused else EXIT_OK
     if refused:
-        error_line(f"{args.file}: not written: the result has error problems (above); use --force to write anyway")
+        error_line(f"{path}: not written: the result has error problems (above); use --force to write anyway")
         return EXIT_PROBLEMS
 
     # write first, report after: a closed stdout must never cost the user their edit
-    target = args.output or args.file
-    same_file = target != "-" and args.file != "-" and os.path.realpath(target) == os.path.realpath(args.file)
+    target = args.output or path
+    same_file = target != "-" and path != "-" and os.path.realpath(target) == os.path.realpath(path)
     if target == "-":
         sys.stdout.buffer.write(result)
         sys.stdout.flush()
@@ -518,7 +562,7 @@ def cmd_set(args: argparse.Namespace) -> int:
             error_line(f"{exc}; nothing written")
             return EXIT_INPUT
     if args.json:
-        print_json([domain_json(Loaded(args.file, domain=reread), render_all(reread, options), problems)])
+        print_json([domain_json(Loaded(path, domain=reread), render_all(reread, options), problems)])
     return EXIT_OK
 
 
@@ -557,7 +601,7 @@ def run_tui(argv: Sequence[str]) -> int:
 
 
 _VALUE_OPTIONS = frozenset({"--libvirt-era", "--xend-config-version", "--xen", "--domid", "--host-os", "--xl-format",
-                            "--default-bridge", "--connect", "--target", "--nic", "--output"})  # fmt: skip
+                            "--default-bridge", "--connect", "--target", "--nic", "--output", "--into"})  # fmt: skip
 
 
 def _command_first(argv: list[str]) -> list[str]:
@@ -582,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
-            handler = {"render": cmd_render, "check": cmd_check, "set": cmd_set}[args.command]
+            handler = {"render": cmd_render, "check": cmd_check, "set": cmd_set, "import": cmd_import}[args.command]
             return handler(args)
         if argv and argv[0] in ("-h", "--help"):
             build_parser().print_help()

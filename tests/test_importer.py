@@ -1,0 +1,254 @@
+"""Old xend vifs back to <interface>: the spec's reverse rules, libvirt's own vectors read
+backwards, a round trip through the renderer, and the ``vifconf import`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.support import vector_params
+from vifconf.cli import main
+from vifconf.importer import add_to, interfaces_xml, rate_kbs, read_vifs
+from vifconf.model import Domain, InputError, Nic
+from vifconf.model.mac import normalize_mac
+from vifconf.render import RenderOptions, xend_sxpr
+
+GUEST = """<domain type='xen'>
+  <name>g</name>
+  <os>
+    <type>hvm</type>
+  </os>
+  <devices>
+    <interface type='bridge'>
+      <source bridge='xenbr0'/>
+      <mac address='00:16:3e:00:00:01'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+XM_LIST_L = """(domain
+    (domid 3)
+    (name oldguest)
+    (device
+        (vif
+            (bridge xenbr1)
+            (mac 00:16:3E:5D:C7:9E)
+            (script vif-bridge)
+            (uuid 6b1e4d3e-0000-0000-0000-000000000001)
+            (backend 0)
+            (rate 10MB/s@20ms)
+            (type ioemu)
+            (model e1000)
+        )
+    )
+    (device (vif (mac 00:16:3e:00:00:02) (script /etc/xen/scripts/vif-route) (ip 10.0.0.2) (vifname web0)))
+)
+"""
+
+
+def one(vif: str) -> Any:
+    [nic] = read_vifs(vif, "t.sxp")
+    return nic
+
+
+# -- the spec's rules --------------------------------------------------------------------------
+@pytest.mark.parametrize(("vif", "kind", "fields"), [
+    ("(vif (mac '00:16:3e:00:00:01')(bridge 'br0'))", "bridge", {"source": "br0"}),
+    ("(vif (mac '00:16:3e:00:00:01')(script 'vif-bridge'))", "bridge", {}),
+    ("(vif (mac '00:16:3e:00:00:01')(script '/etc/xen/scripts/vif-bridge'))", "bridge",
+     {"script": "/etc/xen/scripts/vif-bridge"}),
+    ("(vif (mac '00:16:3e:00:00:01')(script 'vif-route'))", "ethernet", {"script": "vif-route"}),
+    ("(vif (mac '00:16:3e:00:00:01'))", "ethernet", {}),
+    ("(vif (mac '00:16:3e:00:00:01')(bridge 'br0')(script 'my-bridge'))", "bridge",
+     {"source": "br0", "script": "my-bridge"}),
+    ("(vif (mac '00:16:3e:00:00:01')(vifname 'web0'))", "ethernet", {"target": "web0"}),
+    ("(vif (mac '00:16:3e:00:00:01')(model 'e1000')(type ioemu))", "ethernet", {"model": "e1000"}),
+    ("(vif (mac '00:16:3e:00:00:01')(type netfront))", "ethernet", {"model": "netfront"}),
+    ("(vif (mac '00:16:3e:00:00:01')(model 'ne2k_pci')(type netfront))", "ethernet", {"model": "ne2k_pci"}),
+    ("(vif (mac '00:16:3e:00:00:01')(model 'virtio')(type none))", "none", {"model": "virtio"}),
+    ("(device (vif (mac '00:16:3E:0:a:B')(bridge 'xenbr0')))", "bridge", {"source": "xenbr0"}),
+])  # fmt: skip
+def test_reverse_rules(vif: str, kind: str, fields: dict[str, str]) -> None:
+    nic = one(vif)
+    assert nic.kind == kind
+    assert {k: v for k, v in nic.fields.items() if k != "mac"} == fields
+    assert nic.fields["mac"] == normalize_mac(nic.fields["mac"])
+
+
+def test_a_full_xend_domain_keeps_what_the_nic_is_and_says_what_it_drops() -> None:
+    first, second = read_vifs(XM_LIST_L, "x.sxp")
+    assert (first.kind, first.fields, first.rate_kbs) == (
+        "bridge", {"mac": "00:16:3e:5d:c7:9e", "source": "xenbr1", "model": "e1000"}, 10240
+    )
+    assert first.notes == []  # uuid and backend are xend's bookkeeping, (type ioemu) is implied
+    assert (second.kind, second.ip) == ("ethernet", "10.0.0.2")
+    assert second.fields == {"mac": "00:16:3e:00:00:02", "script": "/etc/xen/scripts/vif-route", "target": "web0"}
+    odd = one("(vif (mac '00:16:3e:00:00:01')(accel 'x')(ip '10.0.0.1')(ip '10.0.0.2')(type foo)(weird))")
+    assert odd.notes == [
+        "a second ip '10.0.0.2' is dropped: an interface carries one",
+        "(accel 'x') is not carried over",
+        "(weird) is not carried over",
+        "(type foo) is not carried over: libvirt reads only netfront",
+    ]
+    assert one("(vif (bridge 'br0'))").notes == ["no MAC in the vif: a fresh one is generated"]
+
+
+@pytest.mark.parametrize(("rate", "kbs"), [
+    ("10KB/s", 10), ("10MB/s", 10240), ("10MB/s@20ms", 10240), ("2GB/s", 2 * 1024 * 1024),
+    ("100Mb/s", 12800), ("80Kb/s", 10), ("7B/s", 7), ("fast", None), ("10 MB/s", None), ("10MB", None),
+])  # fmt: skip
+def test_rate_as_libvirt_reads_it(rate: str, kbs: int | None) -> None:
+    assert rate_kbs(rate) == kbs
+
+
+@pytest.mark.parametrize(("text", "message", "line", "column"), [
+    ("(domain\n  (device (vif (mac 'x')", "missing ')'", 2, 25),
+    ("(vif (mac 'x))", "unterminated string", 1, 11),
+    ("(domain (name x))", "no (vif …) device", None, None),
+    ("", "no (vif …) device", None, None),
+])  # fmt: skip
+def test_unreadable_input_is_a_located_error(text: str, message: str, line: int | None, column: int | None) -> None:
+    with pytest.raises(InputError) as raised:
+        read_vifs(text, "bad.sxp")
+    assert message in raised.value.message and (raised.value.line, raised.value.column) == (line, column)
+
+
+# -- libvirt's own vectors, read backwards -----------------------------------------------------
+def _back(nic: Nic, era: str) -> dict[str, Any]:
+    """What reading a vector's expected vifs must give for ``nic``: its fields, less what the
+    forward direction loses (the spec's rules: a vif* target, the default bridge script, era
+    0.5's custom script and bridge ip)."""
+    script = nic.script
+    if nic.type == "bridge" and (era == "0.5" or script == "vif-bridge"):
+        script = None
+    kind = nic.type
+    if kind == "ethernet" and script == "vif-bridge":
+        kind, script = "bridge", None
+    ips = nic.ip_addresses
+    if nic.type == "bridge" and era == "0.5":
+        ips = []
+    target = nic.target if nic.target and not nic.target.startswith("vif") else None
+    return {"kind": kind, "source": nic.source, "mac": normalize_mac(nic.mac or ""), "model": nic.model,
+            "target": target, "script": script, "ip": ips[0] if ips else None}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", vector_params("xend-sxpr"))
+def test_vector_reads_back_to_its_xml(case: dict[str, Any]) -> None:
+    domain = Domain.from_string(case["xml"])
+    imported = read_vifs("\n".join(case["expected_vifs"]), case["_file"])
+    got = [
+        {"kind": n.kind, "source": n.fields.get("source"), "mac": n.fields.get("mac"), "model": n.fields.get("model"),
+         "target": n.fields.get("target"), "script": n.fields.get("script"), "ip": n.ip}
+        for n in imported
+    ]  # fmt: skip
+    assert got == [_back(nic, case["era"]) for nic in domain.nics]
+
+
+# -- a round trip through the renderer ---------------------------------------------------------
+NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["bridge", "ethernet"]),
+    bridge=NAME,
+    mac=st.integers(0, 0xFFFFFF).map(lambda n: f"00:16:3e:{n >> 16 & 0x7F:02x}:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}"),
+    model=st.none() | st.sampled_from(["e1000", "rtl8139", "netfront", "ne2k_pci"]),
+    target=st.none() | NAME.filter(lambda t: not t.startswith("vif")),
+    script=st.none() | NAME.map(lambda s: "/etc/xen/scripts/" + s),
+    ip=st.none() | st.ip_addresses(v=4).map(str),
+    rate=st.none() | st.integers(1, 10**6),
+    hvm=st.booleans(),
+)
+def test_what_libvirt_1_3_1_sent_imports_as_the_same_nic(kind: str, bridge: str, mac: str, model: str | None,
+                                                         target: str | None, script: str | None, ip: str | None,
+                                                         rate: int | None, hvm: bool) -> None:  # fmt: skip
+    parts = [f"<mac address='{mac}'/>"]
+    if kind == "bridge":
+        parts.append(f"<source bridge='{bridge}'/>")
+    parts += [f"<model type='{model}'/>"] if model else []
+    parts += [f"<target dev='{target}'/>"] if target else []
+    parts += [f"<script path='{script}'/>"] if script else []
+    parts += [f"<ip address='{ip}'/>"] if ip else []
+    parts += [f"<bandwidth><outbound average='{rate}'/></bandwidth>"] if rate else []
+    os_type = "hvm" if hvm else "linux"
+    original = Domain.from_string(
+        f"<domain type='xen'><name>g</name><os><type>{os_type}</type></os><devices>"
+        f"<interface type='{kind}'>{''.join(parts)}</interface></devices></domain>"
+    )
+    options = RenderOptions(libvirt_era="1.3.1")
+    printed = xend_sxpr.render(original, options).text
+    copy = Domain.from_string(GUEST.replace("<type>hvm</type>", f"<type>{os_type}</type>"))
+    add_to(copy, read_vifs(printed, "round-trip"))
+    assert xend_sxpr.render(copy, options).items[1:] == xend_sxpr.render(original, options).items
+
+
+# -- writing -----------------------------------------------------------------------------------
+def test_add_to_appends_in_the_files_style_as_one_undo_step() -> None:
+    domain = Domain.from_string(GUEST)
+    assert add_to(domain, read_vifs(XM_LIST_L, "x.sxp")) == [2, 3]
+    text = domain.to_text()
+    assert "    <interface type='ethernet'>\n      <mac address='00:16:3e:00:00:02'/>" in text
+    assert "      <bandwidth>\n        <outbound average='10240'/>\n      </bandwidth>\n" in text
+    assert domain.undo() and domain.to_text() == GUEST
+
+
+def test_interfaces_xml_is_ready_to_paste_into_devices() -> None:
+    snippet = interfaces_xml(read_vifs("(vif (mac '00:16:3e:00:00:09')(bridge 'br0'))", "s"))
+    assert snippet == (
+        "    <interface type='bridge'>\n      <mac address='00:16:3e:00:00:09'/>\n"
+        "      <source bridge='br0'/>\n    </interface>\n"
+    )
+    pasted = GUEST.replace("  </devices>", snippet + "  </devices>")
+    assert [nic.source for nic in Domain.from_string(pasted).nics] == ["xenbr0", "br0"]
+
+
+# -- the command -------------------------------------------------------------------------------
+def test_import_prints_the_interfaces(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = tmp_path / "config.sxp"
+    source.write_text(XM_LIST_L)
+    assert main(["import", str(source)]) == 0
+    out, err = capsys.readouterr()
+    assert out == interfaces_xml(read_vifs(XM_LIST_L, str(source))) and err == ""
+
+
+def test_import_into_saves_like_set(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source, guest = tmp_path / "config.sxp", tmp_path / "guest.xml"
+    source.write_text(XM_LIST_L)
+    guest.write_text(GUEST)
+    assert main(["import", str(source), "--into", str(guest), "--dry-run"]) == 0
+    assert "+    <interface type='ethernet'>" in capsys.readouterr().out and guest.read_text() == GUEST
+    assert main(["import", str(source), "--into", str(guest), "--libvirt-era", "1.3.1"]) == 0
+    saved = Domain.from_string(guest.read_text())
+    assert [(n.type, n.source) for n in saved.nics] == [("bridge", "xenbr0"), ("bridge", "xenbr1"), ("ethernet", None)]
+    assert (tmp_path / "guest.xml.bak").read_text() == GUEST
+
+
+def test_import_refuses_error_problems_without_force(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source, guest = tmp_path / "dup.sxp", tmp_path / "guest.xml"
+    source.write_text("(vif (mac '00:16:3e:00:00:01')(bridge 'xenbr0'))")  # the guest's own MAC again
+    guest.write_text(GUEST)
+    assert main(["import", str(source), "--into", str(guest)]) == 1
+    err = capsys.readouterr().err
+    assert "[mac-duplicate]" in err and "use --force" in err and guest.read_text() == GUEST
+    assert main(["import", str(source), "--into", str(guest), "--force"]) == 0
+    assert len(Domain.from_string(guest.read_text()).nics) == 2
+
+
+@pytest.mark.parametrize(("argv", "stdin", "message"), [
+    (["import", "-"], "(domain\n (vif", "vifconf: -:2:6: not an S-expression: missing ')'\n"),
+    (["import", "-", "--into", "-"], "", "vifconf: the S-expression and the domain cannot both come from stdin\n"),
+])  # fmt: skip
+def test_import_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                             argv: list[str], stdin: str, message: str) -> None:  # fmt: skip
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    assert main(argv) == 2
+    assert capsys.readouterr().err == message

@@ -1,0 +1,164 @@
+"""Old xend configs back to ``<interface>``: the reverse of the xend-sxpr renderer.
+
+People moving guests off xend hold their NICs as S-expressions: ``xm list -l`` output, the
+``config.sxp`` files under ``/var/lib/xend/domains/``, or the ``(device (vif …))`` lines
+vifconf itself prints. The rules are libvirt's (``xenParseSxprNets``), restated in
+``shared/spec/xend-sxpr.md`` ("The reverse direction"):
+
+* ``(bridge …)`` present, or the ``vif-bridge`` script (by name or path) → type bridge; otherwise ethernet
+  (type network is never produced: xend only ever saw the network's bridge);
+* ``(vifname …)`` → target dev; ``(model X)`` → model X; ``(type netfront)`` with no model →
+  model netfront; ``(type ioemu)`` is ignored; the seed's ``(type none)`` → type none.
+
+Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as ordinary edits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vifconf.model import Domain, InputError
+from vifconf.model.mac import normalize_mac
+from vifconf.render import sxpr
+from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
+
+CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
+"""The vif items that become part of the interface."""
+XEND_BOOKKEEPING = frozenset({"uuid", "backend", "devid", "frontend", "state", "online", "handle"})
+"""Items xend adds to its own records (``xm list -l``): they describe one run, not the NIC."""
+
+
+@dataclass
+class ImportedNic:
+    """One vif as interface fields (``Nic.set`` keys), in the order xend listed it."""
+
+    kind: str
+    fields: dict[str, str] = field(default_factory=dict)
+    ip: str | None = None
+    rate_kbs: int | None = None
+    """``(rate …)`` as ``<bandwidth><outbound average>``, in KB/s."""
+    notes: list[str] = field(default_factory=list)
+    """What the interface does not carry over (``rate``, ``accel``, a second ip …)."""
+
+
+def read_vifs(text: str, source: str) -> list[ImportedNic]:
+    """Every ``(vif …)`` in ``text``, at any depth, in document order."""
+    try:
+        nodes = sxpr.parse(text)
+    except sxpr.SxprError as exc:
+        line = text.count("\n", 0, exc.offset) + 1
+        column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
+        raise InputError(source, f"not an S-expression: {str(exc).rsplit(' at offset', 1)[0]}", line, column) from None
+    vifs = [nic_from_vif(items) for items in _vif_items(nodes)]
+    if not vifs:
+        raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs")
+    return vifs
+
+
+def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:
+    found: list[list[sxpr.Node]] = []
+    for node in nodes:
+        if isinstance(node, list):
+            if node and node[0] == "vif":
+                found.append(node[1:])
+            else:
+                found.extend(_vif_items(node))
+    return found
+
+
+def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
+    values: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    for entry in items:
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and isinstance(entry[1], str):
+            values.setdefault(entry[0], []).append(entry[1])
+        elif not (isinstance(entry, list) and entry and entry[0] in XEND_BOOKKEEPING):
+            dropped.append(sxpr.tree(entry) if isinstance(entry, list) else entry)
+    first = {key: found[0] for key, found in values.items()}
+    bridge, script = first.get("bridge"), first.get("script")
+    vif_type = first.get("type")
+    if vif_type == "none":
+        kind = "none"
+    elif bridge is not None or (script is not None and script.rpartition("/")[2] == DEFAULT_BRIDGE_SCRIPT):
+        kind = "bridge"
+    else:
+        kind = "ethernet"
+    nic = ImportedNic(kind)
+    mac = first.get("mac")
+    if mac is not None:
+        nic.fields["mac"] = normalize_mac(mac) or mac
+    if bridge is not None and kind == "bridge":
+        nic.fields["source"] = bridge
+    elif bridge is not None:
+        nic.notes.append(f"(bridge {bridge!r}) is not carried over: type none attaches to nothing")
+    if script is not None and not (kind == "bridge" and script == DEFAULT_BRIDGE_SCRIPT):
+        nic.fields["script"] = script  # vif-bridge is what a bridge gets anyway
+    model = first.get("model")
+    if model is not None:
+        nic.fields["model"] = model
+    elif vif_type == "netfront":
+        nic.fields["model"] = "netfront"
+    if "vifname" in first:
+        nic.fields["target"] = first["vifname"]
+    if "rate" in first:
+        nic.rate_kbs = rate_kbs(first["rate"])
+        if nic.rate_kbs is None:
+            nic.notes.append(f"(rate {first['rate']!r}) is not carried over: not a rate xend reads")
+    ips = values.get("ip", [])
+    if ips:
+        nic.ip = ips[0]
+    nic.notes += [f"a second ip {ip!r} is dropped: an interface carries one" for ip in ips[1:]]
+    nic.notes += [f"({key} {found[0]!r}) is not carried over" for key, found in values.items()
+                  if key not in CARRIED and key not in XEND_BOOKKEEPING]  # fmt: skip
+    nic.notes += [f"{item} is not carried over" for item in dropped]
+    if vif_type not in (None, "ioemu", "netfront", "none"):
+        nic.notes.append(f"(type {vif_type}) is not carried over: libvirt reads only netfront")
+    if mac is None:
+        nic.notes.append("no MAC in the vif: a fresh one is generated")
+    return nic
+
+
+_RATE = re.compile(r"([0-9]+)([GMK]?)([Bb])/s(@[0-9]+[mu]?s)?")
+"""xend's vif rate, ``10MB/s`` or ``100Mb/s@20ms`` (the window does not survive into libvirt)."""
+
+
+def rate_kbs(rate: str) -> int | None:
+    """libvirt's ``xenParseSxprVifRate``: the rate in KB/s (bits count an eighth); None for
+    what libvirt refuses as "Invalid rate"."""
+    match = _RATE.fullmatch(rate)
+    if match is None:
+        return None
+    # as libvirt reads it: no prefix counts as K too
+    amount = int(match.group(1)) * {"G": 1024 * 1024, "M": 1024, "K": 1, "": 1}[match.group(2)]
+    return amount // 8 if match.group(3) == "b" else amount
+
+
+def add_to(domain: Domain, nics: list[ImportedNic]) -> list[int]:
+    """Append the NICs (one undo step); the indexes they got."""
+    added: list[int] = []
+    with domain.transaction():
+        for imported in nics:
+            nic = domain.add_nic(imported.kind, mac=imported.fields.get("mac"))
+            for key, value in imported.fields.items():
+                if key != "mac":
+                    nic.set(key, value)
+            if imported.ip is not None:
+                domain.set_child_attr(nic.element, "ip", "address", imported.ip)
+            if imported.rate_kbs is not None:
+                bandwidth = domain.insert_element(nic.element, "bandwidth")
+                domain.set_child_attr(bandwidth, "outbound", "average", str(imported.rate_kbs))
+            added.append(nic.index)
+    return added
+
+
+EMPTY_DOMAIN = "<domain type='xen'>\n  <devices>\n  </devices>\n</domain>\n"
+
+
+def interfaces_xml(nics: list[ImportedNic]) -> str:
+    """The ``<interface>`` elements alone, indented for a domain's ``<devices>``, to paste."""
+    domain = Domain.from_string(EMPTY_DOMAIN, "<import>")
+    add_to(domain, nics)
+    text = domain.to_text()
+    start, end = text.index("  <devices>\n") + len("  <devices>\n"), text.rindex("  </devices>")
+    return text[start:end]
