@@ -143,7 +143,7 @@ async def test_error_problems_need_confirmation_before_define(
     monkeypatch: pytest.MonkeyPatch, test_domain: bytes
 ) -> None:
     async with live_editor(monkeypatch) as (pilot, editor):
-        editor.apply_edit(1, "model", "netfront")  # QEMU has no such NIC: an error problem
+        editor.apply_edit(1, "link", "sideways")  # neither up nor down: libvirt refuses it, an error problem
         await pilot.pause()
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceDialog))

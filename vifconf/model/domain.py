@@ -50,6 +50,16 @@ INTERFACE_TYPES: dict[str, str] = {
 
 SOCKET_TYPES = frozenset({"mcast", "server", "client", "udp"})
 
+LIBVIRT_NET_MODELS = (
+    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "igb", "virtio-transitional",
+    "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance",
+    "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC",
+)  # fmt: skip
+"""libvirt's ``virDomainNetModel`` names: matched case-insensitively when the XML is read
+(``virDomainNetSetModelString``, libvirt 5.x on) and written back in this spelling; any other
+model is kept verbatim. (xend-era libvirt kept every model verbatim.)"""
+_CANONICAL_MODEL = {name.lower(): name for name in LIBVIRT_NET_MODELS}
+
 # The <source> attribute that names where each type attaches.
 SOURCE_ATTRIBUTE: dict[str, str] = {
     "bridge": "bridge",
@@ -207,6 +217,12 @@ class Nic:
     @property
     def model(self) -> str | None:
         return self._attr("model", "type")
+
+    @property
+    def libvirt_model(self) -> str | None:
+        """The model as today's libvirt reads it: ``E1000`` is e1000, ``VIRTIO`` virtio."""
+        model = self.model
+        return _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
 
     @property
     def target(self) -> str | None:

@@ -11,6 +11,8 @@ time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,6 +21,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
+from vifconf.model.domain import attributes
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 
@@ -31,6 +34,9 @@ UNKNOWN_BUS = "<bus>"
 GENERATED_MAC = "<generated 52:54:00:xx:xx:xx>"
 """No MAC in the XML: libvirt picks a random 52:54:00 one at define time."""
 LIBVIRT_VERSION = "libvirt 9.0"
+QEMU_DRIVER_TYPES = frozenset({"kvm", "qemu"})
+"""The ``<domain type>`` values libvirt's QEMU driver runs; for any other the target is what
+the domain would get under KVM, and what QEMU would refuse is a note, not its problem."""
 QEMU_VERSION = "QEMU 7.2"
 
 # -- models ---------------------------------------------------------------------------------
@@ -96,15 +102,35 @@ VIRTIO_COMMON_FLAGS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "
                        ("page_per_vq", "page-per-vq"))  # fmt: skip
 ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
 
-# Devices that libvirt places on PCI *before* the NICs when they have no address (measured:
-# primary video takes slot 2, a <filesystem> took slot 2, pci controllers come first).
-PLACED_BEFORE_NICS = frozenset({"video", "graphics", "filesystem", "hostdev"})
+# Devices that libvirt places on PCI *before* the NICs when they have no address (measured: a
+# <filesystem> took slot 2). The primary video and pci-bridges are modelled (see `_pc_slots`).
+PLACED_BEFORE_NICS = frozenset({"filesystem", "hostdev"})
 # Devices measured to be placed after the NICs, or never on PCI: they do not move a NIC.
 PLACED_AFTER_NICS_OR_NOT_PCI = frozenset({
     "emulator", "interface", "disk", "sound", "memballoon", "rng", "watchdog", "input", "serial",
     "parallel", "console", "channel", "audio", "tpm", "panic", "smartcard", "redirdev", "lease", "hub",
+    "shmem", "vsock", "video", "graphics",
 })  # fmt: skip
-
+NO_MTU_TYPES = frozenset({"user", "mcast", "udp", "server", "client"})
+"""Types libvirt 9.0 refuses an ``<mtu>`` for ("setting MTU on interface type … is not supported yet")."""
+MTU_RANGE = range(68, 65536)
+MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
+"""Types libvirt 9.0 allows ``<driver queues>`` above 1 on."""
+MAX_TAP_QUEUES = 256
+"""Linux's MAX_TAP_QUEUES: a tap with more queues cannot be opened."""
+VIRTIO_QUEUE_SIZES = range(256, 1025)
+"""What QEMU's virtio-net takes for rx_queue_size/tx_queue_size (a power of two in it)."""
+ISA_MODELS = frozenset({"ne2k_isa"})
+"""A model QEMU has, but not on PCI, where libvirt puts every NIC (measured: "Device
+'ne2k_isa' can't go on PCI bus")."""
+PIIX3_FUNCTIONS = range(4)
+"""Slot 1 of an i440fx: the PIIX3's ISA bridge, IDE, USB and power management functions."""
+PC_SLOTS = range(0x20)
+"""A conventional PCI bus has 32 slots; on i440fx slot 0 is the host bridge, 1 the PIIX3."""
+BRIDGE_SLOTS = range(1, 0x20)
+"""A pci-bridge's usable slots (0 is reserved)."""
+Q35_CONVENTIONAL_SOUND = frozenset({"ich6", "ac97", "es1370"})
+"""Sound cards that are conventional PCI on q35 (ich9 is built into the chipset)."""
 
 @dataclass(frozen=True)
 class Placement:
@@ -140,10 +166,15 @@ def _queues(nic: Nic) -> int:
 
 
 # -- ids ------------------------------------------------------------------------------------
+USER_ALIAS = re.compile(r"ua-[A-Za-z0-9_-]*")
+"""libvirt keeps an alias only when it is a user alias made of these characters (measured:
+``ua-a.b`` and ``ua-a b`` are dropped silently, as every non-``ua-`` alias is)."""
+
+
 def user_alias(nic: Nic) -> str | None:
     """``<alias name='ua-…'/>`` survives into the ids; libvirt drops any other alias on start."""
     alias = nic.alias
-    return alias if alias is not None and alias.startswith("ua-") else None
+    return alias if alias is not None and USER_ALIAS.fullmatch(alias) else None
 
 
 def device_ids(nics: Iterable[Nic]) -> list[str]:
@@ -163,7 +194,11 @@ def device_ids(nics: Iterable[Nic]) -> list[str]:
 
 # -- PCI placement --------------------------------------------------------------------------
 def _is_pci_address(address: dict[str, str] | None) -> bool:
-    return address is not None and address.get("type") == "pci"
+    """An explicit PCI address. ``<address type='pci'/>`` with nothing (or only zeros) in it
+    asks libvirt to pick one, as no address does (virPCIDeviceAddressIsEmpty)."""
+    if address is None or address.get("type") != "pci":
+        return False
+    return any(_int(address.get(part)) for part in ("domain", "bus", "slot", "function"))
 
 
 def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
@@ -176,94 +211,184 @@ def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
     return Placement(bus_name, addr, multifunction)
 
 
+def _without_pci_address(element: etree._Element) -> bool:
+    address = element.find("address")
+    return not _is_pci_address(attributes(address) if address is not None else None)
+
+
 def _others_placed_before_nics(domain: Domain) -> bool:
-    """True when a device without an address may take a slot before the NICs get theirs."""
+    """True when a device without an address may take a slot before the NICs get theirs, in
+    a way vifconf does not model."""
     devices = domain.devices
     if devices is None:
         return False
     for element in devices:
-        if not isinstance(element.tag, str):
+        if not isinstance(element.tag, str) or not _without_pci_address(element):
             continue
         tag = element.tag
-        address = element.find("address")
-        if address is not None and address.get("type") == "pci":
-            continue
         if tag == "controller":
-            if element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root"):
+            if element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root", "pci-bridge"):
                 return True
-            continue
-        if tag == "video" and (element.find("model") is not None and element.find("model").get("type") == "none"):  # type: ignore[union-attr]
             continue
         if tag in PLACED_BEFORE_NICS or tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
             return True
     return False
 
 
-def _taken_bus0_slots(domain: Domain) -> set[int]:
-    taken = {0, 1}  # host bridge; PIIX3 (ISA, IDE, USB, ACPI)
+def _explicit_slots(domain: Domain) -> dict[int, set[int]]:
+    """Every slot an explicit PCI address takes, per bus number."""
+    taken: dict[int, set[int]] = {}
     devices = domain.devices
-    if devices is None:
-        return taken
-    for address in devices.iter("address"):
-        if address.get("type") == "pci" and (_int(address.get("bus")) or 0) == 0:
+    for address in devices.iter("address") if devices is not None else ():
+        if _is_pci_address(attributes(address)):
             slot = _int(address.get("slot"))
             if slot is not None:
-                taken.add(slot)
+                taken.setdefault(_int(address.get("bus")) or 0, set()).add(slot)
     return taken
+
+
+def _needs_primary_video_slot(devices: etree._Element) -> bool:
+    """libvirt keeps slot 2 for the primary video: the first <video>, or the one it adds for
+    <graphics> when there is none (measured; ``model type='none'`` adds nothing)."""
+    video = devices.find("video")
+    if video is None:
+        return devices.find("graphics") is not None
+    model = video.find("model")
+    return _without_pci_address(video) and (model is None or model.get("type") != "none")
+
+
+def _pci_devices_after_nics(devices: etree._Element) -> int:
+    """How many auto-placed PCI devices follow the NICs on i440fx (bus 0 filling up decides
+    whether libvirt adds a pci-bridge first): disks and inputs on virtio, the balloon (one is
+    implied), sound, rng, i6300esb, shmem, vsock, and SCSI/virtio-serial/USB controllers."""
+    count = 0 if devices.find("memballoon") is not None else 1
+    for element in devices:
+        if not isinstance(element.tag, str) or not _without_pci_address(element):
+            continue
+        tag, model = element.tag, element.get("model")
+        if tag == "disk":
+            target = element.find("target")
+            count += target is not None and target.get("bus") == "virtio"
+        elif tag == "input":
+            count += element.get("bus") == "virtio"
+        elif tag == "controller":
+            kind = element.get("type")
+            count += kind in ("scsi", "virtio-serial") or (kind == "usb" and model not in (None, "piix3-uhci", "none"))
+        elif tag == "memballoon":
+            count += model != "none"
+        elif tag == "watchdog":
+            count += model == "i6300esb"
+        elif tag in ("sound", "rng", "shmem", "vsock"):
+            count += 1
+    return count
+
+
+def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
+    """The (bus, slot) pairs auto-placed NICs take on i440fx, in order; None when libvirt's
+    choice depends on more than vifconf models.
+
+    Measured on libvirt 9.0: NICs take bus 0's free slots from 0x2 in XML order; the primary
+    video keeps slot 2 for itself. A pci-bridge goes first, onto the lowest free slot: one the
+    XML declares without an address, one libvirt adds because an explicit address names bus 1,
+    or one it adds when the auto-placed devices would fill bus 0 (28 NICs and the balloon
+    fit; 29 do not); NICs that no longer fit go behind it (``pci.1``, slots from 0x1)."""
+    devices = domain.devices
+    if devices is None:
+        return [("pci.0", slot) for slot in range(2, 2 + auto_nics)]
+    if _others_placed_before_nics(domain):
+        return None
+    taken = _explicit_slots(domain)
+    bus0 = taken.get(0, set()) | {0, 1}
+    declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
+    declared_indexes = {_int(c.get("index")) for c in declared}
+    named_buses = set(taken) - {0}
+    bridges = sum(_without_pci_address(c) for c in declared) + bool(named_buses - declared_indexes)
+    video = _needs_primary_video_slot(devices)
+    free = [slot for slot in PC_SLOTS if slot not in bus0]
+    if not bridges and auto_nics + _pci_devices_after_nics(devices) + video >= len(free):
+        bridges = 1
+    if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
+        return None  # two things competing for the first free slot, or bridges behind bridges
+    if video and 2 in free:
+        free.remove(2)
+    elif bridges:
+        free.pop(0)
+    slots = [("pci.0", slot) for slot in free]
+    if bridges or declared:
+        slots += [("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, set())]
+    return slots[:auto_nics] if len(slots) >= auto_nics else None
+
+
+def _q35_conventional_devices(domain: Domain) -> bool:
+    """A device other than a NIC that needs conventional PCI on q35: libvirt then keeps root
+    port ``pci.1`` for the pcie-pci-bridge before any NIC gets a port (measured)."""
+    devices = domain.devices
+    if devices is None:
+        return False
+    for element in devices:
+        if not isinstance(element.tag, str) or not _without_pci_address(element):
+            continue
+        tag, model = element.tag, element.get("model") or ""
+        if (tag == "sound" and model in Q35_CONVENTIONAL_SOUND) or (tag == "watchdog" and model == "i6300esb"):
+            return True
+        if tag == "controller" and element.get("type") == "usb" and any(k in model for k in ("ehci", "uhci", "ohci")):
+            return True
+    return False
 
 
 def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     """Where each rendered NIC sits on PCI.
 
     Explicit ``<address type='pci'>`` is used as is (``0xS`` or ``0xS.0xF``, multifunction
-    before addr). ``pc``: NICs take the lowest free bus-0 slots from 0x2 in XML order.
-    ``q35``: each PCIe NIC (virtio, virtio-non-transitional, e1000e) gets its own root port
-    ``pci.<n>`` at 0x0; conventional NICs share one pcie-pci-bridge (slots 0x1, 0x2, …) whose
-    root port is ``pci.1`` and which itself takes the next index when the first such NIC comes.
-    When another device without an address could take a slot first, the slot is unknown until
-    define time and shows as ``<slot>``.
+    before addr). ``pc``: see `_pc_slots`. ``q35``: each PCIe NIC (virtio,
+    virtio-non-transitional, e1000e) gets its own root port ``pci.<n>`` at 0x0; conventional
+    NICs share one pcie-pci-bridge (slots 0x1, 0x2, …) whose root port is ``pci.1`` and which
+    itself takes the next index when the first such NIC comes. When another device without an
+    address could take a slot first, the slot is unknown until define time and shows as
+    ``<slot>``.
     """
     machine = (domain.facts.machine or "pc").lower()
-    q35 = "q35" in machine
-    uncertain = _others_placed_before_nics(domain) or (
-        q35 and any(_is_pci_address(n.address) for n in nics)
-    )
+    if "q35" in machine:
+        return _q35_placements(domain, nics)
+    auto = [nic for nic in nics if not _is_pci_address(nic.address)]
+    slots = _pc_slots(domain, len(auto))
+    given = iter(slots or [])
     out: list[Placement] = []
-    if q35:
-        conventional = [n for n in nics if (n.model or "") not in PCIE_MODELS and not _is_pci_address(n.address)]
-        next_index = 2 if conventional else 1
-        bridge: int | None = None
-        bridge_slot = 0
-        for nic in nics:
-            address = nic.address
-            if _is_pci_address(address):
-                assert address is not None
-                out.append(_explicit_placement(address, q35=True))
-            elif uncertain:
-                out.append(Placement(UNKNOWN_BUS, UNKNOWN_SLOT))
-            elif (nic.model or "") in PCIE_MODELS:
-                out.append(Placement(f"pci.{next_index}", "0x0"))
-                next_index += 1
-            else:
-                if bridge is None:
-                    bridge, next_index = next_index, next_index + 1
-                bridge_slot += 1
-                out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
-        return out
-    taken = _taken_bus0_slots(domain)
-    slot = 2
     for nic in nics:
         address = nic.address
         if _is_pci_address(address):
             assert address is not None
             out.append(_explicit_placement(address, q35=False))
-        elif uncertain:
+        elif slots is None:
             out.append(Placement("pci.0", UNKNOWN_SLOT))
         else:
-            while slot in taken:
-                slot += 1
-            taken.add(slot)
-            out.append(Placement("pci.0", f"0x{slot:x}"))
+            bus, slot = next(given)
+            out.append(Placement(bus, f"0x{slot:x}"))
+    return out
+
+
+def _q35_placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
+    uncertain = _others_placed_before_nics(domain) or any(_is_pci_address(n.address) for n in nics)
+    conventional = [n for n in nics if (n.libvirt_model or "") not in PCIE_MODELS and not _is_pci_address(n.address)]
+    next_index = 2 if conventional or _q35_conventional_devices(domain) else 1
+    bridge: int | None = None
+    bridge_slot = 0
+    out: list[Placement] = []
+    for nic in nics:
+        address = nic.address
+        if _is_pci_address(address):
+            assert address is not None
+            out.append(_explicit_placement(address, q35=True))
+        elif uncertain:
+            out.append(Placement(UNKNOWN_BUS, UNKNOWN_SLOT))
+        elif (nic.libvirt_model or "") in PCIE_MODELS:
+            out.append(Placement(f"pci.{next_index}", "0x0"))
+            next_index += 1
+        else:
+            if bridge is None:
+                bridge, next_index = next_index, next_index + 1
+            bridge_slot += 1
+            out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
     return out
 
 
@@ -274,7 +399,7 @@ def uses_vhost_net(domain: Domain, nic: Nic) -> bool:
     return (
         (domain.facts.hypervisor or "") in ("kvm", "xen")
         and (nic.type or "") in TAP_TYPES
-        and (nic.model or "") in VIRTIO_MODELS
+        and (nic.libvirt_model or "") in VIRTIO_MODELS
         and nic.driver.get("name") != "qemu"
     )
 
@@ -282,15 +407,18 @@ def uses_vhost_net(domain: Domain, nic: Nic) -> bool:
 def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dict[str, object]:
     kind = nic.type or ""
     props: dict[str, object]
-    queues = _queues(nic) if (nic.model or "") in VIRTIO_MODELS else 1
+    queues = _queues(nic) if (nic.libvirt_model or "") in VIRTIO_MODELS else 1
     if kind == "user":
-        props = {"type": "user"}
+        props = {"type": "user", **_user_network(nic)}
     elif kind in TAP_TYPES:
         props = {"type": "tap"}
         if queues > 1:
             props["fds"] = fd_placeholder(queues)
         else:
             props["fd"] = FD
+        sndbuf = _int(nic.element.findtext("tune/sndbuf"))
+        if sndbuf is not None:
+            props["sndbuf"] = sndbuf
         if uses_vhost_net(domain, nic):
             props["vhost"] = True
             props["vhostfds" if queues > 1 else "vhostfd"] = fd_placeholder(queues)
@@ -309,10 +437,31 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
     return props
 
 
+def _user_network(nic: Nic) -> dict[str, object]:
+    """``<ip>`` on a user NIC sets slirp's network: ``net`` for IPv4, ``ipv6-prefix`` and
+    ``ipv6-prefixlen`` for IPv6 (measured)."""
+    props: dict[str, object] = {}
+    for ip in nic.element.iterfind("ip"):
+        address, prefix = ip.get("address"), _int(ip.get("prefix"))
+        if not address:
+            continue
+        if (ip.get("family") or ("ipv6" if ":" in address else "ipv4")) == "ipv6":
+            props["ipv6-prefix"] = address
+            if prefix is not None:
+                props["ipv6-prefixlen"] = prefix
+        else:
+            props["net"] = f"{address}/{prefix}" if prefix else address
+    return props
+
+
 def chardev_arg(nic: Nic, chardev_id: str) -> str:
-    """vhost-user's ``-chardev`` (key=value form, measured): ``server=on`` in server mode."""
+    """vhost-user's ``-chardev`` (key=value form, measured): ``reconnect=N`` for a client
+    that reconnects, ``server=on`` in server mode."""
     path = nic.source_attrs.get("path", "")
     arg = f"socket,id={chardev_id},path={path.replace(',', ',,')}"
+    reconnect = nic.element.find("source/reconnect")
+    if reconnect is not None and reconnect.get("enabled") == "yes" and reconnect.get("timeout"):
+        arg += f",reconnect={reconnect.get('timeout')}"
     return arg + (",server=on" if nic.source_mode == "server" else "")
 
 
@@ -351,8 +500,8 @@ def virtio_options(nic: Nic) -> dict[str, object]:
 
 
 def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -> dict[str, object]:
-    props: dict[str, object] = {"driver": qemu_driver(nic.model)}
-    if (nic.model or "") in VIRTIO_MODELS:
+    props: dict[str, object] = {"driver": qemu_driver(nic.libvirt_model)}
+    if (nic.libvirt_model or "") in VIRTIO_MODELS:
         props.update(virtio_options(nic))
     props["netdev"] = host_id
     props["id"] = device_id
@@ -364,6 +513,10 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
     if placement.multifunction is not None:
         props["multifunction"] = placement.multifunction
     props["addr"] = placement.addr
+    acpi = nic.element.find("acpi")
+    acpi_index = _int(acpi.get("index")) if acpi is not None else None
+    if acpi_index:
+        props["acpi-index"] = acpi_index
     rom = nic.element.find("rom")
     if rom is not None:
         bar = ON_OFF.get(rom.get("bar", ""))
@@ -378,7 +531,7 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
 # -- refusals -------------------------------------------------------------------------------
 def refusals(nic: Nic) -> list[Problem]:
     """What libvirt 9.0 / QEMU 7.2 refuse for this NIC (spec: "What libvirt refuses")."""
-    kind, model = nic.type or "", nic.model
+    kind, model = nic.type or "", nic.libvirt_model
     found: list[Problem] = []
 
     def add(code: str, field: str, tag: str, message: str, hint: str) -> None:
@@ -388,22 +541,129 @@ def refusals(nic: Nic) -> list[Problem]:
     if nic.mac is not None and macs.is_multicast(nic.mac):
         add("mac-multicast", "mac", "mac", f"libvirt refuses the multicast MAC {nic.mac} (expected unicast)",
             "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
-    if kind == "user" and nic.mtu is not None:
-        add("mtu-on-user", "mtu", "mtu", "libvirt does not support setting an MTU on a type user interface",
+    mtu = _int(nic.mtu)
+    if nic.mtu is not None and kind in NO_MTU_TYPES:
+        add("mtu-unsupported", "mtu", "mtu", f"libvirt does not support setting an MTU on a type {kind} interface",
             "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
-    if kind == "user" and _queues(nic) > 1:
-        add("multiqueue-on-user", "driver", "driver",
-            "libvirt does not support multiqueue (<driver queues>) on a type user interface",
+    elif mtu is not None and kind in TAP_TYPES and not MTU_RANGE.start <= mtu < MTU_RANGE.stop:
+        add("mtu-out-of-range", "mtu", "mtu", f"MTU {mtu} is outside what a Linux tap takes (68-65535); "
+            "the guest would not start", "use e.g. 1500 or 9000")
+    queues = _queues(nic)
+    if queues > 1 and kind not in MULTIQUEUE_TYPES:
+        add("multiqueue-unsupported", "driver", "driver",
+            f"libvirt does not support multiqueue (<driver queues>) on a type {kind} interface",
             "remove the queues attribute, or use a tap-based type (ethernet, bridge, network)")
+    elif queues > MAX_TAP_QUEUES and kind in TAP_TYPES:
+        add("multiqueue-too-many", "driver", "driver",
+            f"{queues} queues: a Linux tap has at most {MAX_TAP_QUEUES}; the guest would not start",
+            f"use at most {MAX_TAP_QUEUES} (one per vCPU is the usual choice)")
+    driver = nic.driver
+    for attribute in ("rx_queue_size", "tx_queue_size"):
+        size = _int(driver.get(attribute))
+        if size is not None and (size < 1 or size & (size - 1)):
+            add("queue-size-invalid", "driver", "driver",
+                f"libvirt refuses {attribute}={size}: it has to be a power of two", "e.g. 256, 512 or 1024")
+        elif size is not None and model in VIRTIO_MODELS and size not in VIRTIO_QUEUE_SIZES:
+            add("queue-size-invalid", "driver", "driver",
+                f"QEMU refuses {attribute}={size} for virtio-net: it takes 256 to 1024", "e.g. 256, 512 or 1024")
+    if nic.element.find("coalesce") is not None and kind not in ("bridge", "network"):
+        add("coalesce-unsupported", "driver", "coalesce",
+            f"libvirt does not support coalesce settings on a type {kind} interface", "remove <coalesce>")
+    teaming = nic.element.find("teaming")
+    if teaming is not None and teaming.get("type") == "transient" and kind != "hostdev":
+        add("teaming-transient-not-hostdev", "type", "teaming",
+            "libvirt refuses a virtio-net teaming transient interface that is not type hostdev",
+            "make the transient member type='hostdev', or drop <teaming>")
+    backend = nic.element.find("backend")
+    if backend is not None and backend.get("type") not in (None, "default"):
+        add("backend-unsupported", "driver", "backend",
+            f"libvirt 9.0 has no network backend type {backend.get('type')!r}", "remove the type attribute")
+    if kind == "udp" and nic.element.find("source/local") is None:
+        add("source-missing", "source", "source", "a udp interface needs <local address='…' port='…'/> in its source",
+            "add <local address='127.0.0.1' port='…'/> inside <source>")
     if kind == "vhostuser" and model not in VIRTIO_MODELS:
         add("vhostuser-needs-virtio", "model", "model",
             f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
             "set <model type='virtio'/>")
-    if not is_known_model(model):
+    if model in ISA_MODELS:
+        add("model-not-on-pci", "model", "model",
+            f"libvirt puts every NIC on PCI, and QEMU refuses {model} there (an ISA card); the guest would not start",
+            "use ne2k_pci, rtl8139 or e1000")
+    elif not is_known_model(model):
         add("model-unknown-to-qemu", "model", "model",
             f"QEMU 7.2 has no NIC model {model!r}; the guest would not start",
             "valid models: " + ", ".join(kvm_models()))
     return found
+
+
+def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
+    """What libvirt refuses about a NIC together with the rest of the domain: boot orders
+    (per-device with ``<os><boot dev>``, zero, or shared), a user alias or a PCI address
+    another device has too, and slot 1 of an i440fx (the PIIX3's)."""
+    devices = domain.devices
+    if devices is None:
+        return []
+    shared: Counter[tuple[str, object]] = Counter()
+    for device in devices:
+        if isinstance(device.tag, str):
+            shared.update(_claims(device))
+    os_boot = domain.root.find("os/boot") is not None
+    q35 = "q35" in (domain.facts.machine or "").lower()
+    found: list[Problem] = []
+
+    def add(nic: Nic, code: str, field: str, message: str, hint: str) -> None:
+        found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
+                             line=nic.line_for(field), target=TARGET))  # fmt: skip
+
+    for nic in nics:
+        claims = dict(_claims(nic.element))
+        order = nic.boot_order
+        if order is not None:
+            number = _int(order)
+            if os_boot:
+                add(nic, "boot-order-with-os-boot", "boot",
+                    "libvirt refuses per-device boot elements together with <os><boot dev=…>",
+                    "remove <boot dev> from <os>, or the <boot order> from the devices")
+            elif number is None or number < 1:
+                add(nic, "boot-order-invalid", "boot",
+                    f"libvirt refuses boot order {order!r}: it must be a whole number from 1", "e.g. <boot order='1'/>")
+            elif shared["boot", order] > 1:
+                add(nic, "boot-order-duplicate", "boot",
+                    f"boot order {order} is used by another device too; libvirt refuses the domain",
+                    "give each device its own order")
+        if "alias" in claims and shared["alias", claims["alias"]] > 1:
+            add(nic, "alias-duplicate", "alias",
+                f"alias {claims['alias']!r} is used by another device too; libvirt refuses the domain",
+                "give each device its own ua- alias")
+        if "pci" in claims:
+            key = claims["pci"]
+            assert isinstance(key, tuple)
+            where = f"{key[1]:02x}:{key[2]:02x}.{key[3]:x}"
+            if shared["pci", key] > 1:
+                add(nic, "pci-address-duplicate", "address",
+                    f"PCI address {where} is used by another device too; libvirt refuses the domain",
+                    "remove the address, and libvirt picks a free one")
+            elif not q35 and key[1] == 0 and key[2] == 1 and key[3] in PIIX3_FUNCTIONS:
+                add(nic, "pci-address-reserved", "address",
+                    f"PCI slot {where} belongs to the PIIX3 chipset; libvirt refuses the domain",
+                    "remove the address, and libvirt picks a free one")
+    return found
+
+
+def _claims(device: etree._Element) -> list[tuple[str, object]]:
+    """What a device holds that no other device may: its boot order, user alias, PCI address."""
+    claims: list[tuple[str, object]] = []
+    boot = device.find("boot")
+    if boot is not None and boot.get("order") is not None:
+        claims.append(("boot", boot.get("order")))
+    alias = device.find("alias")
+    name = alias.get("name") if alias is not None else None
+    if name is not None and USER_ALIAS.fullmatch(name):
+        claims.append(("alias", name))
+    address = device.find("address")
+    if address is not None and _is_pci_address(attributes(address)):
+        claims.append(("pci", tuple(_int(address.get(part)) or 0 for part in ("domain", "bus", "slot", "function"))))
+    return claims
 
 
 # -- the target -----------------------------------------------------------------------------
@@ -412,7 +672,8 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
     facts = domain.facts
     machine = facts.machine or "pc"
     rendering = Rendering(target=TARGET, kind="argv", rule=f"{LIBVIRT_VERSION} · {QEMU_VERSION} · machine {machine}")
-    if facts.is_xen:
+    foreign = (facts.hypervisor or "kvm") not in QEMU_DRIVER_TYPES  # xen, and libvirt's other drivers
+    if foreign:
         rendering.notes.append("rendered as if run under KVM")
     all_nics = domain.nics
     nics = [n for n in all_nics if (n.type or "") in RENDERED_TYPES]
@@ -424,17 +685,21 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
         rendering.items += args
         rendering.nic_items[nic.index] = list(range(start, len(rendering.items)))
         rendering.notes += notes
+    refused: list[Problem] = []
     for nic in all_nics:
         kind = nic.type or ""
         if kind == ABSENT_TYPE:
             rendering.notes.append(f"NIC {nic.index}: type none — no NIC, no arguments (and no index used)")
         elif kind not in RENDERED_TYPES:
             rendering.notes.append(f"NIC {nic.index}: type {kind or '(missing)'} is not rendered by this target")
-        for problem in _cached_refusals(nic):
-            if facts.is_xen:
-                rendering.notes.append(f"NIC {nic.index}: under KVM, {problem.message}")
-            else:
-                rendering.problems.append(problem)
+        if kind != ABSENT_TYPE:
+            refused += _cached_refusals(nic)
+    refused += domain_refusals(domain, [nic for nic in all_nics if nic.type != ABSENT_TYPE])
+    for problem in refused:
+        if foreign:
+            rendering.notes.append(f"NIC {problem.nic}: under KVM, {problem.message}")
+        else:
+            rendering.problems.append(problem)
     layout = argv_layout(rendering.items)
     rendering.text, rendering.spans = layout.text, layout.spans
     return rendering

@@ -29,14 +29,6 @@ PV_ONLY_TYPENAME = {"xl": "vif", "xm": "netfront"}
 """What an HVM guest's ``<model type='netfront'/>`` becomes: ``type=<vif_typename>``, where
 libvirt passes ``vif`` for the xl format and ``netfront`` for the older xm format."""
 
-LIBVIRT_NET_MODELS = (
-    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "igb", "virtio-transitional",
-    "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance",
-    "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC",
-)  # fmt: skip
-"""libvirt's ``virDomainNetModel`` names: matched case-insensitively when the XML is read
-(``virDomainNetSetModelString``) and written back in this spelling; other models verbatim."""
-_CANONICAL_MODEL = {name.lower(): name for name in LIBVIRT_NET_MODELS}
 
 UNSAFE_CHARACTERS = {
     ",": "a comma (xl splits an entry into items on commas)",
@@ -249,9 +241,9 @@ def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
 def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, str]) -> None:
     """PV guests: ``model=M`` verbatim. HVM: netfront → ``type=vif`` (xm: ``type=netfront``),
     anything else → ``model=M``. ``type=ioemu`` is never written."""
-    if not nic.model:
+    model = nic.libvirt_model
+    if not model:
         return
-    model = _CANONICAL_MODEL.get(nic.model.lower(), nic.model)
     if hvm and model == "netfront":
         entry["type"] = PV_ONLY_TYPENAME[options.xl_format]
     else:

@@ -1,0 +1,214 @@
+"""The qemu target's rules beyond the shared vectors, one by one. Each expectation is what
+libvirt 9.0 logged (or refused) for the same domain here; ``test_qemu_live.py`` re-runs the
+whole corner set (``tests/data/qemu-corners``) against real libvirt on every CI run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from vifconf.model import Domain
+from vifconf.render import RenderOptions, qemu
+
+
+def domain(*interfaces: str, machine: str = "pc", extra: str = "", os_extra: str = "") -> Domain:
+    return Domain.from_string(
+        f"<domain type='qemu'><name>q</name><os><type arch='x86_64' machine='{machine}'>hvm</type>{os_extra}</os>"
+        f"<devices>{''.join(interfaces)}{extra}</devices></domain>"
+    )
+
+
+def user(extra: str = "", mac: str = "52:54:00:00:00:01", kind: str = "user") -> str:
+    return f"<interface type='{kind}'><mac address='{mac}'/>{extra}</interface>"
+
+
+def render(d: Domain) -> Any:
+    return qemu.render(d, RenderOptions())
+
+
+def device(d: Domain, index: int = 0) -> dict[str, Any]:
+    items = [json.loads(item) for item in render(d).items if item.startswith('{"driver"')]
+    return items[index]  # type: ignore[no-any-return]
+
+
+def netdev(d: Domain, index: int = 0) -> dict[str, Any]:
+    items = [json.loads(item) for item in render(d).items if item.startswith('{"type"')]
+    return items[index]  # type: ignore[no-any-return]
+
+
+def codes(d: Domain) -> list[str]:
+    return [p.code for p in render(d).problems]
+
+
+# -- models ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("model", "driver"), [
+    ("E1000", "e1000"), ("VIRTIO", "virtio-net-pci"), ("Virtio-Transitional", "virtio-net-pci-transitional"),
+    ("RTL8139", "rtl8139"), ("Tulip", "Tulip"),  # not one of libvirt's names: verbatim, and QEMU refuses it
+])  # fmt: skip
+def test_libvirt_reads_its_own_model_names_in_any_case(model: str, driver: str) -> None:
+    d = domain(user(f"<model type='{model}'/>"))
+    assert device(d)["driver"] == driver
+    assert codes(d) == ([] if driver != "Tulip" else ["model-unknown-to-qemu"])
+
+
+def test_a_vhostuser_nic_with_an_uppercase_virtio_model_is_fine() -> None:
+    vhu = "<source type='unix' path='/run/x.sock' mode='client'/><model type='VIRTIO'/>"
+    assert codes(domain(user(vhu, kind="vhostuser"))) == []
+
+
+def test_ne2k_isa_cannot_go_on_pci() -> None:
+    assert codes(domain(user("<model type='ne2k_isa'/>"))) == ["model-not-on-pci"]
+
+
+# -- options -----------------------------------------------------------------------------------
+def test_user_ips_set_the_slirp_network() -> None:
+    ips = "<ip family='ipv4' address='172.17.2.0' prefix='24'/><ip family='ipv6' address='2001:db8::' prefix='64'/>"
+    assert netdev(domain(user(ips))) == {"type": "user", "net": "172.17.2.0/24", "ipv6-prefix": "2001:db8::",
+                                         "ipv6-prefixlen": 64, "id": "hostnet0"}  # fmt: skip
+
+
+def test_sndbuf_on_a_tap() -> None:
+    nic = user("<model type='e1000'/><tune><sndbuf>1600</sndbuf></tune>", kind="ethernet")
+    assert netdev(domain(nic)) == {"type": "tap", "fd": "<fd>", "sndbuf": 1600, "id": "hostnet0"}
+
+
+def test_acpi_index_follows_the_address() -> None:
+    props = device(domain(user("<model type='virtio'/><acpi index='3'/><rom bar='off'/>")))
+    assert list(props)[-3:] == ["addr", "acpi-index", "rombar"] and props["acpi-index"] == 3
+
+
+def test_vhostuser_client_reconnect() -> None:
+    source = "<source type='unix' path='/run/a.sock' mode='client'><reconnect enabled='yes' timeout='10'/></source>"
+    items = render(domain(user(source + "<model type='virtio'/>", kind="vhostuser"))).items
+    assert items[:2] == ["-chardev", "socket,id=charnet0,path=/run/a.sock,reconnect=10"]
+
+
+@pytest.mark.parametrize(("alias", "ids"), [
+    ("ua-ok_1", ("hostua-ok_1", "ua-ok_1")), ("ua-a.b", ("hostnet0", "net0")), ("ua-a b", ("hostnet0", "net0")),
+    ("mine", ("hostnet0", "net0")),
+])  # fmt: skip
+def test_only_well_formed_user_aliases_become_ids(alias: str, ids: tuple[str, str]) -> None:
+    props = device(domain(user(f"<alias name='{alias}'/>")))
+    assert (props["netdev"], props["id"]) == ids
+
+
+# -- PCI placement on pc -----------------------------------------------------------------------
+def slots(d: Domain) -> list[tuple[str, str]]:
+    return [(p["bus"], p["addr"]) for p in (json.loads(i) for i in render(d).items if i.startswith('{"driver"'))]
+
+
+def nics(count: int) -> list[str]:
+    return [user(mac=f"52:54:00:00:01:{n:02x}") for n in range(count)]
+
+
+def test_an_empty_pci_address_is_no_address() -> None:
+    d = domain(user("<address type='pci'/>"), user(mac="52:54:00:00:00:02"))
+    assert slots(d) == [("pci.0", "0x2"), ("pci.0", "0x3")]
+
+
+@pytest.mark.parametrize(("extra", "first"), [
+    ("<video><model type='cirrus'/></video>", "0x3"),
+    ("<graphics type='vnc'/>", "0x3"),  # libvirt adds a video for it
+    ("<graphics type='vnc'/><video><model type='none'/></video>", "0x2"),
+    ("<shmem name='s'><model type='ivshmem-plain'/><size unit='M'>4</size></shmem>", "0x2"),
+    ("<video><model type='vga'/><address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></video>",
+     "0x2"),
+])  # fmt: skip
+def test_the_primary_video_keeps_slot_2(extra: str, first: str) -> None:
+    assert slots(domain(user(), extra=extra))[0] == ("pci.0", first)
+
+
+@pytest.mark.parametrize(("count", "balloon", "first", "last"), [
+    (28, True, "0x2", ("pci.0", "0x1d")), (29, True, "0x3", ("pci.0", "0x1f")),
+    (29, False, "0x2", ("pci.0", "0x1e")), (30, False, "0x3", ("pci.1", "0x1")),
+])  # fmt: skip
+def test_a_full_bus_0_gets_a_pci_bridge_first(count: int, balloon: bool, first: str, last: tuple[str, str]) -> None:
+    """28 NICs and the balloon fit on bus 0; 29 do not, so the bridge takes slot 2."""
+    placed = slots(domain(*nics(count), extra="" if balloon else "<memballoon model='none'/>"))
+    assert (placed[0], placed[-1]) == (("pci.0", first), last)
+
+
+def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
+    placed = slots(domain(*nics(32)))
+    assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]
+
+
+def test_an_address_on_bus_1_makes_libvirt_add_a_bridge_at_slot_2() -> None:
+    on_bus_1 = user("<address type='pci' domain='0x0000' bus='0x01' slot='0x03' function='0x0'/>")
+    assert slots(domain(on_bus_1, user(mac="52:54:00:00:00:02"))) == [("pci.1", "0x3"), ("pci.0", "0x3")]
+
+
+# -- PCI placement on q35 ----------------------------------------------------------------------
+@pytest.mark.parametrize("extra", ["<sound model='ich6'/>", "<watchdog model='i6300esb'/>",
+                                   "<controller type='usb' model='ich9-ehci1'/>"])  # fmt: skip
+def test_a_conventional_device_on_q35_keeps_root_port_1_for_its_bridge(extra: str) -> None:
+    assert slots(domain(user("<model type='virtio'/>"), machine="q35", extra=extra)) == [("pci.2", "0x0")]
+
+
+def test_q35_without_conventional_devices_starts_at_root_port_1() -> None:
+    d = domain(user("<model type='virtio'/>"), machine="q35", extra="<sound model='ich9'/>")
+    assert slots(d) == [("pci.1", "0x0")]
+
+
+# -- refusals ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("nic", "code"), [
+    (user("<mtu size='1400'/>", kind="mcast").replace("<mac", "<source address='230.0.0.1' port='5558'/><mac"),
+     "mtu-unsupported"),
+    (user("<source bridge='br0'/><model type='virtio'/><mtu size='70000'/>", kind="bridge"), "mtu-out-of-range"),
+    (user("<model type='virtio'/><driver queues='2'/>"), "multiqueue-unsupported"),
+    (user("<source bridge='br0'/><model type='virtio'/><driver queues='300'/>", kind="bridge"), "multiqueue-too-many"),
+    (user("<model type='virtio'/><driver rx_queue_size='500'/>"), "queue-size-invalid"),
+    (user("<model type='virtio'/><driver rx_queue_size='128'/>"), "queue-size-invalid"),
+    (user("<model type='virtio'/><coalesce><rx><frames max='7'/></rx></coalesce>", kind="ethernet"),
+     "coalesce-unsupported"),
+    (user("<model type='virtio'/><teaming type='transient' persistent='ua-x'/>"), "teaming-transient-not-hostdev"),
+    (user("<backend type='passt'/>"), "backend-unsupported"),
+    (user("<source address='127.0.0.1' port='5000'/>", kind="udp"), "source-missing"),
+])  # fmt: skip
+def test_what_libvirt_or_qemu_refuses_for_one_nic(nic: str, code: str) -> None:
+    assert code in codes(domain(nic))
+
+
+def test_queue_sizes_libvirt_keeps_for_e1000_are_fine() -> None:
+    assert codes(domain(user("<model type='e1000'/><driver rx_queue_size='128'/>"))) == []
+
+
+@pytest.mark.parametrize(("interfaces", "extra", "os_extra", "expected"), [
+    ([user("<boot order='1'/>")], "", "<boot dev='hd'/>", [(1, "boot-order-with-os-boot")]),
+    ([user("<boot order='0'/>")], "", "", [(1, "boot-order-invalid")]),
+    ([user("<boot order='1'/>")], "<disk type='file'><target dev='vda' bus='virtio'/><boot order='1'/></disk>", "",
+     [(1, "boot-order-duplicate")]),
+    ([user("<alias name='ua-x'/>"), user("<alias name='ua-x'/>", mac="52:54:00:00:00:02")], "", "",
+     [(1, "alias-duplicate"), (2, "alias-duplicate")]),
+    ([user("<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>")],
+     "<video><model type='vga'/><address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></video>",
+     "", [(1, "pci-address-duplicate")]),
+    ([user("<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>")], "", "",
+     [(1, "pci-address-reserved")]),
+    ([user("<boot order='1'/><alias name='ua-a.b'/>"), user("<alias name='ua-a.b'/>", mac="52:54:00:00:00:02")],
+     "", "", []),  # an invalid alias is dropped, so it clashes with nothing
+])  # fmt: skip
+def test_what_libvirt_refuses_about_a_nic_among_the_other_devices(
+    interfaces: list[str], extra: str, os_extra: str, expected: list[tuple[int, str]]
+) -> None:
+    problems = render(domain(*interfaces, extra=extra, os_extra=os_extra)).problems
+    assert [(p.nic, p.code) for p in problems] == expected
+    assert all(p.line is not None for p in problems)
+
+
+@pytest.mark.parametrize("hypervisor", ["xen", "test", "lxc"])
+def test_other_drivers_get_the_refusals_as_notes(hypervisor: str) -> None:
+    """Only kvm and qemu domains run on libvirt's QEMU driver: for the others the target says
+    what KVM would do, and what it would refuse is not their problem."""
+    other = Domain.from_string(
+        f"<domain type='{hypervisor}'><os><type>hvm</type><boot dev='hd'/></os><devices>"
+        "<interface type='bridge'><source bridge='br0'/><boot order='1'/></interface></devices></domain>"
+    )
+    rendering = render(other)
+    assert rendering.problems == [] and any("under KVM" in n and "boot" in n for n in rendering.notes)
+
+
+def test_the_seeds_type_none_is_never_refused() -> None:
+    assert codes(domain("<interface type='none'><model type='bogus'/><mtu size='9'/></interface>")) == []
