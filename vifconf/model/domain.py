@@ -142,6 +142,7 @@ class Nic:
         self.index = index
         self._children: dict[str, etree._Element] = {}
         self._type: str | None = None
+        self._libvirt_model: object = _MISSING  # str | None once known
         self._indexed_generation = -1
 
     # -- reading -------------------------------------------------------------------------
@@ -154,10 +155,11 @@ class Nic:
                 children.setdefault(child.tag, child)
         self._children = children
         self._type = self.element.get("type")
+        self._libvirt_model = _MISSING
         self._indexed_generation = self.domain.generation
 
-    def _child(self, tag: str) -> etree._Element | None:
-        """The first child element named ``tag``."""
+    def child(self, tag: str) -> etree._Element | None:
+        """The first child element named ``tag`` (looked up once per edit generation)."""
         if self._indexed_generation != self.domain.generation:
             self._index()
         return self._children.get(tag)
@@ -178,7 +180,7 @@ class Nic:
         return self.field_line(tag) if tag else self.line
 
     def field_line(self, tag: str) -> int | None:
-        node = self._child(tag)
+        node = self.child(tag)
         return line_of(node) if node is not None else self.line
 
     @property
@@ -207,7 +209,7 @@ class Nic:
 
     @property
     def source_attrs(self) -> dict[str, str]:
-        node = self._child("source")
+        node = self.child("source")
         return attributes(node)
 
     @property
@@ -221,8 +223,12 @@ class Nic:
     @property
     def libvirt_model(self) -> str | None:
         """The model as today's libvirt reads it: ``E1000`` is e1000, ``VIRTIO`` virtio."""
-        model = self.model
-        return _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
+        if self._indexed_generation != self.domain.generation:
+            self._index()
+        if self._libvirt_model is _MISSING:
+            model = self.model
+            self._libvirt_model = _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
+        return cast("str | None", self._libvirt_model)
 
     @property
     def target(self) -> str | None:
@@ -254,7 +260,7 @@ class Nic:
 
     @property
     def driver(self) -> dict[str, str]:
-        node = self._child("driver")
+        node = self.child("driver")
         return attributes(node)
 
     @property
@@ -269,7 +275,7 @@ class Nic:
 
     @property
     def address(self) -> dict[str, str] | None:
-        node = self._child("address")
+        node = self.child("address")
         return attributes(node) if node is not None else None
 
     @property

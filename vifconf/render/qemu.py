@@ -10,6 +10,7 @@ time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -223,14 +224,14 @@ def _others_placed_before_nics(domain: Domain) -> bool:
     if devices is None:
         return False
     for element in devices:
-        if not isinstance(element.tag, str) or not _without_pci_address(element):
-            continue
         tag = element.tag
-        if tag == "controller":
-            if element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root", "pci-bridge"):
-                return True
+        if not isinstance(tag, str):
             continue
-        if tag in PLACED_BEFORE_NICS or tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
+        if tag == "controller":
+            moves = element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root", "pci-bridge")
+        else:
+            moves = tag in PLACED_BEFORE_NICS or tag not in PLACED_AFTER_NICS_OR_NOT_PCI
+        if moves and _without_pci_address(element):
             return True
     return False
 
@@ -263,23 +264,25 @@ def _pci_devices_after_nics(devices: etree._Element) -> int:
     implied), sound, rng, i6300esb, shmem, vsock, and SCSI/virtio-serial/USB controllers."""
     count = 0 if devices.find("memballoon") is not None else 1
     for element in devices:
-        if not isinstance(element.tag, str) or not _without_pci_address(element):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue
-        tag, model = element.tag, element.get("model")
+        model = element.get("model")
         if tag == "disk":
             target = element.find("target")
-            count += target is not None and target.get("bus") == "virtio"
+            placed = target is not None and target.get("bus") == "virtio"
         elif tag == "input":
-            count += element.get("bus") == "virtio"
+            placed = element.get("bus") == "virtio"
         elif tag == "controller":
             kind = element.get("type")
-            count += kind in ("scsi", "virtio-serial") or (kind == "usb" and model not in (None, "piix3-uhci", "none"))
+            placed = kind in ("scsi", "virtio-serial") or (kind == "usb" and model not in (None, "piix3-uhci", "none"))
         elif tag == "memballoon":
-            count += model != "none"
+            placed = model != "none"
         elif tag == "watchdog":
-            count += model == "i6300esb"
-        elif tag in ("sound", "rng", "shmem", "vsock"):
-            count += 1
+            placed = model == "i6300esb"
+        else:
+            placed = tag in ("sound", "rng", "shmem", "vsock")
+        count += placed and _without_pci_address(element)
     return count
 
 
@@ -313,10 +316,11 @@ def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
         free.remove(2)
     elif bridges:
         free.pop(0)
-    slots = [("pci.0", slot) for slot in free]
+    spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
     if bridges or declared:
-        slots += [("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, set())]
-    return slots[:auto_nics] if len(slots) >= auto_nics else None
+        spare = itertools.chain(spare, (("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, ())))
+    slots = list(itertools.islice(spare, auto_nics))
+    return slots if len(slots) == auto_nics else None
 
 
 def _q35_conventional_devices(domain: Domain) -> bool:
@@ -416,7 +420,8 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
             props["fds"] = fd_placeholder(queues)
         else:
             props["fd"] = FD
-        sndbuf = _int(nic.element.findtext("tune/sndbuf"))
+        tune = nic.child("tune")
+        sndbuf = _int(tune.findtext("sndbuf")) if tune is not None else None
         if sndbuf is not None:
             props["sndbuf"] = sndbuf
         if uses_vhost_net(domain, nic):
@@ -441,7 +446,7 @@ def _user_network(nic: Nic) -> dict[str, object]:
     """``<ip>`` on a user NIC sets slirp's network: ``net`` for IPv4, ``ipv6-prefix`` and
     ``ipv6-prefixlen`` for IPv6 (measured)."""
     props: dict[str, object] = {}
-    for ip in nic.element.iterfind("ip"):
+    for ip in nic.element.iterfind("ip") if nic.child("ip") is not None else ():
         address, prefix = ip.get("address"), _int(ip.get("prefix"))
         if not address:
             continue
@@ -513,11 +518,11 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
     if placement.multifunction is not None:
         props["multifunction"] = placement.multifunction
     props["addr"] = placement.addr
-    acpi = nic.element.find("acpi")
+    acpi = nic.child("acpi")
     acpi_index = _int(acpi.get("index")) if acpi is not None else None
     if acpi_index:
         props["acpi-index"] = acpi_index
-    rom = nic.element.find("rom")
+    rom = nic.child("rom")
     if rom is not None:
         bar = ON_OFF.get(rom.get("bar", ""))
         if bar is not None:
@@ -566,15 +571,15 @@ def refusals(nic: Nic) -> list[Problem]:
         elif size is not None and model in VIRTIO_MODELS and size not in VIRTIO_QUEUE_SIZES:
             add("queue-size-invalid", "driver", "driver",
                 f"QEMU refuses {attribute}={size} for virtio-net: it takes 256 to 1024", "e.g. 256, 512 or 1024")
-    if nic.element.find("coalesce") is not None and kind not in ("bridge", "network"):
+    if nic.child("coalesce") is not None and kind not in ("bridge", "network"):
         add("coalesce-unsupported", "driver", "coalesce",
             f"libvirt does not support coalesce settings on a type {kind} interface", "remove <coalesce>")
-    teaming = nic.element.find("teaming")
+    teaming = nic.child("teaming")
     if teaming is not None and teaming.get("type") == "transient" and kind != "hostdev":
         add("teaming-transient-not-hostdev", "type", "teaming",
             "libvirt refuses a virtio-net teaming transient interface that is not type hostdev",
             "make the transient member type='hostdev', or drop <teaming>")
-    backend = nic.element.find("backend")
+    backend = nic.child("backend")
     if backend is not None and backend.get("type") not in (None, "default"):
         add("backend-unsupported", "driver", "backend",
             f"libvirt 9.0 has no network backend type {backend.get('type')!r}", "remove the type attribute")
@@ -601,7 +606,8 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     (per-device with ``<os><boot dev>``, zero, or shared), a user alias or a PCI address
     another device has too, and slot 1 of an i440fx (the PIIX3's)."""
     devices = domain.devices
-    if devices is None:
+    claiming = [nic for nic in nics if nic.boot_order is not None or nic.alias is not None or nic.address is not None]
+    if devices is None or not claiming:
         return []
     shared: Counter[tuple[str, object]] = Counter()
     for device in devices:
@@ -615,7 +621,7 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
                              line=nic.line_for(field), target=TARGET))  # fmt: skip
 
-    for nic in nics:
+    for nic in claiming:
         claims = dict(_claims(nic.element))
         order = nic.boot_order
         if order is not None:
@@ -775,7 +781,7 @@ def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
         notes.append(prefix + "PCI slot assigned by libvirt at define time (other devices without addresses compete)")
     if nic.link is not None:
         notes.append(prefix + f"link state {nic.link} is applied after start (QMP set_link), not an argument")
-    if nic.element.find("bandwidth") is not None:
+    if nic.child("bandwidth") is not None:
         notes.append(prefix + "bandwidth is applied after start (tc on the host tap), not an argument")
     if (nic.type or "") in TAP_TYPES:
         name = nic.source or nic.target
