@@ -96,6 +96,11 @@ def test_a_full_xend_domain_keeps_what_the_nic_is_and_says_what_it_drops() -> No
         "(type foo) is not carried over: libvirt reads only netfront",
     ]
     assert one("(vif (bridge 'br0'))").notes == ["no MAC in the vif: a fresh one is generated"]
+    no_bridge = one("(vif (mac '00:16:3e:00:00:01')(script 'vif-bridge'))")
+    assert no_bridge.kind == "bridge" and "source" not in no_bridge.fields
+    assert no_bridge.notes and "set the <source bridge>" in no_bridge.notes[0]
+    listed = one("(vif (mac '00:16:3e:00:00:01')(ip '10.0.0.1 10.0.0.2'))")  # xend's space-separated list
+    assert listed.ip == "10.0.0.1" and listed.notes == ["a second ip '10.0.0.2' is dropped: an interface carries one"]
 
 
 @pytest.mark.parametrize(("rate", "kbs"), [
@@ -243,6 +248,8 @@ def test_import_refuses_error_problems_without_force(capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(("argv", "stdin", "message"), [
     (["import", "-"], "(domain\n (vif", "vifconf: -:2:6: not an S-expression: missing ')'\n"),
     (["import", "-", "--into", "-"], "", "vifconf: the S-expression and the domain cannot both come from stdin\n"),
+    (["import", "-", "--json", "--force"], "(vif (mac '00:16:3e:00:00:01'))",
+     "vifconf: --force, --json only go with --into FILE (without it, import prints the XML)\n"),
 ])  # fmt: skip
 def test_import_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                              argv: list[str], stdin: str, message: str) -> None:  # fmt: skip

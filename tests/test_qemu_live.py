@@ -171,7 +171,7 @@ def logged_nic_args(log: str) -> list[str]:
     out = []
     for option, value in itertools.pairwise(args):
         nic_device = option == "-device" and '"netdev":' in value
-        nic_chardev = option == "-chardev" and not value.startswith("socket,id=charmonitor")
+        nic_chardev = option == "-chardev" and value.startswith(("socket,id=charnet", "socket,id=charua-"))
         if option == "-netdev" or nic_device or nic_chardev:
             out += [option, value]
     return out

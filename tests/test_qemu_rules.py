@@ -135,14 +135,49 @@ def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
     assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]
 
 
+def test_a_hostdevs_host_address_is_not_a_guest_slot() -> None:
+    hostdev = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+               "<address domain='0x0000' bus='0x00' slot='0x02' function='0x0'/></source></hostdev>")  # fmt: skip
+    passthrough = ("<interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x00' slot='0x02' "
+                   "function='0x0'/></source></interface>")  # fmt: skip
+    assert slots(domain(passthrough, user())) == [("pci.0", "0x2")]
+    assert slots(domain(user(), extra=hostdev)) == [("pci.0", "<slot>")]  # a hostdev itself competes: unknown
+
+
+def test_ramfb_is_no_pci_video() -> None:
+    assert slots(domain(user(), extra="<video><model type='ramfb'/></video>")) == [("pci.0", "0x2")]
+
+
+@pytest.mark.parametrize(("extra", "first"), [
+    ("<controller type='sata'/>", "0x3"), ("<console type='pty'><target type='virtio'/></console>", "0x3"),
+    ("<controller type='usb' model='ich9-ehci1' index='0'/><controller type='usb' model='ich9-uhci1' index='0'/>",
+     "0x3"),
+    ("<controller type='usb' model='qemu-xhci'/>", "0x3"),
+    ("<smartcard mode='passthrough' type='spicevmc'/>", "0x2"),  # on USB: no slot
+])  # fmt: skip
+def test_28_nics_and_what_else_fills_bus_0(extra: str, first: str) -> None:
+    """28 NICs and the balloon fit; one more PCI device (a SATA controller, the virtio-serial
+    controller a virtio console brings, one USB controller however many companions) does not."""
+    assert slots(domain(*nics(28), extra=extra))[0] == ("pci.0", first)
+
+
+def test_an_unknown_controller_near_a_full_bus_0_leaves_the_slot_open() -> None:
+    extra = "<controller type='mystery'/>"
+    assert slots(domain(*nics(28), extra=extra))[0] == ("pci.0", "<slot>")
+    assert slots(domain(*nics(3), extra=extra))[0] == ("pci.0", "0x2")  # far from full: it cannot matter
+
+
 def test_an_address_on_bus_1_makes_libvirt_add_a_bridge_at_slot_2() -> None:
     on_bus_1 = user("<address type='pci' domain='0x0000' bus='0x01' slot='0x03' function='0x0'/>")
     assert slots(domain(on_bus_1, user(mac="52:54:00:00:00:02"))) == [("pci.1", "0x3"), ("pci.0", "0x3")]
 
 
 # -- PCI placement on q35 ----------------------------------------------------------------------
-@pytest.mark.parametrize("extra", ["<sound model='ich6'/>", "<watchdog model='i6300esb'/>",
-                                   "<controller type='usb' model='ich9-ehci1'/>"])  # fmt: skip
+@pytest.mark.parametrize("extra", [
+    "<sound model='ich6'/>", "<watchdog model='i6300esb'/>", "<controller type='usb' model='ich9-ehci1'/>",
+    "<controller type='scsi' model='lsilogic'/>", "<rng model='virtio-transitional'><backend model='random'/></rng>",
+    "<memballoon model='virtio-transitional'/>", "<shmem name='s'><model type='ivshmem-plain'/></shmem>",
+])  # fmt: skip
 def test_a_conventional_device_on_q35_keeps_root_port_1_for_its_bridge(extra: str) -> None:
     assert slots(domain(user("<model type='virtio'/>"), machine="q35", extra=extra)) == [("pci.2", "0x0")]
 
@@ -157,7 +192,10 @@ def test_q35_without_conventional_devices_starts_at_root_port_1() -> None:
     (user("<mtu size='1400'/>", kind="mcast").replace("<mac", "<source address='230.0.0.1' port='5558'/><mac"),
      "mtu-unsupported"),
     (user("<source bridge='br0'/><model type='virtio'/><mtu size='70000'/>", kind="bridge"), "mtu-out-of-range"),
-    (user("<model type='virtio'/><driver queues='2'/>"), "multiqueue-unsupported"),
+    (user("<model type='virtio'/><mtu size='1400'/>"), "mtu-on-user"),
+    (user("<model type='virtio'/><driver queues='2'/>"), "multiqueue-on-user"),
+    (user("<source address='230.0.0.1' port='5558'/><model type='virtio'/><driver queues='2'/>", kind="mcast"),
+     "multiqueue-unsupported"),
     (user("<source bridge='br0'/><model type='virtio'/><driver queues='300'/>", kind="bridge"), "multiqueue-too-many"),
     (user("<model type='virtio'/><driver rx_queue_size='500'/>"), "queue-size-invalid"),
     (user("<model type='virtio'/><driver rx_queue_size='128'/>"), "queue-size-invalid"),
@@ -171,8 +209,21 @@ def test_what_libvirt_or_qemu_refuses_for_one_nic(nic: str, code: str) -> None:
     assert code in codes(domain(nic))
 
 
-def test_queue_sizes_libvirt_keeps_for_e1000_are_fine() -> None:
-    assert codes(domain(user("<model type='e1000'/><driver rx_queue_size='128'/>"))) == []
+@pytest.mark.parametrize(("kind", "driver"), [
+    ("user", "rx_queue_size='100'"), ("user", "tx_queue_size='128'"), ("user", "queues='2'"),
+    ("ethernet", "queues='300'"),
+])  # fmt: skip
+def test_libvirt_ignores_queue_settings_on_other_models(kind: str, driver: str) -> None:
+    """All four start under libvirt 9.0 (measured): queues and queue sizes are virtio's."""
+    assert codes(domain(user(f"<model type='e1000'/><driver {driver}/>", kind=kind))) == []
+
+
+def test_numbers_are_decimal_as_libvirt_reads_them() -> None:
+    d = domain(user("<model type='virtio'/><boot order='08'/><mtu size='09000'/>", kind="ethernet"),
+               user("<boot order='8'/>", mac="52:54:00:00:00:02"))  # fmt: skip
+    props = device(d)
+    assert (props["bootindex"], props["host_mtu"]) == (8, 9000)
+    assert [(p.nic, p.code) for p in render(d).problems] == [(1, "boot-order-duplicate"), (2, "boot-order-duplicate")]
 
 
 @pytest.mark.parametrize(("interfaces", "extra", "os_extra", "expected"), [
@@ -208,6 +259,11 @@ def test_other_drivers_get_the_refusals_as_notes(hypervisor: str) -> None:
     )
     rendering = render(other)
     assert rendering.problems == [] and any("under KVM" in n and "boot" in n for n in rendering.notes)
+
+
+def test_the_seeds_type_none_claims_nothing() -> None:
+    absent = "<interface type='none'><boot order='1'/><alias name='ua-x'/></interface>"
+    assert codes(domain(absent, user("<boot order='1'/><alias name='ua-x'/>"))) == []
 
 
 def test_the_seeds_type_none_is_never_refused() -> None:

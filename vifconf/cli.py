@@ -20,7 +20,6 @@ from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
 from vifconf.problems import Problem, has_errors, sort_problems
 from vifconf.render import (
-    BRIDGE_NAME,
     HOST_OSES,
     LIBVIRT_ERAS,
     TARGETS,
@@ -29,6 +28,7 @@ from vifconf.render import (
     XL_FORMATS,
     Rendering,
     RenderOptions,
+    is_bridge_name,
 )
 
 R = TypeVar("R")
@@ -87,9 +87,9 @@ def _render_options_parser() -> _Parser:
 
 
 def _bridge_name(text: str) -> str:
-    if not BRIDGE_NAME.fullmatch(text):
+    if not is_bridge_name(text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a bridge name (1-15 characters, no spaces, '/', ',' or ':')"
+            f"{text!r} is not a bridge name (1-15 bytes, no spaces, '/', ',' or ':')"
         )
     return text
 
@@ -483,6 +483,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.sxpr == "-" and args.into == "-":
         raise UsageError("the S-expression and the domain cannot both come from stdin")
+    if args.into is None:
+        given = [option for option, value in (("--dry-run", args.dry_run), ("--force", args.force),
+                 ("--output", args.output), ("--json", args.json), ("--connect", args.connect)) if value]  # fmt: skip
+        if given:
+            raise UsageError(f"{', '.join(given)} only go with --into FILE (without it, import prints the XML)")
     try:
         data = read_input(args.sxpr)
         nics = read_vifs(data.decode("utf-8", errors="replace"), args.sxpr)

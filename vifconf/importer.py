@@ -92,6 +92,9 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
         nic.fields["source"] = bridge
     elif bridge is not None:
         nic.notes.append(f"(bridge {bridge!r}) is not carried over: type none attaches to nothing")
+    elif kind == "bridge":
+        nic.notes.append("no (bridge …): xend's vif-bridge script took the host's first bridge; "
+                         "set the <source bridge> (vifconf set … source=BRIDGE) before libvirt can use it")
     if script is not None and not (kind == "bridge" and script == DEFAULT_BRIDGE_SCRIPT):
         nic.fields["script"] = script  # vif-bridge is what a bridge gets anyway
     model = first.get("model")
@@ -105,7 +108,7 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
         nic.rate_kbs = rate_kbs(first["rate"])
         if nic.rate_kbs is None:
             nic.notes.append(f"(rate {first['rate']!r}) is not carried over: not a rate xend reads")
-    ips = values.get("ip", [])
+    ips = [ip for found in values.get("ip", []) for ip in found.split()]  # xend kept several space-separated
     if ips:
         nic.ip = ips[0]
     nic.notes += [f"a second ip {ip!r} is dropped: an interface carries one" for ip in ips[1:]]

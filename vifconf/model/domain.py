@@ -122,16 +122,30 @@ def attributes(node: etree._Element | None) -> dict[str, str]:
 _MISSING = object()
 
 
-def pci_name(address: etree._Element | None) -> str | None:
-    """``<address type='pci' domain bus slot function>`` as the host names the device
-    (``0000:03:00.1``, as lspci and virsh nodedev do); None when absent or not a PCI address."""
+PCI_ADDRESS_PARTS = ("domain", "bus", "slot", "function")
+
+
+def pci_address(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
+    """``<address type='pci' domain bus slot function>`` as numbers, read as libvirt does
+    (``0x03`` or ``3``; a missing part is 0); None when absent, not PCI, or unreadable."""
     if address is None or address.get("type", "pci") != "pci":
         return None
     try:
-        domain, bus, slot, function = (int(address.get(name, "0"), 0) for name in ("domain", "bus", "slot", "function"))
+        domain, bus, slot, function = (int(address.get(part) or "0", 0) for part in PCI_ADDRESS_PARTS)
     except ValueError:
         return None
+    return None if min(domain, bus, slot, function) < 0 else (domain, bus, slot, function)
+
+
+def pci_name(address: etree._Element | None) -> str | None:
+    """A PCI address as the host names the device (``0000:03:00.1``, as lspci and virsh
+    nodedev do); None when absent or not a PCI address."""
+    parts = pci_address(address)
+    if parts is None:
+        return None
+    domain, bus, slot, function = parts
     return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
+
 
 class Nic:
     """A view of one ``<interface>``; index counts from 1 in document order."""

@@ -31,9 +31,13 @@ XEN_ERA_ALIASES = {"xend-3.4": "xend-3.3", "xend-4.1": "xend-4.0", "xend-4.3": "
 HOST_OSES = ("linux", "freebsd", "netbsd")
 XL_FORMATS = ("xl", "xm")
 TARGETS = ("xend-sxpr", "qemu-dm", "qemu", "xl")
-BRIDGE_NAME = re.compile(r"[^\s/,:]{1,15}")
-"""A bridge name the default may carry: a Linux device name (IFNAMSIZ) that xl.conf and
-the comma-separated qemu-dm options can hold as is."""
+_BRIDGE_NAME = re.compile(r"[^\s/,:]+")
+
+
+def is_bridge_name(name: str) -> bool:
+    """A bridge name the default may carry: a Linux device name (1-15 bytes, IFNAMSIZ) that
+    xl.conf and the comma-separated qemu-dm options can hold as is (no space, '/', ',', ':')."""
+    return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,9 @@ class RenderOptions:
             raise ValueError(f"unknown host OS {self.host_os!r} (one of {', '.join(HOST_OSES)})")
         if self.xl_format not in XL_FORMATS:
             raise ValueError(f"unknown xl format {self.xl_format!r} (one of {', '.join(XL_FORMATS)})")
-        if not BRIDGE_NAME.fullmatch(self.default_bridge):
+        if not is_bridge_name(self.default_bridge):
             raise ValueError(f"default bridge {self.default_bridge!r}: a Linux device name, at most 15 "
-                             "characters, without spaces, '/', ',' or ':'")
+                             "bytes, without spaces, '/', ',' or ':'")
 
 
 @dataclass

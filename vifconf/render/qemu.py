@@ -22,7 +22,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import attributes
+from vifconf.model.domain import pci_address
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 
@@ -153,13 +153,16 @@ def fd_placeholder(count: int) -> str:
     return ":".join([FD] * count)
 
 
-def _int(value: str | None) -> int | None:
+def _int(value: str | None, base: int = 10) -> int | None:
+    """An unsigned number as libvirt reads it: decimal (boot order, mtu, queues, sizes) or,
+    with ``base=0``, also ``0x…`` (PCI addresses); None when libvirt would not read one."""
     if value is None:
         return None
     try:
-        return int(value, 0)
+        number = int(value, base)
     except ValueError:
         return None
+    return number if number >= 0 else None
 
 
 def _queues(nic: Nic) -> int:
@@ -194,18 +197,23 @@ def device_ids(nics: Iterable[Nic]) -> list[str]:
 
 
 # -- PCI placement --------------------------------------------------------------------------
-def _is_pci_address(address: dict[str, str] | None) -> bool:
+def _explicit_pci(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
     """An explicit PCI address. ``<address type='pci'/>`` with nothing (or only zeros) in it
     asks libvirt to pick one, as no address does (virPCIDeviceAddressIsEmpty)."""
     if address is None or address.get("type") != "pci":
-        return False
-    return any(_int(address.get(part)) for part in ("domain", "bus", "slot", "function"))
+        return None
+    parts = pci_address(address)
+    return parts if parts is not None and any(parts) else None
+
+
+def _is_pci_address(address: dict[str, str] | None) -> bool:
+    return _explicit_pci(address) is not None
 
 
 def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
-    bus = _int(address.get("bus")) or 0
-    slot = _int(address.get("slot")) or 0
-    function = _int(address.get("function")) or 0
+    parts = _explicit_pci(address)
+    assert parts is not None
+    _, bus, slot, function = parts
     bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
     addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
     multifunction = ON_OFF.get(address.get("multifunction", ""))
@@ -213,8 +221,7 @@ def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
 
 
 def _without_pci_address(element: etree._Element) -> bool:
-    address = element.find("address")
-    return not _is_pci_address(attributes(address) if address is not None else None)
+    return _explicit_pci(element.find("address")) is None
 
 
 def _others_placed_before_nics(domain: Domain) -> bool:
@@ -236,57 +243,77 @@ def _others_placed_before_nics(domain: Domain) -> bool:
     return False
 
 
-def _explicit_slots(domain: Domain) -> dict[int, set[int]]:
-    """Every slot an explicit PCI address takes, per bus number."""
+def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
+    """Every slot a device's own explicit PCI address takes, per bus number (a hostdev's
+    ``<source><address>`` is the host's, not the guest's)."""
     taken: dict[int, set[int]] = {}
-    devices = domain.devices
-    for address in devices.iter("address") if devices is not None else ():
-        if _is_pci_address(attributes(address)):
-            slot = _int(address.get("slot"))
-            if slot is not None:
-                taken.setdefault(_int(address.get("bus")) or 0, set()).add(slot)
+    for device in devices:
+        parts = _explicit_pci(device.find("address")) if isinstance(device.tag, str) else None
+        if parts is not None:
+            taken.setdefault(parts[1], set()).add(parts[2])
     return taken
 
 
 def _needs_primary_video_slot(devices: etree._Element) -> bool:
     """libvirt keeps slot 2 for the primary video: the first <video>, or the one it adds for
-    <graphics> when there is none (measured; ``model type='none'`` adds nothing)."""
+    <graphics> when there is none (measured; ``none`` and the non-PCI ``ramfb`` take none)."""
     video = devices.find("video")
     if video is None:
         return devices.find("graphics") is not None
     model = video.find("model")
-    return _without_pci_address(video) and (model is None or model.get("type") != "none")
+    kind = model.get("type") if model is not None else None
+    return _without_pci_address(video) and kind not in ("none", "ramfb")
 
 
-def _pci_devices_after_nics(devices: etree._Element) -> int:
-    """How many auto-placed PCI devices follow the NICs on i440fx (bus 0 filling up decides
-    whether libvirt adds a pci-bridge first): disks and inputs on virtio, the balloon (one is
-    implied), sound, rng, i6300esb, shmem, vsock, and SCSI/virtio-serial/USB controllers."""
-    count = 0 if devices.find("memballoon") is not None else 1
+Slots = tuple[int, int]
+"""How many PCI slots some devices take: at least, and at most (when vifconf cannot tell)."""
+
+
+def _slots_after_nics(devices: etree._Element) -> Slots:
+    """The bus-0 slots auto-placed devices take after the NICs on i440fx (whether bus 0 fills
+    up decides if libvirt adds a pci-bridge first): virtio disks and inputs, the balloon (one
+    is implied), sound, rng, i6300esb, shmem, vsock, SCSI/SATA/virtio-serial controllers (and
+    the virtio-serial one a virtio console or channel implies), one per USB controller index
+    beyond the built-in one. A device vifconf cannot classify may or may not take one."""
+    least = 0 if devices.find("memballoon") is not None else 1
+    unknown = 0
+    usb_indexes: set[str | None] = set()
+    serial_controller = implied_serial = False
     for element in devices:
         tag = element.tag
-        if not isinstance(tag, str):
+        if not isinstance(tag, str) or tag in ("interface", "video", "emulator") or not _without_pci_address(element):
             continue
         model = element.get("model")
+        target = element.find("target")
         if tag == "disk":
-            target = element.find("target")
-            placed = target is not None and target.get("bus") == "virtio"
+            least += target is not None and target.get("bus") == "virtio"
         elif tag == "input":
-            placed = element.get("bus") == "virtio"
+            least += element.get("bus") == "virtio"
         elif tag == "controller":
             kind = element.get("type")
-            placed = kind in ("scsi", "virtio-serial") or (kind == "usb" and model not in (None, "piix3-uhci", "none"))
+            if kind == "usb":
+                if model not in (None, "piix3-uhci", "none"):
+                    usb_indexes.add(element.get("index"))
+            elif kind in ("scsi", "sata", "virtio-serial"):
+                least += 1
+                serial_controller = serial_controller or kind == "virtio-serial"
+            elif kind not in ("ide", "fdc", "pci", "ccid", "xenbus", "isa"):
+                unknown += 1
+        elif tag in ("console", "channel"):
+            implied_serial = implied_serial or (target is not None and target.get("type") == "virtio")
         elif tag == "memballoon":
-            placed = model != "none"
+            least += model != "none"
         elif tag == "watchdog":
-            placed = model == "i6300esb"
-        else:
-            placed = tag in ("sound", "rng", "shmem", "vsock")
-        count += placed and _without_pci_address(element)
-    return count
+            least += model == "i6300esb"
+        elif tag in ("sound", "rng", "shmem", "vsock"):
+            least += 1
+        elif tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
+            unknown += 1
+    least += len(usb_indexes) + (implied_serial and not serial_controller)
+    return least, least + unknown
 
 
-def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
+def _pc_slots(domain: Domain, devices: etree._Element, auto_nics: int) -> list[tuple[str, int]] | None:
     """The (bus, slot) pairs auto-placed NICs take on i440fx, in order; None when libvirt's
     choice depends on more than vifconf models.
 
@@ -295,12 +322,9 @@ def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
     XML declares without an address, one libvirt adds because an explicit address names bus 1,
     or one it adds when the auto-placed devices would fill bus 0 (28 NICs and the balloon
     fit; 29 do not); NICs that no longer fit go behind it (``pci.1``, slots from 0x1)."""
-    devices = domain.devices
-    if devices is None:
-        return [("pci.0", slot) for slot in range(2, 2 + auto_nics)]
     if _others_placed_before_nics(domain):
         return None
-    taken = _explicit_slots(domain)
+    taken = _explicit_slots(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
     declared_indexes = {_int(c.get("index")) for c in declared}
@@ -308,8 +332,12 @@ def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
     bridges = sum(_without_pci_address(c) for c in declared) + bool(named_buses - declared_indexes)
     video = _needs_primary_video_slot(devices)
     free = [slot for slot in PC_SLOTS if slot not in bus0]
-    if not bridges and auto_nics + _pci_devices_after_nics(devices) + video >= len(free):
-        bridges = 1
+    if not bridges:
+        least, most = _slots_after_nics(devices)
+        if auto_nics + least + video >= len(free):
+            bridges = 1
+        elif auto_nics + most + video >= len(free):
+            return None  # whether bus 0 fills up depends on devices vifconf cannot place
     if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
         return None  # two things competing for the first free slot, or bridges behind bridges
     if video and 2 in free:
@@ -323,21 +351,38 @@ def _pc_slots(domain: Domain, auto_nics: int) -> list[tuple[str, int]] | None:
     return slots if len(slots) == auto_nics else None
 
 
-def _q35_conventional_devices(domain: Domain) -> bool:
-    """A device other than a NIC that needs conventional PCI on q35: libvirt then keeps root
-    port ``pci.1`` for the pcie-pci-bridge before any NIC gets a port (measured)."""
-    devices = domain.devices
-    if devices is None:
-        return False
+def _q35_conventional_devices(devices: etree._Element) -> bool | None:
+    """Whether a device other than a NIC needs conventional PCI on q35 (libvirt then keeps
+    root port ``pci.1`` for the pcie-pci-bridge before any NIC gets a port, measured); None
+    when a device's kind of PCI is unknown to vifconf."""
+    conventional = False
     for element in devices:
-        if not isinstance(element.tag, str) or not _without_pci_address(element):
+        tag = element.tag
+        if not isinstance(tag, str) or tag in ("interface", "emulator") or not _without_pci_address(element):
             continue
-        tag, model = element.tag, element.get("model") or ""
-        if (tag == "sound" and model in Q35_CONVENTIONAL_SOUND) or (tag == "watchdog" and model == "i6300esb"):
-            return True
-        if tag == "controller" and element.get("type") == "usb" and any(k in model for k in ("ehci", "uhci", "ohci")):
-            return True
-    return False
+        model = element.get("model") or ""
+        transitional = model == "virtio-transitional"
+        if tag == "controller":
+            kind = element.get("type")
+            if kind == "usb":
+                conventional = conventional or any(k in model for k in ("ehci", "uhci", "ohci"))
+            elif kind == "scsi":
+                conventional = conventional or model not in ("", "virtio-scsi", "virtio-non-transitional")
+            elif kind == "pci" and model not in ("pcie-root", "pci-root"):
+                return None  # a port or bridge of its own takes an index vifconf does not track
+            elif kind not in ("pci", "sata", "ide", "fdc", "virtio-serial", "ccid", "xenbus", "isa"):
+                return None
+        elif tag == "sound":
+            conventional = conventional or model in Q35_CONVENTIONAL_SOUND
+        elif tag == "watchdog":
+            conventional = conventional or model == "i6300esb"
+        elif tag == "shmem":
+            conventional = True
+        elif tag in ("memballoon", "rng", "disk", "input", "vsock"):
+            conventional = conventional or transitional
+        elif tag in ("video", "filesystem", "hostdev") or tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
+            return None
+    return conventional
 
 
 def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
@@ -352,10 +397,13 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     ``<slot>``.
     """
     machine = (domain.facts.machine or "pc").lower()
+    devices = domain.devices
+    if devices is None:
+        return []
     if "q35" in machine:
-        return _q35_placements(domain, nics)
+        return _q35_placements(domain, devices, nics)
     auto = [nic for nic in nics if not _is_pci_address(nic.address)]
-    slots = _pc_slots(domain, len(auto))
+    slots = _pc_slots(domain, devices, len(auto))
     given = iter(slots or [])
     out: list[Placement] = []
     for nic in nics:
@@ -371,10 +419,11 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     return out
 
 
-def _q35_placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
-    uncertain = _others_placed_before_nics(domain) or any(_is_pci_address(n.address) for n in nics)
+def _q35_placements(domain: Domain, devices: etree._Element, nics: list[Nic]) -> list[Placement]:
+    others = _q35_conventional_devices(devices)
+    uncertain = others is None or any(_is_pci_address(n.address) for n in nics)
     conventional = [n for n in nics if (n.libvirt_model or "") not in PCIE_MODELS and not _is_pci_address(n.address)]
-    next_index = 2 if conventional or _q35_conventional_devices(domain) else 1
+    next_index = 2 if conventional or others else 1
     bridge: int | None = None
     bridge_slot = 0
     out: list[Placement] = []
@@ -548,27 +597,29 @@ def refusals(nic: Nic) -> list[Problem]:
             "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
     mtu = _int(nic.mtu)
     if nic.mtu is not None and kind in NO_MTU_TYPES:
-        add("mtu-unsupported", "mtu", "mtu", f"libvirt does not support setting an MTU on a type {kind} interface",
+        add("mtu-on-user" if kind == "user" else "mtu-unsupported", "mtu", "mtu",
+            f"libvirt does not support setting an MTU on a type {kind} interface",
             "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
     elif mtu is not None and kind in TAP_TYPES and not MTU_RANGE.start <= mtu < MTU_RANGE.stop:
         add("mtu-out-of-range", "mtu", "mtu", f"MTU {mtu} is outside what a Linux tap takes (68-65535); "
             "the guest would not start", "use e.g. 1500 or 9000")
-    queues = _queues(nic)
+    virtio = model in VIRTIO_MODELS  # libvirt ignores queues and queue sizes on other models
+    queues = _queues(nic) if virtio else 1
     if queues > 1 and kind not in MULTIQUEUE_TYPES:
-        add("multiqueue-unsupported", "driver", "driver",
+        add("multiqueue-on-user" if kind == "user" else "multiqueue-unsupported", "driver", "driver",
             f"libvirt does not support multiqueue (<driver queues>) on a type {kind} interface",
             "remove the queues attribute, or use a tap-based type (ethernet, bridge, network)")
     elif queues > MAX_TAP_QUEUES and kind in TAP_TYPES:
         add("multiqueue-too-many", "driver", "driver",
             f"{queues} queues: a Linux tap has at most {MAX_TAP_QUEUES}; the guest would not start",
             f"use at most {MAX_TAP_QUEUES} (one per vCPU is the usual choice)")
-    driver = nic.driver
+    driver = nic.driver if virtio else {}
     for attribute in ("rx_queue_size", "tx_queue_size"):
         size = _int(driver.get(attribute))
         if size is not None and (size < 1 or size & (size - 1)):
             add("queue-size-invalid", "driver", "driver",
                 f"libvirt refuses {attribute}={size}: it has to be a power of two", "e.g. 256, 512 or 1024")
-        elif size is not None and model in VIRTIO_MODELS and size not in VIRTIO_QUEUE_SIZES:
+        elif size is not None and size not in VIRTIO_QUEUE_SIZES:
             add("queue-size-invalid", "driver", "driver",
                 f"QEMU refuses {attribute}={size} for virtio-net: it takes 256 to 1024", "e.g. 256, 512 or 1024")
     if nic.child("coalesce") is not None and kind not in ("bridge", "network"):
@@ -605,14 +656,14 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     """What libvirt refuses about a NIC together with the rest of the domain: boot orders
     (per-device with ``<os><boot dev>``, zero, or shared), a user alias or a PCI address
     another device has too, and slot 1 of an i440fx (the PIIX3's)."""
-    devices = domain.devices
     claiming = [nic for nic in nics if nic.boot_order is not None or nic.alias is not None or nic.address is not None]
-    if devices is None or not claiming:
+    devices = domain.devices
+    if not claiming or devices is None:
         return []
     shared: Counter[tuple[str, object]] = Counter()
     for device in devices:
-        if isinstance(device.tag, str):
-            shared.update(_claims(device))
+        if isinstance(device.tag, str) and not (device.tag == "interface" and device.get("type") == ABSENT_TYPE):
+            shared.update(_claims(device))  # the seed's type none is no device at all
     os_boot = domain.root.find("os/boot") is not None
     q35 = "q35" in (domain.facts.machine or "").lower()
     found: list[Problem] = []
@@ -633,7 +684,7 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
             elif number is None or number < 1:
                 add(nic, "boot-order-invalid", "boot",
                     f"libvirt refuses boot order {order!r}: it must be a whole number from 1", "e.g. <boot order='1'/>")
-            elif shared["boot", order] > 1:
+            elif shared["boot", number] > 1:
                 add(nic, "boot-order-duplicate", "boot",
                     f"boot order {order} is used by another device too; libvirt refuses the domain",
                     "give each device its own order")
@@ -660,15 +711,16 @@ def _claims(device: etree._Element) -> list[tuple[str, object]]:
     """What a device holds that no other device may: its boot order, user alias, PCI address."""
     claims: list[tuple[str, object]] = []
     boot = device.find("boot")
-    if boot is not None and boot.get("order") is not None:
-        claims.append(("boot", boot.get("order")))
+    order = _int(boot.get("order")) if boot is not None else None
+    if order is not None:
+        claims.append(("boot", order))
     alias = device.find("alias")
     name = alias.get("name") if alias is not None else None
     if name is not None and USER_ALIAS.fullmatch(name):
         claims.append(("alias", name))
-    address = device.find("address")
-    if address is not None and _is_pci_address(attributes(address)):
-        claims.append(("pci", tuple(_int(address.get(part)) or 0 for part in ("domain", "bus", "slot", "function"))))
+    parts = _explicit_pci(device.find("address"))
+    if parts is not None:
+        claims.append(("pci", parts))
     return claims
 
 
