@@ -400,41 +400,41 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     devices = domain.devices
     if devices is None:
         return []
-    if "q35" in machine:
-        return _q35_placements(domain, devices, nics)
+    q35 = "q35" in machine
     auto = [nic for nic in nics if not _is_pci_address(nic.address)]
-    slots = _pc_slots(domain, devices, len(auto))
-    given = iter(slots or [])
+    chosen = _q35_auto_placements(devices, nics, auto) if q35 else _pc_auto_placements(domain, devices, len(auto))
+    given = iter(chosen or [])
     out: list[Placement] = []
     for nic in nics:
         address = nic.address
-        if _is_pci_address(address):
-            assert address is not None
-            out.append(_explicit_placement(address, q35=False))
-        elif slots is None:
-            out.append(Placement("pci.0", UNKNOWN_SLOT))
+        if address is not None and _is_pci_address(address):
+            out.append(_explicit_placement(address, q35))
+        elif chosen is None:
+            out.append(Placement(UNKNOWN_BUS if q35 else "pci.0", UNKNOWN_SLOT))
         else:
-            bus, slot = next(given)
-            out.append(Placement(bus, f"0x{slot:x}"))
+            out.append(next(given))
     return out
 
 
-def _q35_placements(domain: Domain, devices: etree._Element, nics: list[Nic]) -> list[Placement]:
+def _pc_auto_placements(domain: Domain, devices: etree._Element, count: int) -> list[Placement] | None:
+    slots = _pc_slots(domain, devices, count)
+    return None if slots is None else [Placement(bus, f"0x{slot:x}") for bus, slot in slots]
+
+
+def _q35_auto_placements(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Placement] | None:
+    """PCIe NICs each on a root port of their own, conventional ones behind one bridge (see
+    `placements`); None when an explicit NIC address or an unclassified device could shift
+    the port numbers."""
     others = _q35_conventional_devices(devices)
-    uncertain = others is None or any(_is_pci_address(n.address) for n in nics)
-    conventional = [n for n in nics if (n.libvirt_model or "") not in PCIE_MODELS and not _is_pci_address(n.address)]
+    if others is None or len(auto) < len(nics):
+        return None
+    conventional = any((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
     next_index = 2 if conventional or others else 1
     bridge: int | None = None
     bridge_slot = 0
     out: list[Placement] = []
-    for nic in nics:
-        address = nic.address
-        if _is_pci_address(address):
-            assert address is not None
-            out.append(_explicit_placement(address, q35=True))
-        elif uncertain:
-            out.append(Placement(UNKNOWN_BUS, UNKNOWN_SLOT))
-        elif (nic.libvirt_model or "") in PCIE_MODELS:
+    for nic in auto:
+        if (nic.libvirt_model or "") in PCIE_MODELS:
             out.append(Placement(f"pci.{next_index}", "0x0"))
             next_index += 1
         else:
