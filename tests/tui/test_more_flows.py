@@ -250,3 +250,44 @@ async def test_undoing_back_to_the_file_drops_the_journal(make_test_app: Any, cl
         await pilot.press("ctrl+z")
         editor(app).flush_journal()
         assert journal.pending(str(clean_file)) is None
+
+
+async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
+    """`i` asks for a config.sxp (or a pasted expression), adds its vifs as NICs in one undo step."""
+    sxp = tmp_path / "config.sxp"
+    sxp.write_text("(domain (name old) (device (vif (bridge xenbr1) (mac 00:16:3e:11:22:33) (model e1000)))\n"
+                   " (device (vif (mac 00:16:3e:11:22:34) (script vif-route))))\n")  # fmt: skip
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = len(screen.domain.nics)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, PathDialog)
+        await type_into(pilot, "path-input", str(sxp))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        added = screen.domain.nics[before:]
+        assert [(n.type, n.source, n.mac, n.model, n.script) for n in added] == [
+            ("bridge", "xenbr1", "00:16:3e:11:22:33", "e1000", None),
+            ("ethernet", None, "00:16:3e:11:22:34", None, "vif-route"),
+        ]
+        assert screen.selected == before + 1
+        screen.action_undo()  # both at once
+        assert len(screen.domain.nics) == before
+
+        await pilot.press("i")
+        await pilot.pause()
+        await type_into(pilot, "path-input", "(vif (mac '00:16:3e:11:22:35')(bridge 'xenbr0')(type netfront))")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [(n.source, n.model) for n in screen.domain.nics[before:]] == [("xenbr0", "netfront")]
+
+        await pilot.press("i")
+        await pilot.pause()
+        await type_into(pilot, "path-input", str(tmp_path / "missing.sxp"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and len(screen.domain.nics) == before + 1  # an error notice, nothing added

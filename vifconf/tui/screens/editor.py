@@ -43,6 +43,8 @@ class EditorScreen(Screen[None]):
                 tooltip='copy the selected NIC right after it, with a fresh MAC'),
         Binding("ctrl+g", "generate_mac", "New MAC", id="editor.generate-mac",
                 tooltip='give the selected NIC a fresh, non-colliding MAC (works inside the form)'),
+        Binding("i", "import_vifs", "Import", show=False, id="editor.import-vifs",
+                tooltip="add NICs from an old xend config: a config.sxp path, or a pasted (vif …) expression"),
         Binding("n", "next_problem", "Problem", id="editor.next-problem",
                 tooltip="review flow: show the next problem's NIC (Enter in the panel goes to its field)"),
         Binding("p", "previous_problem", "Prev problem", show=False, id="editor.previous-problem",
@@ -355,6 +357,37 @@ class EditorScreen(Screen[None]):
         self.selected = max(1, index - 1) if self.domain.nics else 0
         self.refresh_views(reload_form=True)
         self.notify(f"NIC {index} deleted (ctrl+z brings it back)")
+
+    @work(exclusive=True, group="import", exit_on_error=False)
+    async def action_import_vifs(self) -> None:
+        """Old xend vifs as new NICs (vifconf.importer), one undo step."""
+        from vifconf.tui.dialogs.path_dialog import PathDialog
+
+        answer = await self.app.push_screen_wait(
+            PathDialog("Import xend vifs", message="A config.sxp or `xm list -l` file, or paste a (vif …) expression.",
+                       placeholder="/var/lib/xend/domains/UUID/config.sxp  or  (vif (mac …)(bridge …))",
+                       enter="import")
+        )
+        if not answer:
+            return
+        from vifconf.fileio import read_input
+        from vifconf.importer import add_to, read_vifs
+        from vifconf.model import InputError
+
+        pasted = answer.lstrip().startswith("(")
+        try:
+            text = answer if pasted else read_input(answer).decode("utf-8", errors="replace")
+            imported = read_vifs(text, "the pasted text" if pasted else answer)
+        except InputError as exc:
+            self.notify(str(exc), title="Nothing imported", severity="error")
+            return
+        added = add_to(self.domain, imported)
+        self._coalesce = None
+        self.selected = added[0]
+        self.refresh_views(reload_form=True)
+        notes = [f"NIC {index}: {note}" for index, nic in zip(added, imported, strict=True) for note in nic.notes]
+        summary = f"{len(added)} NIC{'s' if len(added) != 1 else ''} imported (ctrl+z takes them out)"
+        self.notify("\n".join([summary, *notes[:4]]), severity="warning" if notes else "information")
 
     def action_generate_mac(self) -> None:
         if not self.selected:
