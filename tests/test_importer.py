@@ -116,6 +116,7 @@ def test_rate_as_libvirt_reads_it(rate: str, kbs: int | None) -> None:
     ("(vif (mac 'x))", "unterminated string", 1, 11),
     ("(domain (name x))", "no (vif …) device", None, None),
     ("", "no (vif …) device", None, None),
+    ("(vif (mac 'x'))" * 257, "257 vifs: more than the 256", None, None),
 ])  # fmt: skip
 def test_unreadable_input_is_a_located_error(text: str, message: str, line: int | None, column: int | None) -> None:
     with pytest.raises(InputError) as raised:
@@ -249,7 +250,9 @@ def test_import_refuses_error_problems_without_force(capsys: pytest.CaptureFixtu
     (["import", "-"], "(domain\n (vif", "vifconf: -:2:6: not an S-expression: missing ')'\n"),
     (["import", "-", "--into", "-"], "", "vifconf: the S-expression and the domain cannot both come from stdin\n"),
     (["import", "-", "--json", "--force"], "(vif (mac '00:16:3e:00:00:01'))",
-     "vifconf: --force, --json only go with --into FILE (without it, import prints the XML)\n"),
+     "vifconf: --force and --json go with --into FILE only (without it, import prints the XML)\n"),
+    (["import", "-", "--connect", "test:///default"], "", "vifconf: import reads xend's S-expressions from a file; "
+     "--connect does not apply\n"),
 ])  # fmt: skip
 def test_import_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                              argv: list[str], stdin: str, message: str) -> None:  # fmt: skip

@@ -30,7 +30,7 @@ import pytest
 from tests.support import REPO, need, need_command
 from tests.test_qemu_vectors import with_fd_placeholders
 from vifconf.model import Domain
-from vifconf.render import RenderOptions, qemu
+from vifconf.render import RenderOptions, pci, qemu
 
 pytestmark = pytest.mark.live
 
@@ -256,10 +256,10 @@ def with_unknown_slots(logged: list[str], expected: list[str]) -> list[str]:
     """Where vifconf says the slot (or bus) is libvirt's choice at define time, accept any."""
     out = []
     for got, want in zip(logged, expected, strict=False):
-        if got.startswith("{") and (qemu.UNKNOWN_SLOT in want or qemu.UNKNOWN_BUS in want):
+        if got.startswith("{") and (pci.UNKNOWN_SLOT in want or pci.UNKNOWN_BUS in want):
             props, wanted = json.loads(got), json.loads(want)
             for key in ("bus", "addr"):
-                if wanted.get(key) in (qemu.UNKNOWN_SLOT, qemu.UNKNOWN_BUS):
+                if wanted.get(key) in (pci.UNKNOWN_SLOT, pci.UNKNOWN_BUS):
                     props[key] = wanted[key]
             got = qemu.compact(props)
         out.append(got)

@@ -268,3 +268,60 @@ def test_the_seeds_type_none_claims_nothing() -> None:
 
 def test_the_seeds_type_none_is_never_refused() -> None:
     assert codes(domain("<interface type='none'><model type='bogus'/><mtu size='9'/></interface>")) == []
+
+
+# -- reading numbers and addresses as libvirt does ----------------------------------------------
+@pytest.mark.parametrize(("slot", "addr"), [("07", "0x7"), ("010", "0x8"), ("0x1f", "0x1f"), ("31", "0x1f")])
+def test_pci_address_parts_are_read_like_strtoul(slot: str, addr: str) -> None:
+    nic = user(f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function='0x0'/>")
+    assert slots(domain(nic)) == [("pci.0", addr)]
+
+
+@pytest.mark.parametrize("address", ["slot='0x20'", "slot='0b101'", "slot='0x_8'", "slot='-1'",
+                                     "slot='3' function='8'"])  # fmt: skip
+def test_a_pci_address_libvirt_cannot_read_is_an_error(address: str) -> None:
+    assert "pci-address-invalid" in codes(domain(user(f"<address type='pci' {address}/>")))
+
+
+def test_octal_and_hex_name_the_same_slot() -> None:
+    first = user("<address type='pci' domain='0x0000' bus='0x00' slot='010' function='0x0'/>")
+    second = user("<address type='pci' domain='0x0000' bus='0x00' slot='0x8' function='0x0'/>", mac="52:54:00:0:0:2")
+    assert codes(domain(first, second)) == ["pci-address-duplicate", "pci-address-duplicate"]
+    assert codes(domain(user("<address type='pci' bus='0' slot='01'/>"))) == ["pci-address-reserved"]
+
+
+@pytest.mark.parametrize(("order", "valid"), [("+1", True), (" 2", True), ("1 ", False), ("1_0", False),
+                                              ("١", False), ("0", False)])  # fmt: skip
+def test_boot_order_is_read_like_libvirt(order: str, valid: bool) -> None:
+    assert ("boot-order-invalid" in codes(domain(user(f"<boot order='{order}'/>")))) is not valid
+
+
+def test_an_unreadable_mtu_is_an_error() -> None:
+    assert codes(domain(user("<source bridge='br0'/><mtu size='70_000'/>", kind="bridge"))) == ["mtu-invalid"]
+
+
+def test_the_seeds_type_none_takes_no_slot_and_foreign_elements_claim_none() -> None:
+    slot2, slot5 = "<address type='pci' bus='0x00' slot='0x02'/>", "<address type='pci' bus='0x00' slot='0x05'/>"
+    assert slots(domain(f"<interface type='none'>{slot2}</interface>", user())) == [("pci.0", "0x2")]
+    assert codes(domain(user(slot5), extra=f"<x:thing xmlns:x='urn:x'>{slot5}</x:thing>")) == []
+
+
+# -- devices libvirt adds ------------------------------------------------------------------------
+@pytest.mark.parametrize("extra", [
+    "<controller type='scsi' index='0'/>",  # no model: lsilogic
+    "<controller type='usb' index='0'/>",  # no model: piix3-uhci
+    "<disk type='file' device='disk'><target dev='sda' bus='scsi'/></disk>",  # its lsilogic controller
+    "<serial type='pty'><target type='pci-serial'/></serial>",
+])  # fmt: skip
+def test_q35_conventional_devices_libvirt_makes_up(extra: str) -> None:
+    assert slots(domain(user("<model type='virtio'/>"), machine="q35", extra=extra)) == [("pci.2", "0x0")]
+
+
+@pytest.mark.parametrize("extra", [
+    "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>",  # the AHCI controller
+    "<disk type='file' device='disk'><target dev='sda' bus='scsi'/></disk>",  # an lsilogic controller
+    "<serial type='pty'><target type='pci-serial'/></serial>",
+    "<controller type='usb' index='1' model='piix3-uhci'/>",
+])  # fmt: skip
+def test_28_nics_and_an_implied_controller_fill_bus_0(extra: str) -> None:
+    assert slots(domain(*nics(28), extra=extra))[0] == ("pci.0", "0x3")

@@ -483,11 +483,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.sxpr == "-" and args.into == "-":
         raise UsageError("the S-expression and the domain cannot both come from stdin")
+    if args.connect:
+        raise UsageError("import reads xend's S-expressions from a file; --connect does not apply")
     if args.into is None:
         given = [option for option, value in (("--dry-run", args.dry_run), ("--force", args.force),
-                 ("--output", args.output), ("--json", args.json), ("--connect", args.connect)) if value]  # fmt: skip
+                 ("--output", args.output), ("--json", args.json)) if value]  # fmt: skip
         if given:
-            raise UsageError(f"{', '.join(given)} only go with --into FILE (without it, import prints the XML)")
+            raise UsageError(f"{' and '.join(given)} {'goes' if len(given) == 1 else 'go'} with --into FILE only "
+                             "(without it, import prints the XML)")
     try:
         data = read_input(args.sxpr)
         nics = read_vifs(data.decode("utf-8", errors="replace"), args.sxpr)

@@ -25,6 +25,8 @@ from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
 
 CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
 """The vif items that become part of the interface."""
+MAX_VIFS = 256
+"""More than a guest ever had (xend's default limit was 8): a bigger file is not one guest."""
 XEND_BOOKKEEPING = frozenset({"uuid", "backend", "devid", "frontend", "state", "online", "handle"})
 """Items xend adds to its own records (``xm list -l``): they describe one run, not the NIC."""
 
@@ -50,10 +52,12 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
         line = text.count("\n", 0, exc.offset) + 1
         column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
         raise InputError(source, f"not an S-expression: {str(exc).rsplit(' at offset', 1)[0]}", line, column) from None
-    vifs = [nic_from_vif(items) for items in _vif_items(nodes)]
-    if not vifs:
+    found = _vif_items(nodes)
+    if not found:
         raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs")
-    return vifs
+    if len(found) > MAX_VIFS:
+        raise InputError(source, f"{len(found)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
+    return [nic_from_vif(items) for items in found]
 
 
 def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:

@@ -252,8 +252,10 @@ async def test_undoing_back_to_the_file_drops_the_journal(make_test_app: Any, cl
         assert journal.pending(str(clean_file)) is None
 
 
-async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
+async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_file: Path, tmp_path: Path,
+                                                      monkeypatch: Any) -> None:  # fmt: skip
     """`i` asks for a config.sxp (or a pasted expression), adds its vifs as NICs in one undo step."""
+    monkeypatch.setenv("HOME", str(tmp_path))
     sxp = tmp_path / "config.sxp"
     sxp.write_text("(domain (name old) (device (vif (bridge xenbr1) (mac 00:16:3e:11:22:33) (model e1000)))\n"
                    " (device (vif (mac 00:16:3e:11:22:34) (script vif-route))))\n")  # fmt: skip
@@ -265,7 +267,7 @@ async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, PathDialog)
-        await type_into(pilot, "path-input", str(sxp))
+        await type_into(pilot, "path-input", "~/config.sxp")
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen
@@ -285,9 +287,10 @@ async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_
         await pilot.pause()
         assert [(n.source, n.model) for n in screen.domain.nics[before:]] == [("xenbr0", "netfront")]
 
-        await pilot.press("i")
-        await pilot.pause()
-        await type_into(pilot, "path-input", str(tmp_path / "missing.sxp"))
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is screen and len(screen.domain.nics) == before + 1  # an error notice, nothing added
+        for wrong in (str(tmp_path / "missing.sxp"), "-"):  # "-" would read the terminal itself
+            await pilot.press("i")
+            await pilot.pause()
+            await type_into(pilot, "path-input", wrong)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is screen and len(screen.domain.nics) == before + 1  # an error notice, nothing added

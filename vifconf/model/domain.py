@@ -127,14 +127,27 @@ PCI_ADDRESS_PARTS = ("domain", "bus", "slot", "function")
 
 def pci_address(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
     """``<address type='pci' domain bus slot function>`` as numbers, read as libvirt does
-    (``0x03`` or ``3``; a missing part is 0); None when absent, not PCI, or unreadable."""
-    if address is None or address.get("type", "pci") != "pci":
+    (`c_unsigned`; a missing part is 0); None when absent, not PCI, or unreadable."""
+    if address is None or address.get("type", "pci") != "pci":  # a hostdev's <source><address> may omit it
         return None
-    try:
-        domain, bus, slot, function = (int(address.get(part) or "0", 0) for part in PCI_ADDRESS_PARTS)
-    except ValueError:
+    parts = [c_unsigned(address.get(part) or "0") for part in PCI_ADDRESS_PARTS]
+    if None in parts:
         return None
-    return None if min(domain, bus, slot, function) < 0 else (domain, bus, slot, function)
+    domain, bus, slot, function = cast("list[int]", parts)
+    return domain, bus, slot, function
+
+
+_C_UNSIGNED = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+
+
+def c_unsigned(text: str) -> int | None:
+    """``strtoul(text, …, 0)`` over the whole string, as libvirt reads PCI addresses: ``0x1f``,
+    ``010`` (octal, 8) or ``31``; None for anything else (``0b1``, ``1_0``, ``08``, …)."""
+    if not _C_UNSIGNED.fullmatch(text):
+        return None
+    if text[:2] in ("0x", "0X"):
+        return int(text, 16)
+    return int(text, 8) if text.startswith("0") else int(text)
 
 
 def pci_name(address: etree._Element | None) -> str | None:

@@ -10,12 +10,10 @@ time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from lxml import etree
@@ -25,13 +23,12 @@ from vifconf.model import mac as macs
 from vifconf.model.domain import pci_address
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
+from vifconf.render.pci import ON_OFF, PIIX3_FUNCTIONS, UNKNOWN_SLOT, Placement, explicit_pci, placements
 
 _V = TypeVar("_V")
 
 TARGET = "qemu"
 FD = "<fd>"
-UNKNOWN_SLOT = "<slot>"
-UNKNOWN_BUS = "<bus>"
 GENERATED_MAC = "<generated 52:54:00:xx:xx:xx>"
 """No MAC in the XML: libvirt picks a random 52:54:00 one at define time."""
 LIBVIRT_VERSION = "libvirt 9.0"
@@ -65,10 +62,6 @@ checked one by one). usb-net, virtio-net-device, rocker and pvrdma are refused t
 VIRTIO_MODELS = frozenset(LIBVIRT_MODEL_DRIVERS)
 """What libvirt counts as a virtio-net model (vhost-user, multiqueue, host_mtu, driver options)."""
 
-PCIE_MODELS = frozenset({"virtio", "virtio-non-transitional", "e1000e"})
-"""On q35 these go behind their own pcie-root-port; every other model is conventional PCI and
-goes onto one automatically added pcie-pci-bridge (measured, libvirt 9.0)."""
-
 
 def kvm_models() -> tuple[str, ...]:
     """The model names a KVM domain can use with this QEMU: libvirt's virtio names first, then
@@ -101,22 +94,14 @@ VIRTIO_GUEST_FLAGS = (("csum", "guest_csum"), ("tso4", "guest_tso4"), ("tso6", "
                       ("ecn", "guest_ecn"), ("ufo", "guest_ufo"))  # fmt: skip
 VIRTIO_COMMON_FLAGS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
                        ("page_per_vq", "page-per-vq"))  # fmt: skip
-ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
 
-# Devices that libvirt places on PCI *before* the NICs when they have no address (measured: a
-# <filesystem> took slot 2). The primary video and pci-bridges are modelled (see `_pc_slots`).
-PLACED_BEFORE_NICS = frozenset({"filesystem", "hostdev"})
-# Devices measured to be placed after the NICs, or never on PCI: they do not move a NIC.
-PLACED_AFTER_NICS_OR_NOT_PCI = frozenset({
-    "emulator", "interface", "disk", "sound", "memballoon", "rng", "watchdog", "input", "serial",
-    "parallel", "console", "channel", "audio", "tpm", "panic", "smartcard", "redirdev", "lease", "hub",
-    "shmem", "vsock", "video", "graphics",
-})  # fmt: skip
 NO_MTU_TYPES = frozenset({"user", "mcast", "udp", "server", "client"})
 """Types libvirt 9.0 refuses an ``<mtu>`` for ("setting MTU on interface type … is not supported yet")."""
 MTU_RANGE = range(68, 65536)
 MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
 """Types libvirt 9.0 allows ``<driver queues>`` above 1 on."""
+PCI_ADDRESS_LIMITS = (0xFFFF, 0xFF, 0x1F, 7)
+"""The largest domain, bus, slot and function libvirt accepts."""
 MAX_TAP_QUEUES = 256
 """Linux's MAX_TAP_QUEUES: a tap with more queues cannot be opened."""
 VIRTIO_QUEUE_SIZES = range(256, 1025)
@@ -124,21 +109,6 @@ VIRTIO_QUEUE_SIZES = range(256, 1025)
 ISA_MODELS = frozenset({"ne2k_isa"})
 """A model QEMU has, but not on PCI, where libvirt puts every NIC (measured: "Device
 'ne2k_isa' can't go on PCI bus")."""
-PIIX3_FUNCTIONS = range(4)
-"""Slot 1 of an i440fx: the PIIX3's ISA bridge, IDE, USB and power management functions."""
-PC_SLOTS = range(0x20)
-"""A conventional PCI bus has 32 slots; on i440fx slot 0 is the host bridge, 1 the PIIX3."""
-BRIDGE_SLOTS = range(1, 0x20)
-"""A pci-bridge's usable slots (0 is reserved)."""
-Q35_CONVENTIONAL_SOUND = frozenset({"ich6", "ac97", "es1370"})
-"""Sound cards that are conventional PCI on q35 (ich9 is built into the chipset)."""
-
-@dataclass(frozen=True)
-class Placement:
-    bus: str
-    addr: str
-    multifunction: bool | None = None
-
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 """One encoder for every NIC (``json.dumps`` with options builds a new one per call)."""
@@ -153,16 +123,15 @@ def fd_placeholder(count: int) -> str:
     return ":".join([FD] * count)
 
 
-def _int(value: str | None, base: int = 10) -> int | None:
-    """An unsigned number as libvirt reads it: decimal (boot order, mtu, queues, sizes) or,
-    with ``base=0``, also ``0x…`` (PCI addresses); None when libvirt would not read one."""
-    if value is None:
-        return None
-    try:
-        number = int(value, base)
-    except ValueError:
-        return None
-    return number if number >= 0 else None
+_DECIMAL = re.compile(r"\s*\+?([0-9]+)")
+
+
+def _int(value: str | None) -> int | None:
+    """An unsigned decimal as libvirt reads boot order, mtu, queues and sizes (``strtoul``:
+    leading blanks and a ``+`` pass); None when libvirt would not read one (``1 ``, ``1_0``,
+    ``-1``, non-ASCII digits)."""
+    match = _DECIMAL.fullmatch(value) if value is not None else None
+    return int(match.group(1)) if match else None
 
 
 def _queues(nic: Nic) -> int:
@@ -194,255 +163,6 @@ def device_ids(nics: Iterable[Nic]) -> list[str]:
             ids.append(f"net{next_free}")
             next_free += 1
     return ids
-
-
-# -- PCI placement --------------------------------------------------------------------------
-def _explicit_pci(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
-    """An explicit PCI address. ``<address type='pci'/>`` with nothing (or only zeros) in it
-    asks libvirt to pick one, as no address does (virPCIDeviceAddressIsEmpty)."""
-    if address is None or address.get("type") != "pci":
-        return None
-    parts = pci_address(address)
-    return parts if parts is not None and any(parts) else None
-
-
-def _is_pci_address(address: dict[str, str] | None) -> bool:
-    return _explicit_pci(address) is not None
-
-
-def _explicit_placement(address: dict[str, str], q35: bool) -> Placement:
-    parts = _explicit_pci(address)
-    assert parts is not None
-    _, bus, slot, function = parts
-    bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
-    addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
-    multifunction = ON_OFF.get(address.get("multifunction", ""))
-    return Placement(bus_name, addr, multifunction)
-
-
-def _without_pci_address(element: etree._Element) -> bool:
-    return _explicit_pci(element.find("address")) is None
-
-
-def _others_placed_before_nics(domain: Domain) -> bool:
-    """True when a device without an address may take a slot before the NICs get theirs, in
-    a way vifconf does not model."""
-    devices = domain.devices
-    if devices is None:
-        return False
-    for element in devices:
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue
-        if tag == "controller":
-            moves = element.get("type") == "pci" and element.get("model") not in ("pci-root", "pcie-root", "pci-bridge")
-        else:
-            moves = tag in PLACED_BEFORE_NICS or tag not in PLACED_AFTER_NICS_OR_NOT_PCI
-        if moves and _without_pci_address(element):
-            return True
-    return False
-
-
-def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
-    """Every slot a device's own explicit PCI address takes, per bus number (a hostdev's
-    ``<source><address>`` is the host's, not the guest's)."""
-    taken: dict[int, set[int]] = {}
-    for device in devices:
-        parts = _explicit_pci(device.find("address")) if isinstance(device.tag, str) else None
-        if parts is not None:
-            taken.setdefault(parts[1], set()).add(parts[2])
-    return taken
-
-
-def _needs_primary_video_slot(devices: etree._Element) -> bool:
-    """libvirt keeps slot 2 for the primary video: the first <video>, or the one it adds for
-    <graphics> when there is none (measured; ``none`` and the non-PCI ``ramfb`` take none)."""
-    video = devices.find("video")
-    if video is None:
-        return devices.find("graphics") is not None
-    model = video.find("model")
-    kind = model.get("type") if model is not None else None
-    return _without_pci_address(video) and kind not in ("none", "ramfb")
-
-
-Slots = tuple[int, int]
-"""How many PCI slots some devices take: at least, and at most (when vifconf cannot tell)."""
-
-
-def _slots_after_nics(devices: etree._Element) -> Slots:
-    """The bus-0 slots auto-placed devices take after the NICs on i440fx (whether bus 0 fills
-    up decides if libvirt adds a pci-bridge first): virtio disks and inputs, the balloon (one
-    is implied), sound, rng, i6300esb, shmem, vsock, SCSI/SATA/virtio-serial controllers (and
-    the virtio-serial one a virtio console or channel implies), one per USB controller index
-    beyond the built-in one. A device vifconf cannot classify may or may not take one."""
-    least = 0 if devices.find("memballoon") is not None else 1
-    unknown = 0
-    usb_indexes: set[str | None] = set()
-    serial_controller = implied_serial = False
-    for element in devices:
-        tag = element.tag
-        if not isinstance(tag, str) or tag in ("interface", "video", "emulator") or not _without_pci_address(element):
-            continue
-        model = element.get("model")
-        target = element.find("target")
-        if tag == "disk":
-            least += target is not None and target.get("bus") == "virtio"
-        elif tag == "input":
-            least += element.get("bus") == "virtio"
-        elif tag == "controller":
-            kind = element.get("type")
-            if kind == "usb":
-                if model not in (None, "piix3-uhci", "none"):
-                    usb_indexes.add(element.get("index"))
-            elif kind in ("scsi", "sata", "virtio-serial"):
-                least += 1
-                serial_controller = serial_controller or kind == "virtio-serial"
-            elif kind not in ("ide", "fdc", "pci", "ccid", "xenbus", "isa"):
-                unknown += 1
-        elif tag in ("console", "channel"):
-            implied_serial = implied_serial or (target is not None and target.get("type") == "virtio")
-        elif tag == "memballoon":
-            least += model != "none"
-        elif tag == "watchdog":
-            least += model == "i6300esb"
-        elif tag in ("sound", "rng", "shmem", "vsock"):
-            least += 1
-        elif tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
-            unknown += 1
-    least += len(usb_indexes) + (implied_serial and not serial_controller)
-    return least, least + unknown
-
-
-def _pc_slots(domain: Domain, devices: etree._Element, auto_nics: int) -> list[tuple[str, int]] | None:
-    """The (bus, slot) pairs auto-placed NICs take on i440fx, in order; None when libvirt's
-    choice depends on more than vifconf models.
-
-    Measured on libvirt 9.0: NICs take bus 0's free slots from 0x2 in XML order; the primary
-    video keeps slot 2 for itself. A pci-bridge goes first, onto the lowest free slot: one the
-    XML declares without an address, one libvirt adds because an explicit address names bus 1,
-    or one it adds when the auto-placed devices would fill bus 0 (28 NICs and the balloon
-    fit; 29 do not); NICs that no longer fit go behind it (``pci.1``, slots from 0x1)."""
-    if _others_placed_before_nics(domain):
-        return None
-    taken = _explicit_slots(devices)
-    bus0 = taken.get(0, set()) | {0, 1}
-    declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
-    declared_indexes = {_int(c.get("index")) for c in declared}
-    named_buses = set(taken) - {0}
-    bridges = sum(_without_pci_address(c) for c in declared) + bool(named_buses - declared_indexes)
-    video = _needs_primary_video_slot(devices)
-    free = [slot for slot in PC_SLOTS if slot not in bus0]
-    if not bridges:
-        least, most = _slots_after_nics(devices)
-        if auto_nics + least + video >= len(free):
-            bridges = 1
-        elif auto_nics + most + video >= len(free):
-            return None  # whether bus 0 fills up depends on devices vifconf cannot place
-    if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
-        return None  # two things competing for the first free slot, or bridges behind bridges
-    if video and 2 in free:
-        free.remove(2)
-    elif bridges:
-        free.pop(0)
-    spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
-    if bridges or declared:
-        spare = itertools.chain(spare, (("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, ())))
-    slots = list(itertools.islice(spare, auto_nics))
-    return slots if len(slots) == auto_nics else None
-
-
-def _q35_conventional_devices(devices: etree._Element) -> bool | None:
-    """Whether a device other than a NIC needs conventional PCI on q35 (libvirt then keeps
-    root port ``pci.1`` for the pcie-pci-bridge before any NIC gets a port, measured); None
-    when a device's kind of PCI is unknown to vifconf."""
-    conventional = False
-    for element in devices:
-        tag = element.tag
-        if not isinstance(tag, str) or tag in ("interface", "emulator") or not _without_pci_address(element):
-            continue
-        model = element.get("model") or ""
-        transitional = model == "virtio-transitional"
-        if tag == "controller":
-            kind = element.get("type")
-            if kind == "usb":
-                conventional = conventional or any(k in model for k in ("ehci", "uhci", "ohci"))
-            elif kind == "scsi":
-                conventional = conventional or model not in ("", "virtio-scsi", "virtio-non-transitional")
-            elif kind == "pci" and model not in ("pcie-root", "pci-root"):
-                return None  # a port or bridge of its own takes an index vifconf does not track
-            elif kind not in ("pci", "sata", "ide", "fdc", "virtio-serial", "ccid", "xenbus", "isa"):
-                return None
-        elif tag == "sound":
-            conventional = conventional or model in Q35_CONVENTIONAL_SOUND
-        elif tag == "watchdog":
-            conventional = conventional or model == "i6300esb"
-        elif tag == "shmem":
-            conventional = True
-        elif tag in ("memballoon", "rng", "disk", "input", "vsock"):
-            conventional = conventional or transitional
-        elif tag in ("video", "filesystem", "hostdev") or tag not in PLACED_AFTER_NICS_OR_NOT_PCI:
-            return None
-    return conventional
-
-
-def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
-    """Where each rendered NIC sits on PCI.
-
-    Explicit ``<address type='pci'>`` is used as is (``0xS`` or ``0xS.0xF``, multifunction
-    before addr). ``pc``: see `_pc_slots`. ``q35``: each PCIe NIC (virtio,
-    virtio-non-transitional, e1000e) gets its own root port ``pci.<n>`` at 0x0; conventional
-    NICs share one pcie-pci-bridge (slots 0x1, 0x2, …) whose root port is ``pci.1`` and which
-    itself takes the next index when the first such NIC comes. When another device without an
-    address could take a slot first, the slot is unknown until define time and shows as
-    ``<slot>``.
-    """
-    machine = (domain.facts.machine or "pc").lower()
-    devices = domain.devices
-    if devices is None:
-        return []
-    q35 = "q35" in machine
-    auto = [nic for nic in nics if not _is_pci_address(nic.address)]
-    chosen = _q35_auto_placements(devices, nics, auto) if q35 else _pc_auto_placements(domain, devices, len(auto))
-    given = iter(chosen or [])
-    out: list[Placement] = []
-    for nic in nics:
-        address = nic.address
-        if address is not None and _is_pci_address(address):
-            out.append(_explicit_placement(address, q35))
-        elif chosen is None:
-            out.append(Placement(UNKNOWN_BUS if q35 else "pci.0", UNKNOWN_SLOT))
-        else:
-            out.append(next(given))
-    return out
-
-
-def _pc_auto_placements(domain: Domain, devices: etree._Element, count: int) -> list[Placement] | None:
-    slots = _pc_slots(domain, devices, count)
-    return None if slots is None else [Placement(bus, f"0x{slot:x}") for bus, slot in slots]
-
-
-def _q35_auto_placements(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Placement] | None:
-    """PCIe NICs each on a root port of their own, conventional ones behind one bridge (see
-    `placements`); None when an explicit NIC address or an unclassified device could shift
-    the port numbers."""
-    others = _q35_conventional_devices(devices)
-    if others is None or len(auto) < len(nics):
-        return None
-    conventional = any((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
-    next_index = 2 if conventional or others else 1
-    bridge: int | None = None
-    bridge_slot = 0
-    out: list[Placement] = []
-    for nic in auto:
-        if (nic.libvirt_model or "") in PCIE_MODELS:
-            out.append(Placement(f"pci.{next_index}", "0x0"))
-            next_index += 1
-        else:
-            if bridge is None:
-                bridge, next_index = next_index, next_index + 1
-            bridge_slot += 1
-            out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
-    return out
 
 
 # -- one NIC --------------------------------------------------------------------------------
@@ -596,7 +316,9 @@ def refusals(nic: Nic) -> list[Problem]:
         add("mac-multicast", "mac", "mac", f"libvirt refuses the multicast MAC {nic.mac} (expected unicast)",
             "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
     mtu = _int(nic.mtu)
-    if nic.mtu is not None and kind in NO_MTU_TYPES:
+    if nic.mtu is not None and mtu is None:
+        add("mtu-invalid", "mtu", "mtu", f"libvirt refuses MTU {nic.mtu!r}: not a whole number", "e.g. 1500")
+    elif nic.mtu is not None and kind in NO_MTU_TYPES:
         add("mtu-on-user" if kind == "user" else "mtu-unsupported", "mtu", "mtu",
             f"libvirt does not support setting an MTU on a type {kind} interface",
             "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
@@ -637,6 +359,13 @@ def refusals(nic: Nic) -> list[Problem]:
     if kind == "udp" and nic.element.find("source/local") is None:
         add("source-missing", "source", "source", "a udp interface needs <local address='…' port='…'/> in its source",
             "add <local address='127.0.0.1' port='…'/> inside <source>")
+    address = nic.child("address")
+    if address is not None and address.get("type") == "pci":
+        parts = pci_address(address)
+        if parts is None or not all(value <= top for value, top in zip(parts, PCI_ADDRESS_LIMITS, strict=True)):
+            add("pci-address-invalid", "address", "address",
+                "libvirt refuses this PCI address: domain 0-0xffff, bus 0-0xff, slot 0-0x1f, function 0-7, "
+                "written as 0x1f, 31 or 037", "fix the numbers, or remove the <address> and libvirt picks one")
     if kind == "vhostuser" and model not in VIRTIO_MODELS:
         add("vhostuser-needs-virtio", "model", "model",
             f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
@@ -662,8 +391,10 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         return []
     shared: Counter[tuple[str, object]] = Counter()
     for device in devices:
-        if isinstance(device.tag, str) and not (device.tag == "interface" and device.get("type") == ABSENT_TYPE):
-            shared.update(_claims(device))  # the seed's type none is no device at all
+        tag = device.tag
+        absent = tag == "interface" and device.get("type") == ABSENT_TYPE  # the seed's type none: no device
+        if isinstance(tag, str) and not tag.startswith("{") and not absent:  # nor another namespace's element
+            shared.update(_claims(device))
     os_boot = domain.root.find("os/boot") is not None
     q35 = "q35" in (domain.facts.machine or "").lower()
     found: list[Problem] = []
@@ -718,7 +449,7 @@ def _claims(device: etree._Element) -> list[tuple[str, object]]:
     name = alias.get("name") if alias is not None else None
     if name is not None and USER_ALIAS.fullmatch(name):
         claims.append(("alias", name))
-    parts = _explicit_pci(device.find("address"))
+    parts = explicit_pci(device.find("address"))
     if parts is not None:
         claims.append(("pci", parts))
     return claims

@@ -6,6 +6,7 @@ A Screen, not the App, so another screen (the fleet table) can push one per doma
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -375,9 +376,12 @@ class EditorScreen(Screen[None]):
         from vifconf.model import InputError
 
         pasted = answer.lstrip().startswith("(")
+        path = os.path.expanduser(answer.strip())
         try:
-            text = answer if pasted else read_input(answer).decode("utf-8", errors="replace")
-            imported = read_vifs(text, "the pasted text" if pasted else answer)
+            if not pasted and path == "-":  # stdin is the terminal the app runs in
+                raise InputError("-", "give a file (stdin is this terminal)")
+            text = answer if pasted else read_input(path).decode("utf-8", errors="replace")
+            imported = read_vifs(text, "the pasted text" if pasted else path)
         except InputError as exc:
             self.notify(str(exc), title="Nothing imported", severity="error")
             return

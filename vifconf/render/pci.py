@@ -1,0 +1,300 @@
+"""Where libvirt 9.0 puts a NIC on PCI when the XML does not say (the ``qemu`` target's
+``"bus"``/``"addr"``).
+
+Measured by starting domains on ``qemu:///embed`` (``tests/data/qemu-corners``, re-run live in
+CI). vifconf models the assignment where it knows every device involved; where a device it
+cannot classify could change the answer, the slot shows as ``<slot>`` (or ``<bus>``), to be
+picked by libvirt at define time, instead of a guess.
+
+* i440fx (``pc``): NICs take bus 0's free slots from 0x2 in XML order (slot 0 is the host
+  bridge, 1 the PIIX3); the primary video keeps slot 2; a pci-bridge goes first onto the
+  lowest free slot when the XML declares one, when an address names bus 1, or when the
+  auto-placed devices would fill bus 0; NICs that no longer fit go behind it.
+* q35: each PCIe NIC gets a root port of its own (``pci.<n>``, ``0x0``); conventional ones
+  share one pcie-pci-bridge. Root port ``pci.1`` is kept for that bridge when any
+  conventional device (NIC or not) needs it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from lxml import etree
+
+from vifconf.model.domain import pci_address
+
+if TYPE_CHECKING:
+    from vifconf.model import Domain, Nic
+
+UNKNOWN_SLOT = "<slot>"
+UNKNOWN_BUS = "<bus>"
+ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
+
+PCIE_MODELS = frozenset({"virtio", "virtio-non-transitional", "e1000e"})
+"""On q35 these go behind their own pcie-root-port; every other model is conventional PCI and
+goes onto one automatically added pcie-pci-bridge (measured, libvirt 9.0)."""
+PIIX3_FUNCTIONS = range(4)
+"""Slot 1 of an i440fx: the PIIX3's ISA bridge, IDE, USB and power management functions."""
+PC_SLOTS = range(0x20)
+BRIDGE_SLOTS = range(1, 0x20)
+"""A pci-bridge's usable slots (0 is reserved)."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    bus: str
+    addr: str
+    multifunction: bool | None = None
+
+
+def explicit_pci(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
+    """An explicit ``<address type='pci'>``. One with nothing (or only zeros) in it asks
+    libvirt to pick, as no address does (virPCIDeviceAddressIsEmpty)."""
+    if address is None or address.get("type") != "pci":
+        return None
+    parts = pci_address(address)
+    return parts if parts is not None and any(parts) else None
+
+
+# -- what the other devices do ------------------------------------------------------------------
+Kind = Literal["none", "slot", "conventional", "before", "unknown"]
+"""What a device without an address does to the NICs' slots: nothing (not PCI, or built in);
+takes a slot after them (``slot``; on q35 a root port: PCIe); the same, but conventional PCI
+(on q35 it needs the pcie-pci-bridge); goes before them in a way vifconf does not model; or
+vifconf cannot tell."""
+
+TAKES_NOTHING = frozenset({
+    "emulator", "interface", "graphics", "parallel", "console", "channel", "audio", "tpm", "panic",
+    "lease", "hub", "smartcard", "redirdev",
+})  # fmt: skip
+HARMLESS_CONTROLLERS = frozenset({"ide", "fdc", "ccid", "xenbus", "isa"})
+ISA_OR_BUILT_IN_SOUND = frozenset({"pcspk", "sb16", "usb"})
+Q35_CONVENTIONAL_SOUND = frozenset({"ich6", "ac97", "es1370"})
+
+
+def _virtio(element: etree._Element) -> Kind:
+    """A virtio device: PCIe on q35 unless transitional (which is conventional PCI)."""
+    return "conventional" if element.get("model") == "virtio-transitional" else "slot"
+
+
+def device_kind(element: etree._Element, q35: bool) -> Kind:
+    """One ``<devices>`` child without an explicit PCI address (what it makes libvirt add, such
+    as a SCSI disk's controller, is `survey`'s business)."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag.startswith("{") or tag in TAKES_NOTHING:
+        return "none"
+    model = element.get("model")
+    if tag in ("filesystem", "hostdev"):
+        return "before"  # measured: a <filesystem> took slot 2
+    if tag == "video":
+        return "unknown" if q35 else "none"  # the primary video has a rule of its own on pc
+    if tag == "controller":
+        return _controller_kind(element.get("type"), model, q35)
+    if tag == "disk":
+        target = element.find("target")
+        bus = target.get("bus") if target is not None else None
+        if bus == "virtio":
+            return _virtio(element)
+        return "none" if bus in ("scsi", "sata", "ide", "fdc", "usb", "sd", "xen") else "unknown"  # see `survey`
+    if tag == "serial":
+        target = element.find("target")
+        return "conventional" if target is not None and target.get("type") == "pci-serial" else "none"
+    if tag == "memballoon":
+        return "none" if model == "none" else _virtio(element)
+    if tag in ("rng", "vsock", "crypto"):
+        return _virtio(element)
+    if tag == "input":
+        return _virtio(element) if element.get("bus") == "virtio" else "none"
+    if tag == "sound":
+        if model in ISA_OR_BUILT_IN_SOUND or (q35 and model == "ich9"):
+            return "none"
+        return "conventional" if not q35 or model in Q35_CONVENTIONAL_SOUND else "unknown"
+    if tag == "watchdog":
+        return "conventional" if model == "i6300esb" else "none"
+    if tag == "shmem":
+        return "conventional"
+    return "unknown"
+
+
+def _controller_kind(kind: str | None, model: str | None, q35: bool) -> Kind:
+    if kind == "pci":
+        return "none" if model in ("pci-root", "pcie-root", "pci-bridge") else "before"
+    if kind == "usb":
+        if model == "none":
+            return "none"
+        if model in ("qemu-xhci", "nec-xhci"):
+            return "slot"
+        if model is None or any(name in model for name in ("ehci", "uhci", "ohci")):
+            return "conventional"  # with no model libvirt makes it a piix3-uhci (pc: grouped by index)
+        return "unknown"
+    if kind == "scsi":
+        return "slot" if model in ("virtio-scsi", "virtio-non-transitional") else "conventional"
+    if kind == "sata":
+        return "none" if q35 else "conventional"  # q35's AHCI is built in
+    if kind == "virtio-serial":
+        return "slot"
+    return "none" if kind in HARMLESS_CONTROLLERS else "unknown"
+
+
+@dataclass
+class Survey:
+    """What the devices other than the NICs do to the NICs' slots."""
+
+    before: bool = False
+    after: int = 0
+    """Slots taken after the NICs (pc)."""
+    unknown: int = 0
+    conventional: bool = False
+
+
+def survey(devices: etree._Element, q35: bool) -> Survey:
+    """Every device without an address, plus what libvirt adds: the balloon when none is
+    listed, the virtio-serial controller a virtio console or channel needs, and the SCSI or
+    SATA controller a disk names but the XML does not list (lsilogic and AHCI, conventional
+    PCI; q35's AHCI is built in). On pc, USB controllers count one slot per index (companions
+    share one), index 0's default model none (it is the PIIX3's function 2)."""
+    declared = {(str(c.get("type")), c.get("index") or "0") for c in devices.iterfind("controller")}
+    result = Survey(after=0 if devices.find("memballoon") is not None else 1)
+    usb_indexes: set[str] = set()
+    implied: set[tuple[str, str]] = set()
+    serial_needed = False
+    for element in devices:
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag == "disk":
+            target, drive = element.find("target"), element.find("address")
+            bus = target.get("bus") if target is not None else None
+            if bus in ("scsi", "sata") and not (bus == "sata" and q35):
+                controller = (drive.get("controller") if drive is not None else None) or "0"
+                implied.add((str(bus), controller))
+        if explicit_pci(element.find("address")) is not None:
+            continue
+        if element.tag in ("console", "channel"):
+            target = element.find("target")
+            serial_needed = serial_needed or (target is not None and target.get("type") == "virtio")
+        kind = device_kind(element, q35)
+        if element.tag == "controller" and element.get("type") == "usb" and not q35 and kind == "conventional":
+            index = element.get("index") or "0"
+            if index != "0" or element.get("model") not in (None, "piix3-uhci"):
+                usb_indexes.add(index)
+            continue
+        result.before = result.before or kind == "before"
+        result.unknown += kind == "unknown"
+        result.after += kind in ("slot", "conventional")
+        result.conventional = result.conventional or kind == "conventional"
+    implied -= declared
+    serial_implied = serial_needed and not any(kind == "virtio-serial" for kind, _ in declared)
+    result.after += len(usb_indexes) + len(implied) + serial_implied
+    result.conventional = result.conventional or bool(implied)
+    return result
+
+
+# -- the NICs -------------------------------------------------------------------------------
+def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
+    """Where each NIC sits: an explicit ``<address type='pci'>`` as is (``0xS`` or
+    ``0xS.0xF``, multifunction before addr), the others by the machine's rules."""
+    devices = domain.devices
+    if devices is None:
+        return []
+    q35 = "q35" in (domain.facts.machine or "pc").lower()
+    auto = [nic for nic in nics if explicit_pci(nic.address) is None]
+    chosen = _q35(devices, nics, auto) if q35 else _pc(devices, len(auto))
+    given = iter(chosen or [])
+    out: list[Placement] = []
+    for nic in nics:
+        address = nic.address
+        parts = explicit_pci(address)
+        if parts is not None and address is not None:
+            _, bus, slot, function = parts
+            bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
+            addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
+            out.append(Placement(bus_name, addr, ON_OFF.get(address.get("multifunction", ""))))
+        elif chosen is None:
+            out.append(Placement(UNKNOWN_BUS if q35 else "pci.0", UNKNOWN_SLOT))
+        else:
+            out.append(next(given))
+    return out
+
+
+def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
+    """Every slot a device's own explicit PCI address takes, per bus (a hostdev's
+    ``<source><address>`` is the host's; the seed's type none is no device)."""
+    taken: dict[int, set[int]] = {}
+    for device in devices:
+        if not isinstance(device.tag, str) or (device.tag == "interface" and device.get("type") == "none"):
+            continue
+        parts = explicit_pci(device.find("address"))
+        if parts is not None:
+            taken.setdefault(parts[1], set()).add(parts[2])
+    return taken
+
+
+def _needs_primary_video_slot(devices: etree._Element) -> bool:
+    """The first <video>, or the one libvirt adds for <graphics> when there is none (``none``
+    and the non-PCI ``ramfb`` take no slot)."""
+    video = devices.find("video")
+    if video is None:
+        return devices.find("graphics") is not None
+    model = video.find("model")
+    kind = model.get("type") if model is not None else None
+    return explicit_pci(video.find("address")) is None and kind not in ("none", "ramfb")
+
+
+def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
+    """i440fx: see the module docstring (28 NICs and the balloon fit on bus 0; 29 do not)."""
+    others = survey(devices, q35=False)
+    if others.before:
+        return None
+    taken = _explicit_slots(devices)
+    declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
+    named_buses = set(taken) - {0}
+    bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
+    bridges += bool(named_buses - {_decimal(c.get("index")) for c in declared})
+    video = _needs_primary_video_slot(devices)
+    free = [slot for slot in PC_SLOTS if slot not in taken.get(0, set()) | {0, 1}]
+    if not bridges:
+        if count + others.after + video >= len(free):
+            bridges = 1
+        elif count + others.after + others.unknown + video >= len(free):
+            return None  # whether bus 0 fills up depends on devices vifconf cannot place
+    if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
+        return None  # two things competing for the first free slot, or bridges behind bridges
+    if video and 2 in free:
+        free.remove(2)
+    elif bridges:
+        free.pop(0)
+    spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
+    if bridges or declared:
+        spare = itertools.chain(spare, (("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, ())))
+    slots = list(itertools.islice(spare, count))
+    return [Placement(bus, f"0x{slot:x}") for bus, slot in slots] if len(slots) == count else None
+
+
+def _q35(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Placement] | None:
+    """q35: see the module docstring; None when an explicit NIC address or a device vifconf
+    cannot classify could shift the port numbers."""
+    others = survey(devices, q35=True)
+    if others.before or others.unknown or len(auto) < len(nics):
+        return None
+    conventional = any((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
+    next_index = 2 if conventional or others.conventional else 1
+    bridge: int | None = None
+    bridge_slot = 0
+    out: list[Placement] = []
+    for nic in auto:
+        if (nic.libvirt_model or "") in PCIE_MODELS:
+            out.append(Placement(f"pci.{next_index}", "0x0"))
+            next_index += 1
+        else:
+            if bridge is None:
+                bridge, next_index = next_index, next_index + 1
+            bridge_slot += 1
+            out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
+    return out
+
+
+def _decimal(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
