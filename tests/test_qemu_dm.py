@@ -303,7 +303,7 @@ def test_xl_conf_default_bridge_is_for_vifs_without_one(era: str) -> None:
         assert ["xenbr0" in bridges[0], "br-lan" in bridges[1]] == [True, True]
 
 
-@pytest.mark.parametrize("name", ["", "a,b", "br 0", "a/b", "x:1", "b" * 16, "ü" * 8])  # 16 bytes
+@pytest.mark.parametrize("name", ["", "a,b", "br 0", "a/b", "x:1", "b" * 16, "ü" * 8, ".", ".."])  # ü×8: 16 bytes
 def test_a_default_bridge_must_be_a_bridge_name(name: str) -> None:
     with pytest.raises(ValueError, match="default bridge"):
         RenderOptions(default_bridge=name)

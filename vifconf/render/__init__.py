@@ -36,8 +36,9 @@ _BRIDGE_NAME = re.compile(r"[^\s/,:]+")
 
 def is_bridge_name(name: str) -> bool:
     """A bridge name the default may carry: a Linux device name (1-15 bytes, IFNAMSIZ) that
-    xl.conf and the comma-separated qemu-dm options can hold as is (no space, '/', ',', ':')."""
-    return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15
+    xl.conf and the comma-separated qemu-dm options can hold as is (no space, '/', ',', ':';
+    not ``.`` or ``..``)."""
+    return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15 and name not in (".", "..")
 
 
 @dataclass(frozen=True)
