@@ -254,7 +254,8 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
     bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
     bridges += bool(named_buses - {_decimal(c.get("index")) for c in declared})
     video = _needs_primary_video_slot(devices)
-    free = [slot for slot in PC_SLOTS if slot not in taken.get(0, set()) | {0, 1}]
+    bus0 = taken.get(0, set()) | {0, 1}
+    free = [slot for slot in PC_SLOTS if slot not in bus0]
     if not bridges:
         if count + others.after + video >= len(free):
             bridges = 1
