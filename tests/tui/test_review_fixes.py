@@ -131,12 +131,19 @@ async def test_conflict_save_as_an_existing_file_that_changes_conflicts(make_tes
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SaveDialog))
         other.write_text("<domain>a third writer</domain>\n")
-        await pilot.press("y")
-        await until(pilot, lambda: getattr(app.screen, "id", None) == "conflict-dialog")
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, EditorScreen))
-        assert editor(app).dirty
+        await save_into_a_conflict_and_cancel(pilot)
     assert other.read_text() == "<domain>a third writer</domain>\n"
+
+
+async def save_into_a_conflict_and_cancel(pilot: Any) -> None:
+    """Confirm the save dialog, meet the conflict dialog (someone wrote the target), cancel:
+    back in the editor with the edits kept."""
+    app = pilot.app
+    await pilot.press("y")
+    await until(pilot, lambda: getattr(app.screen, "id", None) == "conflict-dialog")
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(app.screen, EditorScreen))
+    assert editor(app).dirty
 
 
 # -- 3. --output and save-as fingerprints ---------------------------------------------------
@@ -179,11 +186,7 @@ async def test_output_changed_after_the_diff_conflicts(make_test_app: Any, clean
         await pilot.press("a", "ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SaveDialog))
         out.write_text("<domain>someone else's output</domain>\n")
-        await pilot.press("y")
-        await until(pilot, lambda: getattr(app.screen, "id", None) == "conflict-dialog")
-        await pilot.press("c")
-        await until(pilot, lambda: isinstance(app.screen, EditorScreen))
-        assert editor(app).dirty
+        await save_into_a_conflict_and_cancel(pilot)
     assert out.read_text() == "<domain>someone else's output</domain>\n"
 
 
