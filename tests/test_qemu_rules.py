@@ -325,3 +325,61 @@ def test_q35_conventional_devices_libvirt_makes_up(extra: str) -> None:
 ])  # fmt: skip
 def test_28_nics_and_an_implied_controller_fill_bus_0(extra: str) -> None:
     assert slots(domain(*nics(28), extra=extra))[0] == ("pci.0", "0x3")
+
+
+# -- the third round against libvirt (each case also in tests/data/qemu-corners/r3-*) ----------
+def test_an_address_with_only_a_function_is_no_address() -> None:
+    assert slots(domain(user("<address type='pci' bus='0' slot='0' function='1'/>"))) == [("pci.0", "0x2")]
+
+
+def test_the_primary_video_takes_the_lowest_free_slot_first() -> None:
+    at_2 = user("<address type='pci' bus='0' slot='2'/>")
+    with_video = domain(at_2, user(mac="52:54:00:00:00:02"), extra="<video><model type='vga'/></video>")
+    assert slots(with_video)[1] == ("pci.0", "0x4")
+    second_is_primary = ("<video><model type='qxl'/><address type='pci' bus='0' slot='5'/></video>"
+                         "<video><model type='vga' primary='yes'/></video>")  # fmt: skip
+    assert slots(domain(user(), extra=second_is_primary)) == [("pci.0", "0x3")]
+
+
+def test_a_declared_bridge_takes_the_overflow_itself() -> None:
+    bridge = ("<controller type='pci' index='1' model='pci-bridge'>"
+              "<address type='pci' bus='0' slot='0x15'/></controller>")  # fmt: skip
+    assert slots(domain(*nics(28), extra=bridge))[0] == ("pci.0", "0x2")
+
+
+def test_libvirt_turns_multifunction_on_for_a_shared_slot() -> None:
+    nic = user("<address type='pci' bus='0' slot='5' function='0'/>")
+    disk = ("<disk type='file'><target dev='vda' bus='virtio'/>"
+            "<address type='pci' bus='0' slot='5' function='1'/></disk>")  # fmt: skip
+    assert device(domain(nic, extra=disk))["multifunction"] is True
+    off = user("<address type='pci' bus='0' slot='5' function='0' multifunction='off'/>")
+    assert codes(domain(off, extra=disk)) == ["pci-address-invalid"]
+
+
+@pytest.mark.parametrize(("machine", "address", "extra", "code"), [
+    ("pc", "bus='0' slot='1' function='2'", "", "pci-address-reserved"),  # the default USB controller's
+    ("pc", "bus='0' slot='1' function='2'", "<controller type='usb' model='none'/>", None),
+    ("q35", "bus='0' slot='0x1f' function='2'", "", "pci-address-reserved"),
+    ("pc", "bus='1' slot='0'", "", "pci-address-invalid"),  # a pci-bridge has no slot 0
+    ("q35", "bus='1' slot='3'", "", "pci-address-invalid"),  # a root port has only slot 0
+    ("pc", "domain='1' bus='0' slot='5'", "", "pci-address-invalid"),  # only PCI domain 0
+])  # fmt: skip
+def test_addresses_the_machine_does_not_have(machine: str, address: str, extra: str, code: str | None) -> None:
+    found = codes(domain(user(f"<address type='pci' {address}/>"), machine=machine, extra=extra))
+    assert found == ([code] if code else [])
+
+
+CDROM = "<disk type='file' device='cdrom'><target dev='{dev}' bus='scsi'/>{address}</disk>"
+
+
+@pytest.mark.parametrize(("count", "extra"), [
+    (26, CDROM.format(dev="sda", address="") + CDROM.format(dev="sdp", address="")),  # controllers 0, 1, 2
+    (27, CDROM.format(dev="sda", address="<address type='drive' controller='1' bus='0' target='0' unit='0'/>")),
+])  # fmt: skip
+def test_a_disk_needs_every_controller_up_to_its_own(count: int, extra: str) -> None:
+    """With the balloon, bus 0 is full and libvirt adds the pci-bridge first (measured)."""
+    assert slots(domain(*nics(count), extra=extra))[0] == ("pci.0", "0x3")
+
+
+def test_32_conventional_nics_on_q35_are_not_guessed() -> None:
+    assert {bus for bus, _ in slots(domain(*nics(32), machine="q35"))} == {"<bus>"}

@@ -36,8 +36,10 @@ ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
 PCIE_MODELS = frozenset({"virtio", "virtio-non-transitional", "e1000e"})
 """On q35 these go behind their own pcie-root-port; every other model is conventional PCI and
 goes onto one automatically added pcie-pci-bridge (measured, libvirt 9.0)."""
-PIIX3_FUNCTIONS = range(4)
-"""Slot 1 of an i440fx: the PIIX3's ISA bridge, IDE, USB and power management functions."""
+PORT_MODELS = frozenset({"pcie-root-port", "pcie-switch-downstream-port"})
+"""Controllers with one slot (0) for their device."""
+BRIDGE_MODELS = frozenset({"pci-bridge", "pcie-pci-bridge", "dmi-to-pci-bridge"})
+"""Controllers whose slot 0 is reserved."""
 PC_SLOTS = range(0x20)
 BRIDGE_SLOTS = range(1, 0x20)
 """A pci-bridge's usable slots (0 is reserved)."""
@@ -51,12 +53,33 @@ class Placement:
 
 
 def explicit_pci(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
-    """An explicit ``<address type='pci'>``. One with nothing (or only zeros) in it asks
-    libvirt to pick, as no address does (virPCIDeviceAddressIsEmpty)."""
+    """An explicit ``<address type='pci'>``. One whose domain, bus and slot are all zero asks
+    libvirt to pick, as no address does (virPCIDeviceAddressIsEmpty ignores the function)."""
     if address is None or address.get("type") != "pci":
         return None
     parts = pci_address(address)
-    return parts if parts is not None and any(parts) else None
+    return parts if parts is not None and any(parts[:3]) else None
+
+
+def reserved_functions(devices: etree._Element, q35: bool) -> dict[int, frozenset[int]]:
+    """Bus-0 slots (and their functions) the chipset holds: the PIIX3's ISA, IDE and power
+    management at 1.0, 1.1, 1.3 (and its USB at 1.2 unless the first USB controller is not
+    the default one); ICH9's LPC, SATA and SMBus at 1f.0, 1f.2, 1f.3."""
+    if q35:
+        return {0x1F: frozenset({0, 2, 3})}
+    usb = next((c for c in devices.iterfind("controller")
+                if c.get("type") == "usb" and (c.get("index") or "0") == "0"), None)  # fmt: skip
+    default_usb = usb is None or usb.get("model") in (None, "piix3-uhci")
+    return {1: frozenset({0, 1, 3} | ({2} if default_usb else set()))}
+
+
+def bus_controller(devices: etree._Element, bus: int, q35: bool) -> str:
+    """The model of the controller behind bus ``bus`` (>= 1): the one the XML declares, else
+    what libvirt adds (a pcie-root-port on q35, a pci-bridge on pc)."""
+    for controller in devices.iterfind("controller"):
+        if controller.get("type") == "pci" and controller.get("index") == str(bus):
+            return controller.get("model") or ""
+    return "pcie-root-port" if q35 else "pci-bridge"
 
 
 # -- what the other devices do ------------------------------------------------------------------
@@ -92,7 +115,7 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     if tag == "video":
         return "unknown" if q35 else "none"  # the primary video has a rule of its own on pc
     if tag == "controller":
-        return _controller_kind(element.get("type"), model, q35)
+        return _controller_kind(element.get("type"), model, element.get("index") or "0", q35)
     if tag == "disk":
         target = element.find("target")
         bus = target.get("bus") if target is not None else None
@@ -119,7 +142,7 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     return "unknown"
 
 
-def _controller_kind(kind: str | None, model: str | None, q35: bool) -> Kind:
+def _controller_kind(kind: str | None, model: str | None, index: str, q35: bool) -> Kind:
     if kind == "pci":
         return "none" if model in ("pci-root", "pcie-root", "pci-bridge") else "before"
     if kind == "usb":
@@ -133,9 +156,9 @@ def _controller_kind(kind: str | None, model: str | None, q35: bool) -> Kind:
     if kind == "scsi":
         return "slot" if model in ("virtio-scsi", "virtio-non-transitional") else "conventional"
     if kind == "sata":
-        return "none" if q35 else "conventional"  # q35's AHCI is built in
+        return "none" if q35 and index == "0" else "conventional"  # q35's first AHCI is built in
     if kind == "virtio-serial":
-        return "slot"
+        return "conventional" if model == "virtio-transitional" else "slot"
     return "none" if kind in HARMLESS_CONTROLLERS else "unknown"
 
 
@@ -158,20 +181,27 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     share one), index 0's default model none (it is the PIIX3's function 2)."""
     declared = {(str(c.get("type")), c.get("index") or "0") for c in devices.iterfind("controller")}
     result = Survey(after=0 if devices.find("memballoon") is not None else 1)
-    usb_indexes: set[str] = set()
+    usb_indexes: dict[str, int] = {}
     implied: set[tuple[str, str]] = set()
     serial_needed = False
+    primary = primary_video(devices)
+    ich9_sounds = 0
+    virtio_scsi = any(c.get("type") == "scsi" and c.get("model") in ("virtio-scsi", "virtio-non-transitional")
+                      for c in devices.iterfind("controller"))  # fmt: skip
     for element in devices:
         if not isinstance(element.tag, str):
             continue
         if element.tag == "disk":
-            target, drive = element.find("target"), element.find("address")
-            bus = target.get("bus") if target is not None else None
-            if bus in ("scsi", "sata") and not (bus == "sata" and q35):
-                controller = (drive.get("controller") if drive is not None else None) or "0"
-                implied.add((str(bus), controller))
+            needed, unsure = _disk_controllers(element, q35, virtio_scsi)
+            implied.update(needed)
+            result.unknown += unsure
         if explicit_pci(element.find("address")) is not None:
             continue
+        if element.tag == "video" and element is not primary and not q35:
+            result.unknown += 1  # a secondary video: where libvirt puts it is not measured
+        if element.tag == "sound" and q35 and element.get("model") == "ich9":
+            ich9_sounds += 1
+            result.unknown += ich9_sounds > 1  # only one fits the chipset's built-in slot
         if element.tag in ("console", "channel"):
             target = element.find("target")
             serial_needed = serial_needed or (target is not None and target.get("type") == "virtio")
@@ -179,7 +209,7 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
         if element.tag == "controller" and element.get("type") == "usb" and not q35 and kind == "conventional":
             index = element.get("index") or "0"
             if index != "0" or element.get("model") not in (None, "piix3-uhci"):
-                usb_indexes.add(index)
+                usb_indexes[index] = usb_indexes.get(index, 0) + 1
             continue
         result.before = result.before or kind == "before"
         result.unknown += kind == "unknown"
@@ -188,8 +218,38 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     implied -= declared
     serial_implied = serial_needed and not any(kind == "virtio-serial" for kind, _ in declared)
     result.after += len(usb_indexes) + len(implied) + serial_implied
+    result.unknown += sum(count - 1 for count in usb_indexes.values())  # companions: one slot or more
     result.conventional = result.conventional or bool(implied)
     return result
+
+
+DRIVE_UNITS = {"scsi": 7, "sata": 6}
+"""Disks per SCSI (lsilogic) or SATA (AHCI) controller when libvirt derives the controller
+from the disk's name (sda…)."""
+
+
+def _disk_controllers(disk: etree._Element, q35: bool, virtio_scsi: bool) -> tuple[list[tuple[str, str]], bool]:
+    """The SCSI/SATA controllers (type, index) a disk needs: the one it names, or the one its
+    name falls on (7 disks per lsilogic, 6 per AHCI), and every lower index, since libvirt
+    fills the gaps; q35's first AHCI is built in. Unsure when a virtio-scsi controller takes
+    the disks (many more per controller) and the disk names none."""
+    target, drive = disk.find("target"), disk.find("address")
+    bus = target.get("bus") if target is not None else None
+    if bus not in DRIVE_UNITS or target is None:
+        return [], False
+    named = _decimal(drive.get("controller")) if drive is not None else None
+    unsure = named is None and bus == "scsi" and virtio_scsi
+    if named is None:
+        name = target.get("dev") or ""
+        letters = name[2:] if name.startswith("sd") else ""
+        if not letters.isascii() or not letters.isalpha():
+            return [], True
+        position = 0
+        for letter in letters.lower():
+            position = position * 26 + (ord(letter) - ord("a") + 1)
+        named = 0 if unsure else (position - 1) // DRIVE_UNITS[str(bus)]
+    first = 1 if bus == "sata" and q35 else 0
+    return [(str(bus), str(index)) for index in range(first, named + 1)], unsure
 
 
 # -- the NICs -------------------------------------------------------------------------------
@@ -203,6 +263,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     auto = [nic for nic in nics if explicit_pci(nic.address) is None]
     chosen = _q35(devices, nics, auto) if q35 else _pc(devices, len(auto))
     given = iter(chosen or [])
+    shared = shared_pci_slots(devices)
     out: list[Placement] = []
     for nic in nics:
         address = nic.address
@@ -211,7 +272,10 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
             _, bus, slot, function = parts
             bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
             addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
-            out.append(Placement(bus_name, addr, ON_OFF.get(address.get("multifunction", ""))))
+            multifunction = ON_OFF.get(address.get("multifunction", ""))
+            if multifunction is None and function == 0 and (bus, slot) in shared:
+                multifunction = True  # libvirt turns it on when another function of the slot is used
+            out.append(Placement(bus_name, addr, multifunction))
         elif chosen is None:
             out.append(Placement(UNKNOWN_BUS if q35 else "pci.0", UNKNOWN_SLOT))
         else:
@@ -232,10 +296,30 @@ def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
     return taken
 
 
+def primary_video(devices: etree._Element) -> etree._Element | None:
+    """The ``primary='yes'`` video, else the first (libvirt moves the primary to the front)."""
+    videos = devices.findall("video")
+    for video in videos:
+        model = video.find("model")
+        if model is not None and model.get("primary") == "yes":
+            return video
+    return videos[0] if videos else None
+
+
+def shared_pci_slots(devices: etree._Element) -> set[tuple[int, int]]:
+    """The (bus, slot) pairs some device uses a function other than 0 of."""
+    shared: set[tuple[int, int]] = set()
+    for device in devices:
+        parts = explicit_pci(device.find("address")) if isinstance(device.tag, str) else None
+        if parts is not None and parts[3]:
+            shared.add((parts[1], parts[2]))
+    return shared
+
+
 def _needs_primary_video_slot(devices: etree._Element) -> bool:
-    """The first <video>, or the one libvirt adds for <graphics> when there is none (``none``
-    and the non-PCI ``ramfb`` take no slot)."""
-    video = devices.find("video")
+    """The primary <video>, or the one libvirt adds for <graphics> when there is none, takes
+    the lowest free slot before any NIC (``none`` and the non-PCI ``ramfb`` take none)."""
+    video = primary_video(devices)
     if video is None:
         return devices.find("graphics") is not None
     model = video.find("model")
@@ -256,17 +340,15 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
     video = _needs_primary_video_slot(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     free = [slot for slot in PC_SLOTS if slot not in bus0]
-    if not bridges:
+    if not bridges and not declared:  # a declared bridge takes the overflow itself
         if count + others.after + video >= len(free):
             bridges = 1
         elif count + others.after + others.unknown + video >= len(free):
             return None  # whether bus 0 fills up depends on devices vifconf cannot place
     if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
         return None  # two things competing for the first free slot, or bridges behind bridges
-    if video and 2 in free:
-        free.remove(2)
-    elif bridges:
-        free.pop(0)
+    if video or bridges:
+        free.pop(0)  # the lowest free slot, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
     if bridges or declared:
         spare = itertools.chain(spare, (("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, ())))
@@ -280,7 +362,9 @@ def _q35(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Plac
     others = survey(devices, q35=True)
     if others.before or others.unknown or len(auto) < len(nics):
         return None
-    conventional = any((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
+    conventional = sum((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
+    if conventional >= len(BRIDGE_SLOTS):
+        return None  # a 32nd conventional NIC makes libvirt nest a pci-bridge: not modelled
     next_index = 2 if conventional or others.conventional else 1
     bridge: int | None = None
     bridge_slot = 0

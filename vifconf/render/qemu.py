@@ -23,7 +23,18 @@ from vifconf.model import mac as macs
 from vifconf.model.domain import pci_address
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
-from vifconf.render.pci import ON_OFF, PIIX3_FUNCTIONS, UNKNOWN_SLOT, Placement, explicit_pci, placements
+from vifconf.render.pci import (
+    BRIDGE_MODELS,
+    ON_OFF,
+    PORT_MODELS,
+    UNKNOWN_SLOT,
+    Placement,
+    bus_controller,
+    explicit_pci,
+    placements,
+    reserved_functions,
+    shared_pci_slots,
+)
 
 _V = TypeVar("_V")
 
@@ -100,8 +111,8 @@ NO_MTU_TYPES = frozenset({"user", "mcast", "udp", "server", "client"})
 MTU_RANGE = range(68, 65536)
 MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
 """Types libvirt 9.0 allows ``<driver queues>`` above 1 on."""
-PCI_ADDRESS_LIMITS = (0xFFFF, 0xFF, 0x1F, 7)
-"""The largest domain, bus, slot and function libvirt accepts."""
+PCI_ADDRESS_LIMITS = (0, 0xFF, 0x1F, 7)
+"""The largest domain, bus, slot and function libvirt accepts ("Only PCI domain 0 is available")."""
 MAX_TAP_QUEUES = 256
 """Linux's MAX_TAP_QUEUES: a tap with more queues cannot be opened."""
 VIRTIO_QUEUE_SIZES = range(256, 1025)
@@ -364,7 +375,7 @@ def refusals(nic: Nic) -> list[Problem]:
         parts = pci_address(address)
         if parts is None or not all(value <= top for value, top in zip(parts, PCI_ADDRESS_LIMITS, strict=True)):
             add("pci-address-invalid", "address", "address",
-                "libvirt refuses this PCI address: domain 0-0xffff, bus 0-0xff, slot 0-0x1f, function 0-7, "
+                "libvirt refuses this PCI address: domain 0, bus 0-0xff, slot 0-0x1f, function 0-7, "
                 "written as 0x1f, 31 or 037", "fix the numbers, or remove the <address> and libvirt picks one")
     if kind == "vhostuser" and model not in VIRTIO_MODELS:
         add("vhostuser-needs-virtio", "model", "model",
@@ -384,7 +395,8 @@ def refusals(nic: Nic) -> list[Problem]:
 def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     """What libvirt refuses about a NIC together with the rest of the domain: boot orders
     (per-device with ``<os><boot dev>``, zero, or shared), a user alias or a PCI address
-    another device has too, and slot 1 of an i440fx (the PIIX3's)."""
+    another device has too, the chipset's functions, a slot its bus cannot have, and
+    ``multifunction='off'`` on a shared slot."""
     claiming = [nic for nic in nics if nic.boot_order is not None or nic.alias is not None or nic.address is not None]
     devices = domain.devices
     if not claiming or devices is None:
@@ -397,6 +409,8 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
             shared.update(_claims(device))
     os_boot = domain.root.find("os/boot") is not None
     q35 = "q35" in (domain.facts.machine or "").lower()
+    reserved = reserved_functions(devices, q35)
+    shared_slots = shared_pci_slots(devices)
     found: list[Problem] = []
 
     def add(nic: Nic, code: str, field: str, message: str, hint: str) -> None:
@@ -427,14 +441,25 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
             key = claims["pci"]
             assert isinstance(key, tuple)
             where = f"{key[1]:02x}:{key[2]:02x}.{key[3]:x}"
+            controller = bus_controller(devices, key[1], q35) if key[1] else ""
+            multifunction = nic.address.get("multifunction") if nic.address is not None else None
             if shared["pci", key] > 1:
                 add(nic, "pci-address-duplicate", "address",
                     f"PCI address {where} is used by another device too; libvirt refuses the domain",
                     "remove the address, and libvirt picks a free one")
-            elif not q35 and key[1] == 0 and key[2] == 1 and key[3] in PIIX3_FUNCTIONS:
+            elif key[1] == 0 and key[3] in reserved.get(key[2], ()):
                 add(nic, "pci-address-reserved", "address",
-                    f"PCI slot {where} belongs to the PIIX3 chipset; libvirt refuses the domain",
+                    f"PCI address {where} belongs to the {'ICH9' if q35 else 'PIIX3'} chipset; libvirt refuses "
+                    "the domain", "remove the address, and libvirt picks a free one")
+            elif (controller in PORT_MODELS and key[2] != 0) or (controller in BRIDGE_MODELS and key[2] == 0):
+                slot_rule = "only slot 0" if controller in PORT_MODELS else "no slot 0"
+                add(nic, "pci-address-invalid", "address",
+                    f"bus {key[1]} is a {controller}, which has {slot_rule}; libvirt refuses the domain",
                     "remove the address, and libvirt picks a free one")
+            elif key[3] == 0 and multifunction == "off" and (key[1], key[2]) in shared_slots:
+                add(nic, "pci-address-invalid", "address",
+                    f"another device uses a function of slot {key[1]:02x}:{key[2]:02x}, but this one says "
+                    "multifunction='off'; QEMU refuses it", "drop multifunction='off'")
     return found
 
 
