@@ -7,9 +7,10 @@ cannot classify could change the answer, the slot shows as ``<slot>`` (or ``<bus
 picked by libvirt at define time, instead of a guess.
 
 * i440fx (``pc``): NICs take bus 0's free slots from 0x2 in XML order (slot 0 is the host
-  bridge, 1 the PIIX3); the primary video keeps slot 2; a pci-bridge goes first onto the
-  lowest free slot when the XML declares one, when an address names bus 1, or when the
-  auto-placed devices would fill bus 0; NICs that no longer fit go behind it.
+  bridge, 1 the PIIX3). First, though, the primary video takes the lowest free slot, or a
+  pci-bridge does: one the XML declares without an address, or one libvirt adds because an
+  address names bus 1 or because the auto-placed devices would fill bus 0; NICs that no
+  longer fit go behind the bridge.
 * q35: each PCIe NIC gets a root port of its own (``pci.<n>``, ``0x0``); conventional ones
   share one pcie-pci-bridge. Root port ``pci.1`` is kept for that bridge when any
   conventional device (NIC or not) needs it.
