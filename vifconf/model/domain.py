@@ -150,6 +150,17 @@ def c_unsigned(text: str) -> int | None:
     return int(text, 8) if text.startswith("0") else int(text)
 
 
+_C_DECIMAL = re.compile(r"\s*\+?([0-9]+)")
+
+
+def c_decimal(text: str | None) -> int | None:
+    """``strtoul(text, …, 10)`` over the whole string, as libvirt reads boot orders, MTUs,
+    queues and controller indexes (leading blanks and a ``+`` pass); None for anything else
+    (``1 ``, ``1_0``, ``-1``, non-ASCII digits)."""
+    match = _C_DECIMAL.fullmatch(text) if text is not None else None
+    return int(match.group(1)) if match else None
+
+
 def pci_name(address: etree._Element | None) -> str | None:
     """A PCI address as the host names the device (``0000:03:00.1``, as lspci and virsh
     nodedev do); None when absent or not a PCI address."""

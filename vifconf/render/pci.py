@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
-from vifconf.model.domain import pci_address
+from vifconf.model.domain import c_decimal, pci_address
 
 if TYPE_CHECKING:
     from vifconf.model import Domain, Nic
@@ -238,7 +238,7 @@ def _disk_controllers(disk: etree._Element, q35: bool, virtio_scsi: bool) -> tup
     bus = target.get("bus") if target is not None else None
     if bus not in DRIVE_UNITS or target is None:
         return [], False
-    named = _decimal(drive.get("controller")) if drive is not None else None
+    named = c_decimal(drive.get("controller")) if drive is not None else None
     unsure = named is None and bus == "scsi" and virtio_scsi
     if named is None:
         name = target.get("dev") or ""
@@ -284,16 +284,27 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     return out
 
 
+def is_device(element: etree._Element) -> bool:
+    """A ``<devices>`` child libvirt counts: not a comment, not another namespace's element,
+    and not the seed's type none interface (no device at all)."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag.startswith("{"):
+        return False
+    return not (tag == "interface" and element.get("type") == "none")
+
+
+def explicit_addresses(devices: etree._Element) -> list[tuple[int, int, int, int]]:
+    """Every device's own explicit PCI address (a hostdev's ``<source><address>`` is the
+    host's, not the guest's)."""
+    found = (explicit_pci(device.find("address")) for device in devices if is_device(device))
+    return [parts for parts in found if parts is not None]
+
+
 def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
-    """Every slot a device's own explicit PCI address takes, per bus (a hostdev's
-    ``<source><address>`` is the host's; the seed's type none is no device)."""
+    """The slots explicit addresses take, per bus."""
     taken: dict[int, set[int]] = {}
-    for device in devices:
-        if not isinstance(device.tag, str) or (device.tag == "interface" and device.get("type") == "none"):
-            continue
-        parts = explicit_pci(device.find("address"))
-        if parts is not None:
-            taken.setdefault(parts[1], set()).add(parts[2])
+    for _, bus, slot, _ in explicit_addresses(devices):
+        taken.setdefault(bus, set()).add(slot)
     return taken
 
 
@@ -309,12 +320,7 @@ def primary_video(devices: etree._Element) -> etree._Element | None:
 
 def shared_pci_slots(devices: etree._Element) -> set[tuple[int, int]]:
     """The (bus, slot) pairs some device uses a function other than 0 of."""
-    shared: set[tuple[int, int]] = set()
-    for device in devices:
-        parts = explicit_pci(device.find("address")) if isinstance(device.tag, str) else None
-        if parts is not None and parts[3]:
-            shared.add((parts[1], parts[2]))
-    return shared
+    return {(bus, slot) for _, bus, slot, function in explicit_addresses(devices) if function}
 
 
 def _needs_primary_video_slot(devices: etree._Element) -> bool:
@@ -337,7 +343,7 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
     declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
     named_buses = set(taken) - {0}
     bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
-    bridges += bool(named_buses - {_decimal(c.get("index")) for c in declared})
+    bridges += bool(named_buses - {c_decimal(c.get("index")) for c in declared})
     video = _needs_primary_video_slot(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     free = [slot for slot in PC_SLOTS if slot not in bus0]
@@ -382,5 +388,3 @@ def _q35(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Plac
     return out
 
 
-def _decimal(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None

@@ -20,7 +20,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import pci_address
+from vifconf.model.domain import c_decimal, pci_address
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 from vifconf.render.pci import (
@@ -31,6 +31,7 @@ from vifconf.render.pci import (
     Placement,
     bus_controller,
     explicit_pci,
+    is_device,
     placements,
     reserved_functions,
     shared_pci_slots,
@@ -134,19 +135,8 @@ def fd_placeholder(count: int) -> str:
     return ":".join([FD] * count)
 
 
-_DECIMAL = re.compile(r"\s*\+?([0-9]+)")
-
-
-def _int(value: str | None) -> int | None:
-    """An unsigned decimal as libvirt reads boot order, mtu, queues and sizes (``strtoul``:
-    leading blanks and a ``+`` pass); None when libvirt would not read one (``1 ``, ``1_0``,
-    ``-1``, non-ASCII digits)."""
-    match = _DECIMAL.fullmatch(value) if value is not None else None
-    return int(match.group(1)) if match else None
-
-
 def _queues(nic: Nic) -> int:
-    return _int(nic.driver.get("queues")) or 1
+    return c_decimal(nic.driver.get("queues")) or 1
 
 
 # -- ids ------------------------------------------------------------------------------------
@@ -201,7 +191,7 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
         else:
             props["fd"] = FD
         tune = nic.child("tune")
-        sndbuf = _int(tune.findtext("sndbuf")) if tune is not None else None
+        sndbuf = c_decimal(tune.findtext("sndbuf")) if tune is not None else None
         if sndbuf is not None:
             props["sndbuf"] = sndbuf
         if uses_vhost_net(domain, nic):
@@ -227,7 +217,7 @@ def _user_network(nic: Nic) -> dict[str, object]:
     ``ipv6-prefixlen`` for IPv6 (measured)."""
     props: dict[str, object] = {}
     for ip in nic.element.iterfind("ip") if nic.child("ip") is not None else ():
-        address, prefix = ip.get("address"), _int(ip.get("prefix"))
+        address, prefix = ip.get("address"), c_decimal(ip.get("prefix"))
         if not address:
             continue
         if (ip.get("family") or ("ipv6" if ":" in address else "ipv4")) == "ipv6":
@@ -271,14 +261,14 @@ def virtio_options(nic: Nic) -> dict[str, object]:
         props["mq"] = True
         props["vectors"] = 2 * queues + 2
     for attribute in ("rx_queue_size", "tx_queue_size"):
-        size = _int(driver.get(attribute))
+        size = c_decimal(driver.get(attribute))
         if size is not None:
             props[attribute] = size
     if driver.get("rss") in ON_OFF:
         props["rss"] = ON_OFF[driver["rss"]]
     if driver.get("rss_hash_report") in ON_OFF:
         props["hash"] = ON_OFF[driver["rss_hash_report"]]
-    mtu = _int(nic.mtu)
+    mtu = c_decimal(nic.mtu)
     if mtu is not None:
         props["host_mtu"] = mtu
     return props
@@ -291,7 +281,7 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
     props["netdev"] = host_id
     props["id"] = device_id
     props["mac"] = macs.normalize_mac(nic.mac or "") or GENERATED_MAC
-    boot = _int(nic.boot_order)
+    boot = c_decimal(nic.boot_order)
     if boot is not None:
         props["bootindex"] = boot
     props["bus"] = placement.bus
@@ -299,7 +289,7 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
         props["multifunction"] = placement.multifunction
     props["addr"] = placement.addr
     acpi = nic.child("acpi")
-    acpi_index = _int(acpi.get("index")) if acpi is not None else None
+    acpi_index = c_decimal(acpi.get("index")) if acpi is not None else None
     if acpi_index:
         props["acpi-index"] = acpi_index
     rom = nic.child("rom")
@@ -326,7 +316,7 @@ def refusals(nic: Nic) -> list[Problem]:
     if nic.mac is not None and macs.is_multicast(nic.mac):
         add("mac-multicast", "mac", "mac", f"libvirt refuses the multicast MAC {nic.mac} (expected unicast)",
             "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
-    mtu = _int(nic.mtu)
+    mtu = c_decimal(nic.mtu)
     if nic.mtu is not None and mtu is None:
         add("mtu-invalid", "mtu", "mtu", f"libvirt refuses MTU {nic.mtu!r}: not a whole number", "e.g. 1500")
     elif nic.mtu is not None and kind in NO_MTU_TYPES:
@@ -348,7 +338,7 @@ def refusals(nic: Nic) -> list[Problem]:
             f"use at most {MAX_TAP_QUEUES} (one per vCPU is the usual choice)")
     driver = nic.driver if virtio else {}
     for attribute in ("rx_queue_size", "tx_queue_size"):
-        size = _int(driver.get(attribute))
+        size = c_decimal(driver.get(attribute))
         if size is not None and (size < 1 or size & (size - 1)):
             add("queue-size-invalid", "driver", "driver",
                 f"libvirt refuses {attribute}={size}: it has to be a power of two", "e.g. 256, 512 or 1024")
@@ -403,9 +393,7 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         return []
     shared: Counter[tuple[str, object]] = Counter()
     for device in devices:
-        tag = device.tag
-        absent = tag == "interface" and device.get("type") == ABSENT_TYPE  # the seed's type none: no device
-        if isinstance(tag, str) and not tag.startswith("{") and not absent:  # nor another namespace's element
+        if is_device(device):
             shared.update(_claims(device))
     os_boot = domain.root.find("os/boot") is not None
     q35 = "q35" in (domain.facts.machine or "").lower()
@@ -421,7 +409,7 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         claims = dict(_claims(nic.element))
         order = nic.boot_order
         if order is not None:
-            number = _int(order)
+            number = c_decimal(order)
             if os_boot:
                 add(nic, "boot-order-with-os-boot", "boot",
                     "libvirt refuses per-device boot elements together with <os><boot dev=…>",
@@ -467,7 +455,7 @@ def _claims(device: etree._Element) -> list[tuple[str, object]]:
     """What a device holds that no other device may: its boot order, user alias, PCI address."""
     claims: list[tuple[str, object]] = []
     boot = device.find("boot")
-    order = _int(boot.get("order")) if boot is not None else None
+    order = c_decimal(boot.get("order")) if boot is not None else None
     if order is not None:
         claims.append(("boot", order))
     alias = device.find("alias")
