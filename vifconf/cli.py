@@ -478,8 +478,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from vifconf.fileio import read_input
-    from vifconf.importer import add_to, interfaces_xml, read_vifs
+    from vifconf.importer import add_to, interfaces_xml, read_vifs_file
 
     if args.sxpr == "-" and args.into == "-":
         raise UsageError("the S-expression and the domain cannot both come from stdin")
@@ -492,8 +491,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError(f"{' and '.join(given)} {'goes' if len(given) == 1 else 'go'} with --into FILE only "
                              "(without it, import prints the XML)")
     try:
-        data = read_input(args.sxpr)
-        nics = read_vifs(data.decode("utf-8", errors="replace"), args.sxpr)
+        nics = read_vifs_file(args.sxpr)
     except InputError as exc:
         error_line(exc)
         return EXIT_INPUT

@@ -60,6 +60,13 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
     return [nic_from_vif(items) for items in found]
 
 
+def read_vifs_file(path: str) -> list[ImportedNic]:
+    """`read_vifs` of a file (``-`` is stdin), read with vifconf's safe reader."""
+    from vifconf.fileio import read_input
+
+    return read_vifs(read_input(path).decode("utf-8", errors="replace"), path)
+
+
 def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:
     found: list[list[sxpr.Node]] = []
     for node in nodes:

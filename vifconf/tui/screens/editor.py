@@ -371,8 +371,7 @@ class EditorScreen(Screen[None]):
         )
         if not answer:
             return
-        from vifconf.fileio import read_input
-        from vifconf.importer import add_to, read_vifs
+        from vifconf.importer import add_to, read_vifs, read_vifs_file
         from vifconf.model import InputError
 
         pasted = answer.lstrip().startswith("(")
@@ -380,8 +379,7 @@ class EditorScreen(Screen[None]):
         try:
             if not pasted and path == "-":  # stdin is the terminal the app runs in
                 raise InputError("-", "give a file (stdin is this terminal)")
-            text = answer if pasted else read_input(path).decode("utf-8", errors="replace")
-            imported = read_vifs(text, "the pasted text" if pasted else path)
+            imported = read_vifs(answer, "the pasted text") if pasted else read_vifs_file(path)
         except InputError as exc:
             self.notify(str(exc), title="Nothing imported", severity="error")
             return
