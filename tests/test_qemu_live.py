@@ -44,7 +44,6 @@ CLIENT_PORT = 15570  # a listener the test runs, so type='client' NICs can start
 # model choices per backend; ne2k_isa is ISA (no PCI slot) and is covered by test 2 only
 TAP_AND_SOCKET_MODELS = (None, "virtio", "virtio-transitional", "virtio-non-transitional", "e1000", "e1000e",
                          "rtl8139", "ne2k_pci", "pcnet", "i82559er", "i82557b", "vmxnet3", "tulip")  # fmt: skip
-Q35_MODELS = (None, "virtio", "virtio-non-transitional", "virtio-transitional", "e1000e", "e1000", "rtl8139")
 
 
 # -- the generator --------------------------------------------------------------------------
@@ -66,14 +65,13 @@ class Ports:
 
 
 def _interface(rng: random.Random, kind: str, index: int, serial: int, ports: Ports, tmp: Path,
-               pc: bool, slots: list[int], boot: list[int], aliases: bool) -> str:  # fmt: skip
+               slots: list[int], boot: list[int], aliases: bool) -> str:  # fmt: skip
     parts: list[str] = []
     if rng.random() < 0.9:
         mac = f"52:54:00:{serial % 256:02x}:{index:02x}:{rng.randrange(256):02x}"
         parts.append(f"<mac address='{mac.upper() if rng.random() < 0.1 else mac}'/>")
     virtio_only = kind == "vhostuser"
-    models = Q35_MODELS if not pc else TAP_AND_SOCKET_MODELS
-    model = rng.choice(sorted(qemu.VIRTIO_MODELS)) if virtio_only else rng.choice(models)
+    model = rng.choice(sorted(qemu.VIRTIO_MODELS)) if virtio_only else rng.choice(TAP_AND_SOCKET_MODELS)
     if kind == "bridge":
         parts.append("<source bridge='br0'/>")
     elif kind == "ethernet" and rng.random() < 0.5:
@@ -117,7 +115,7 @@ def _interface(rng: random.Random, kind: str, index: int, serial: int, ports: Po
         parts.append("<bandwidth><inbound average='1000'/></bandwidth>")
     if aliases and rng.random() < 0.4:
         parts.append(f"<alias name='ua-n{index}{rng.choice(('a', 'b', '_x'))}'/>")
-    if pc and slots and rng.random() < 0.35:
+    if slots and rng.random() < 0.35:
         parts.append(f"<address type='pci' domain='0x0000' bus='0x00' slot='0x{slots.pop(0):02x}' function='0x0'/>")
     body = "\n      ".join(parts)
     return f"    <interface type='{kind}'>\n      {body}\n    </interface>\n"
@@ -141,7 +139,7 @@ def generate(seed: int, count: int, tmp: Path, backends: tuple[str, ...]) -> lis
                 text = "    <interface type='none'/>\n"
                 interfaces.append(text)
                 continue
-            text = _interface(rng, kind, index, serial, ports, tmp, pc, slots, boot, aliases)
+            text = _interface(rng, kind, index, serial, ports, tmp, slots, boot, aliases)
             interfaces.append(text)
             for_libvirt.append(text)
         name = f"vlive-{seed}-{serial}"

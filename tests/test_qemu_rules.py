@@ -187,6 +187,44 @@ def test_q35_without_conventional_devices_starts_at_root_port_1() -> None:
     assert slots(d) == [("pci.1", "0x0")]
 
 
+def q35_nic(model: str | None, address: str = "", mac: int = 1) -> str:
+    """A q35 NIC: ``address`` is ``BUS:SLOT`` or empty (libvirt picks)."""
+    extra = f"<model type='{model}'/>" if model else ""
+    if address:
+        bus, slot = address.split(":")
+        extra += f"<address type='pci' domain='0' bus='{bus}' slot='{slot}' function='0'/>"
+    return user(extra, mac=f"52:54:00:00:00:{mac:02x}")
+
+
+# Each measured on qemu:///embed (the r4-q35-* corner cases), each following libvirt's
+# virDomainPCIAddressSetGrow and its two passes in qemuDomainAssignPCIAddresses.
+@pytest.mark.parametrize(("nics", "placed"), [
+    ([("virtio", "0:5"), ("e1000", ""), ("rtl8139", "")], [("pcie.0", "0x5"), ("pci.2", "0x1"), ("pci.2", "0x2")]),
+    ([("virtio", "1:0"), ("virtio", ""), ("e1000", "")], [("pci.1", "0x0"), ("pci.3", "0x0"), ("pci.4", "0x1")]),
+    ([("virtio", "3:0"), ("virtio", ""), ("virtio", ""), ("e1000", "")],  # ports 1 and 2 reused, 1 by the bridge
+     [("pci.3", "0x0"), ("pci.2", "0x0"), ("pci.4", "0x0"), ("pci.5", "0x1")]),
+    ([("virtio", ""), ("e1000", "2:1"), ("virtio", "")], [("pci.3", "0x0"), ("pci.2", "0x1"), ("pci.4", "0x0")]),
+    ([("virtio", ""), ("e1000", "1:2"), ("e1000", "")],  # bus 1 becomes the bridge's root port
+     [("pci.3", "0x0"), ("pci.2", "0x2"), ("pci.2", "0x1")]),
+    ([(None, "1:3")], [("pci.2", "0x3")]),
+    ([("ne2k_pci", ""), ("pcnet", ""), ("e1000", "")], [("pci.2", "0x0"), ("pci.3", "0x0"), ("pci.4", "0x1")]),
+])  # fmt: skip
+def test_q35_addresses_grow_buses_as_libvirt_does(nics: list[tuple[str | None, str]],
+                                                  placed: list[tuple[str, str]]) -> None:
+    d = domain(*(q35_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
+    assert (slots(d), codes(d)) == (placed, [])
+
+
+@pytest.mark.parametrize("nics", [
+    [("e1000e", "1:3")],  # a root port has only slot 0
+    [("e1000", "1:0")],  # moved onto the new pcie-to-pci-bridge, which has no slot 0
+    [("rtl8139", "2:3"), ("virtio", "1:0")],  # bus 1 is the root port for that bridge only
+])  # fmt: skip
+def test_q35_addresses_libvirt_refuses(nics: list[tuple[str | None, str]]) -> None:
+    d = domain(*(q35_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
+    assert "pci-address-invalid" in codes(d)
+
+
 # -- refusals ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("nic", "code"), [
     (user("<mtu size='1400'/>", kind="mcast").replace("<mac", "<source address='230.0.0.1' port='5558'/><mac"),
@@ -361,7 +399,6 @@ def test_libvirt_turns_multifunction_on_for_a_shared_slot() -> None:
     ("pc", "bus='0' slot='1' function='2'", "<controller type='usb' model='none'/>", None),
     ("q35", "bus='0' slot='0x1f' function='2'", "", "pci-address-reserved"),
     ("pc", "bus='1' slot='0'", "", "pci-address-invalid"),  # a pci-bridge has no slot 0
-    ("q35", "bus='1' slot='3'", "", "pci-address-invalid"),  # a root port has only slot 0
     ("pc", "domain='1' bus='0' slot='5'", "", "pci-address-invalid"),  # only PCI domain 0
 ])  # fmt: skip
 def test_addresses_the_machine_does_not_have(machine: str, address: str, extra: str, code: str | None) -> None:

@@ -12,20 +12,24 @@ picked by libvirt at define time, instead of a guess.
   address names bus 1 or because the auto-placed devices would fill bus 0; NICs that no
   longer fit go behind the bridge.
 * q35: each PCIe NIC gets a root port of its own (``pci.<n>``, ``0x0``); conventional ones
-  share one pcie-pci-bridge. Root port ``pci.1`` is kept for that bridge when any
-  conventional device (NIC or not) needs it.
+  share one pcie-to-pci-bridge, which takes the lowest free root port before any NIC does.
+  `Q35Buses` follows libvirt's own code (``virDomainPCIAddressSetGrow`` and the two passes of
+  ``qemuDomainAssignPCIAddresses``, libvirt 9.0.0's source), so explicit addresses on buses
+  the XML does not declare come out as libvirt makes them: root ports for PCIe devices,
+  a root port plus the bridge for a conventional one (one bus up, if it asked for just one
+  new bus), and the NICs libvirt places use the ports left free.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
-from vifconf.model.domain import c_decimal, pci_address
+from vifconf.model.domain import LIBVIRT_NET_MODELS, c_decimal, pci_address
 
 if TYPE_CHECKING:
     from vifconf.model import Domain, Nic
@@ -34,12 +38,14 @@ UNKNOWN_SLOT = "<slot>"
 UNKNOWN_BUS = "<bus>"
 ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
 
-PCIE_MODELS = frozenset({"virtio", "virtio-non-transitional", "e1000e"})
-"""On q35 these go behind their own pcie-root-port; every other model is conventional PCI and
-goes onto one automatically added pcie-pci-bridge (measured, libvirt 9.0)."""
+CONVENTIONAL_MODELS = frozenset(LIBVIRT_NET_MODELS) - {"virtio", "virtio-non-transitional", "e1000e", "igb"}
+"""On q35 NICs of these models share the pcie-to-pci-bridge; the others, including every
+model libvirt has no name for (ne2k_pci, pcnet, i82559er: its "unknown" model), each get a
+root port, as PCIe devices (qemuDomainDeviceCalculatePCIConnectFlags). A NIC without a model
+is an rtl8139."""
 PORT_MODELS = frozenset({"pcie-root-port", "pcie-switch-downstream-port"})
 """Controllers with one slot (0) for their device."""
-BRIDGE_MODELS = frozenset({"pci-bridge", "pcie-pci-bridge", "dmi-to-pci-bridge"})
+BRIDGE_MODELS = frozenset({"pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge"})
 """Controllers whose slot 0 is reserved."""
 PC_SLOTS = range(0x20)
 BRIDGE_SLOTS = range(1, 0x20)
@@ -76,11 +82,12 @@ def reserved_functions(devices: etree._Element, q35: bool) -> dict[int, frozense
 
 def bus_controller(devices: etree._Element, bus: int, q35: bool) -> str:
     """The model of the controller behind bus ``bus`` (>= 1): the one the XML declares, else
-    what libvirt adds (a pcie-root-port on q35, a pci-bridge on pc)."""
+    what libvirt adds: a pci-bridge on pc; on q35 that depends on the devices (`Q35Buses`),
+    so "" here."""
     for controller in devices.iterfind("controller"):
         if controller.get("type") == "pci" and controller.get("index") == str(bus):
             return controller.get("model") or ""
-    return "pcie-root-port" if q35 else "pci-bridge"
+    return "" if q35 else "pci-bridge"
 
 
 # -- what the other devices do ------------------------------------------------------------------
@@ -261,9 +268,13 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     if devices is None:
         return []
     q35 = "q35" in (domain.facts.machine or "pc").lower()
-    auto = [nic for nic in nics if explicit_pci(nic.address) is None]
-    chosen = _q35(devices, nics, auto) if q35 else _pc(devices, len(auto))
+    layout = q35_buses(domain, nics) if q35 else None
+    if q35:
+        chosen = layout.auto if layout else None
+    else:
+        chosen = _pc(devices, sum(explicit_pci(nic.address) is None for nic in nics))
     given = iter(chosen or [])
+    renumbered = iter(layout.explicit if layout else [])
     shared = shared_pci_slots(devices)
     out: list[Placement] = []
     for nic in nics:
@@ -271,10 +282,12 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
         parts = explicit_pci(address)
         if parts is not None and address is not None:
             _, bus, slot, function = parts
+            if bus and layout:
+                bus = next(renumbered)[0]
             bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
             addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
             multifunction = ON_OFF.get(address.get("multifunction", ""))
-            if multifunction is None and function == 0 and (bus, slot) in shared:
+            if multifunction is None and function == 0 and (parts[1], slot) in shared:
                 multifunction = True  # libvirt turns it on when another function of the slot is used
             out.append(Placement(bus_name, addr, multifunction))
         elif chosen is None:
@@ -363,28 +376,173 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
     return [Placement(bus, f"0x{slot:x}") for bus, slot in slots] if len(slots) == count else None
 
 
-def _q35(devices: etree._Element, nics: list[Nic], auto: list[Nic]) -> list[Placement] | None:
-    """q35: see the module docstring; None when an explicit NIC address or a device vifconf
-    cannot classify could shift the port numbers."""
-    others = survey(devices, q35=True)
-    if others.before or others.unknown or len(auto) < len(nics):
+# -- q35: libvirt's two passes over the PCI buses ------------------------------------------------
+TAKES_PCI_BRIDGE = frozenset({"pcie-to-pci-bridge", "pci-bridge", "dmi-to-pci-bridge"})
+"""Buses a pci-bridge can plug into (pcie-root cannot take one)."""
+MAX_BRIDGED_NICS = len(BRIDGE_SLOTS) - 1
+"""More conventional NICs than this and vifconf does not guess: once the one
+pcie-to-pci-bridge is full libvirt nests a pci-bridge, which is not measured."""
+
+
+@dataclass
+class _Bus:
+    model: str
+    used: set[int] = field(default_factory=set)
+    bridge_only: bool = False
+    """The first pass's root port for a pcie-to-pci-bridge, which takes nothing else."""
+
+    @property
+    def slots(self) -> range:
+        return range(1) if self.model == "pcie-root-port" else BRIDGE_SLOTS
+
+    def takes(self, pcie: bool, explicit: bool) -> bool:
+        """An endpoint the XML places may go on any bus that takes endpoints at all; an
+        auto-placed one only where its kind plugs in (virDomainPCIAddressFlagsCompatible)."""
+        if self.bridge_only:
+            return False
+        if explicit:
+            return True
+        return self.model != "pcie-root" and pcie == (self.model == "pcie-root-port")
+
+    def take_free_slot(self) -> int | None:
+        slot = next((slot for slot in self.slots if slot not in self.used), None)
+        if slot is not None:
+            self.used.add(slot)
+        return slot
+
+
+@dataclass
+class Q35Buses:
+    """What libvirt 9.0 makes of a q35 domain's PCI buses when the XML declares none, in its
+    two passes (qemuDomainAssignPCIAddresses): the first grows the buses each device needs,
+    the second, with those controllers added, places the controllers first and then the
+    devices. So the pcie-to-pci-bridge takes the lowest free root port, ahead of the NICs.
+
+    ``explicit``: per NIC with an explicit address off bus 0, in order, the bus it ends up on
+    (libvirt renumbers a conventional device's bus when it has to put a root port before the
+    bridge) and why libvirt refuses it, if it does. ``auto``: the other NICs' placements."""
+
+    models: list[str]
+    explicit: list[tuple[int, str | None]]
+    auto: list[Placement] | None
+    """None when a device vifconf cannot classify could shift the port numbers."""
+
+
+def q35_buses(domain: Domain, nics: list[Nic]) -> Q35Buses | None:
+    """None when the XML declares PCI controllers (their models apply as declared) or another
+    device has an explicit address off bus 0 (libvirt collects those in an order not modelled).
+    Computed once per edit: the placements and the refusals both ask."""
+    key = ("q35-buses", tuple(nic.index for nic in nics))
+    return domain.memo(key, lambda: _q35_buses(domain.devices, nics) if domain.devices is not None else None)
+
+
+def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
+    declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") != "pcie-root"]
+    if declared or any(parts[1] for element in devices if element.tag != "interface" and is_device(element)
+                       for parts in [explicit_pci(element.find("address"))] if parts is not None):  # fmt: skip
         return None
-    conventional = sum((nic.libvirt_model or "") not in PCIE_MODELS for nic in auto)
-    if conventional >= len(BRIDGE_SLOTS):
-        return None  # a 32nd conventional NIC makes libvirt nest a pci-bridge: not modelled
-    next_index = 2 if conventional or others.conventional else 1
-    bridge: int | None = None
-    bridge_slot = 0
-    out: list[Placement] = []
+    first = _Q35Pass()
+    explicit: list[tuple[int, str | None]] = []
+    placed: list[tuple[int, int, bool]] = []
+    for nic in nics:
+        parts = explicit_pci(nic.address)
+        if parts is not None and parts[1]:
+            bus, error = first.reserve(parts[1], parts[2], _is_pcie(nic))
+            explicit.append((bus, error))
+            placed.append((bus, parts[2], _is_pcie(nic)))
+    auto = [nic for nic in nics if explicit_pci(nic.address) is None]
     for nic in auto:
-        if (nic.libvirt_model or "") in PCIE_MODELS:
-            out.append(Placement(f"pci.{next_index}", "0x0"))
-            next_index += 1
+        first.place(_is_pcie(nic))
+    others = survey(devices, q35=True)
+    if others.conventional and not any(bus.model in TAKES_PCI_BRIDGE for bus in first.buses):
+        first.place(pcie=False)
+    models = [bus.model for bus in first.buses]
+    if others.before or others.unknown or any(error for _, error in explicit):
+        return Q35Buses(models, explicit, None)
+    second = _Q35Pass(models, growing=False)
+    for bus, slot, pcie in placed:
+        second.reserve(bus, slot, pcie)
+    second.place_bridges()
+    chosen = [second.place(_is_pcie(nic)) for nic in auto]
+    conventional = sum(not _is_pcie(nic) for nic in auto)
+    if conventional > MAX_BRIDGED_NICS or None in chosen:
+        return Q35Buses(models, explicit, None)
+    return Q35Buses(models, explicit, [Placement(f"pci.{bus}", f"0x{slot:x}") for bus, slot in filter(None, chosen)])
+
+
+def _is_pcie(nic: Nic) -> bool:
+    return (nic.libvirt_model or "rtl8139") not in CONVENTIONAL_MODELS
+
+
+class _Q35Pass:
+    """One pass of libvirt's PCI address set for q35 (domain_addr.c): buses by index, what each
+    takes, and in the first (``growing``) pass, new buses for a device that fits nowhere."""
+
+    def __init__(self, models: list[str] | None = None, growing: bool = True) -> None:
+        self.buses = [_Bus(model) for model in models or ["pcie-root"]]
+        self.growing = growing
+
+    def grow(self, bus: int, pcie: bool) -> int:
+        """virDomainPCIAddressSetGrow: the buses up to ``bus``, root ports for a PCIe device; for
+        a conventional one pci-bridges, or, while there is nothing to plug a pci-bridge into,
+        first a root port (for the bridge only) and a pcie-to-pci-bridge, which moves a device
+        that asked for one new bus onto the bridge, one bus up. Returns the device's bus."""
+        add = bus - len(self.buses) + 1
+        if add <= 0:
+            return bus
+        if pcie:
+            new = [_Bus("pcie-root-port") for _ in range(add)]
+        elif any(existing.model in TAKES_PCI_BRIDGE for existing in self.buses):
+            new = [_Bus("pci-bridge") for _ in range(add)]
         else:
-            if bridge is None:
-                bridge, next_index = next_index, next_index + 1
-            bridge_slot += 1
-            out.append(Placement(f"pci.{bridge}", f"0x{bridge_slot:x}"))
-    return out
+            if add == 1:
+                add, bus = 2, bus + 1
+            new = [_Bus("pcie-root-port", bridge_only=True), _Bus("pcie-to-pci-bridge")]
+            new += [_Bus("pci-bridge") for _ in range(add - 2)]
+        self.buses += new
+        return bus
+
+    def reserve(self, bus: int, slot: int, pcie: bool) -> tuple[int, str | None]:
+        """An explicit address: the bus it ends up on, and libvirt's refusal, if any."""
+        if self.growing:
+            bus = self.grow(bus, pcie)
+        target = self.buses[bus] if bus < len(self.buses) else None
+        if target is None:
+            return bus, f"bus {bus} does not exist"
+        if not target.takes(pcie, explicit=True):
+            return bus, f"bus {bus} is the root port libvirt adds for its pcie-to-pci-bridge, which takes nothing else"
+        if slot not in target.slots:
+            rule = "only slot 0" if target.model == "pcie-root-port" else "no slot 0"
+            return bus, f"bus {bus} is a {target.model}, which has {rule}"
+        target.used.add(slot)
+        return bus, None
+
+    def place(self, pcie: bool) -> tuple[int, int] | None:
+        """virDomainPCIAddressGetNextAddr: the lowest free slot on the lowest bus that takes an
+        auto-placed endpoint; in the first pass, new buses when none does."""
+        for index, bus in enumerate(self.buses):
+            if bus.takes(pcie, explicit=False):
+                slot = bus.take_free_slot()
+                if slot is not None:
+                    return index, slot
+        if not self.growing:
+            return None
+        index = self.grow(len(self.buses), pcie)
+        slot = self.buses[index].take_free_slot()
+        return None if slot is None else (index, slot)
+
+    def place_bridges(self) -> None:
+        """The second pass's controllers, before any device: each pcie-to-pci-bridge takes the
+        lowest free root port, each pci-bridge the lowest free slot of a bus that takes one."""
+        for model in [bus.model for bus in self.buses]:
+            if model == "pcie-to-pci-bridge":
+                fits = [bus for bus in self.buses if bus.model == "pcie-root-port"]
+            elif model == "pci-bridge":
+                fits = [bus for bus in self.buses if bus.model in TAKES_PCI_BRIDGE]
+            else:
+                continue  # root ports plug into pcie-root, whose slots no NIC takes unasked
+            for bus in fits:
+                if bus.take_free_slot() is not None:
+                    break
 
 

@@ -33,6 +33,7 @@ from vifconf.render.pci import (
     explicit_pci,
     is_device,
     placements,
+    q35_buses,
     reserved_functions,
     shared_pci_slots,
 )
@@ -399,6 +400,8 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     q35 = "q35" in (domain.facts.machine or "").lower()
     reserved = reserved_functions(devices, q35)
     shared_slots = shared_pci_slots(devices)
+    layout = q35_buses(domain, nics) if q35 else None
+    renumbered = iter(layout.explicit if layout else [])
     found: list[Problem] = []
 
     def add(nic: Nic, code: str, field: str, message: str, hint: str) -> None:
@@ -429,7 +432,8 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
             key = claims["pci"]
             assert isinstance(key, tuple)
             where = f"{key[1]:02x}:{key[2]:02x}.{key[3]:x}"
-            controller = bus_controller(devices, key[1], q35) if key[1] else ""
+            controller = bus_controller(devices, key[1], q35) if key[1] and not layout else ""
+            refusal = next(renumbered)[1] if key[1] and layout else None
             multifunction = nic.address.get("multifunction") if nic.address is not None else None
             if shared["pci", key] > 1:
                 add(nic, "pci-address-duplicate", "address",
@@ -439,6 +443,9 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
                 add(nic, "pci-address-reserved", "address",
                     f"PCI address {where} belongs to the {'ICH9' if q35 else 'PIIX3'} chipset; libvirt refuses "
                     "the domain", "remove the address, and libvirt picks a free one")
+            elif refusal:
+                add(nic, "pci-address-invalid", "address", f"{refusal}; libvirt refuses the domain",
+                    "remove the address, and libvirt picks a free one")
             elif (controller in PORT_MODELS and key[2] != 0) or (controller in BRIDGE_MODELS and key[2] == 0):
                 slot_rule = "only slot 0" if controller in PORT_MODELS else "no slot 0"
                 add(nic, "pci-address-invalid", "address",
