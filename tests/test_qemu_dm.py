@@ -311,3 +311,12 @@ def test_a_default_bridge_must_be_a_bridge_name(name: str) -> None:
 
 def test_argv_text_quotes_for_the_shell() -> None:
     assert argv_layout(["-net", "tap,bridge=br 0", "-net", "none"]).text == "-net 'tap,bridge=br 0'\n-net none"
+
+
+def test_xl_chain_reads_the_line_as_xl_does_a_comma_cuts_the_value() -> None:
+    """xl_parse.c splits each vif entry on commas before reading ``key=value``: the bridge
+    ``br,x`` reaches libxl as ``br`` (and ``x`` is an unrecognised item)."""
+    domain = guest(nic(extra="<model type='e1000'/>").replace("xenbr0", "br,x"))
+    rendering = render(domain, xen="xl-4.15-upstream", domid=4)
+    assert rendering.items[-1] == "type=tap,id=net0,ifname=vif4.0-emu,br=br,script=no,downscript=no"
+    assert [p.code for p in check(domain, RenderOptions(xen="xl-4.15-upstream"))] == ["xl-unsafe-value"]

@@ -172,6 +172,21 @@ def test_an_address_on_bus_1_makes_libvirt_add_a_bridge_at_slot_2() -> None:
     assert slots(domain(on_bus_1, user(mac="52:54:00:00:00:02"))) == [("pci.1", "0x3"), ("pci.0", "0x3")]
 
 
+@pytest.mark.parametrize(("extra", "nics", "placed"), [
+    ("", [("e1000", "2:1"), ("virtio", ""), ("rtl8139", "")], [("pci.2", "0x1"), ("pci.0", "0x4"), ("pci.0", "0x5")]),
+    ("<video><model type='vga'/></video>", [("e1000", "1:3"), ("virtio", "")], [("pci.1", "0x3"), ("pci.0", "0x4")]),
+    ("", [("virtio", "3:2"), ("e1000", "")], [("pci.3", "0x2"), ("pci.0", "0x5")]),
+    ("<video><model type='cirrus'/></video>", [("virtio", "0:2"), ("e1000", "2:5"), ("e1000", "")],
+     [("pci.0", "0x2"), ("pci.2", "0x5"), ("pci.0", "0x6")]),
+])  # fmt: skip
+def test_pc_video_then_a_bridge_per_named_bus_then_the_nics(extra: str, nics: list[tuple[str | None, str]],
+                                                            placed: list[tuple[str, str]]) -> None:
+    """Measured (the r4-pc-* corner cases): the primary video takes the lowest free slot,
+    then each pci-bridge libvirt adds up to the highest bus an address names, then the NICs."""
+    d = domain(*(addressed_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), extra=extra)
+    assert (slots(d), codes(d)) == (placed, [])
+
+
 # -- PCI placement on q35 ----------------------------------------------------------------------
 @pytest.mark.parametrize("extra", [
     "<sound model='ich6'/>", "<watchdog model='i6300esb'/>", "<controller type='usb' model='ich9-ehci1'/>",
@@ -187,8 +202,8 @@ def test_q35_without_conventional_devices_starts_at_root_port_1() -> None:
     assert slots(d) == [("pci.1", "0x0")]
 
 
-def q35_nic(model: str | None, address: str = "", mac: int = 1) -> str:
-    """A q35 NIC: ``address`` is ``BUS:SLOT`` or empty (libvirt picks)."""
+def addressed_nic(model: str | None, address: str = "", mac: int = 1) -> str:
+    """A NIC with a model; ``address`` is ``BUS:SLOT`` or empty (libvirt picks)."""
     extra = f"<model type='{model}'/>" if model else ""
     if address:
         bus, slot = address.split(":")
@@ -211,7 +226,7 @@ def q35_nic(model: str | None, address: str = "", mac: int = 1) -> str:
 ])  # fmt: skip
 def test_q35_addresses_grow_buses_as_libvirt_does(nics: list[tuple[str | None, str]],
                                                   placed: list[tuple[str, str]]) -> None:
-    d = domain(*(q35_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
+    d = domain(*(addressed_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
     assert (slots(d), codes(d)) == (placed, [])
 
 
@@ -221,7 +236,7 @@ def test_q35_addresses_grow_buses_as_libvirt_does(nics: list[tuple[str | None, s
     [("rtl8139", "2:3"), ("virtio", "1:0")],  # bus 1 is the root port for that bridge only
 ])  # fmt: skip
 def test_q35_addresses_libvirt_refuses(nics: list[tuple[str | None, str]]) -> None:
-    d = domain(*(q35_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
+    d = domain(*(addressed_nic(model, address, n + 1) for n, (model, address) in enumerate(nics)), machine="q35")
     assert "pci-address-invalid" in codes(d)
 
 

@@ -7,10 +7,10 @@ cannot classify could change the answer, the slot shows as ``<slot>`` (or ``<bus
 picked by libvirt at define time, instead of a guess.
 
 * i440fx (``pc``): NICs take bus 0's free slots from 0x2 in XML order (slot 0 is the host
-  bridge, 1 the PIIX3). First, though, the primary video takes the lowest free slot, or a
-  pci-bridge does: one the XML declares without an address, or one libvirt adds because an
-  address names bus 1 or because the auto-placed devices would fill bus 0; NICs that no
-  longer fit go behind the bridge.
+  bridge, 1 the PIIX3). First, though, the primary video takes the lowest free slot, then
+  each pci-bridge takes the next: one the XML declares without an address, or the ones
+  libvirt adds, one per bus up to the highest an address names, or one because the
+  auto-placed devices would fill bus 0; NICs that no longer fit go behind the bridge.
 * q35: each PCIe NIC gets a root port of its own (``pci.<n>``, ``0x0``); conventional ones
   share one pcie-to-pci-bridge, which takes the lowest free root port before any NIC does.
   `Q35Buses` follows libvirt's own code (``virDomainPCIAddressSetGrow`` and the two passes of
@@ -348,15 +348,22 @@ def _needs_primary_video_slot(devices: etree._Element) -> bool:
 
 
 def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
-    """i440fx: see the module docstring (28 NICs and the balloon fit on bus 0; 29 do not)."""
+    """i440fx: see the module docstring (28 NICs and the balloon fit on bus 0; 29 do not).
+    Without declared bridges, libvirt adds a pci-bridge for every bus up to the highest one
+    an address names (virDomainPCIAddressSetGrow). The primary video's slot is chosen first
+    (qemuDomainValidateDevicePCISlotsPIIX3), then the bridges' (controllers before devices),
+    each the lowest free one on bus 0."""
     others = survey(devices, q35=False)
     if others.before:
         return None
     taken = _explicit_slots(devices)
     declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
     named_buses = set(taken) - {0}
+    if len(declared) > 1 or (declared and named_buses - {1}):
+        return None  # bridges behind bridges, or declared ones beside ones libvirt adds
     bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
-    bridges += bool(named_buses - {c_decimal(c.get("index")) for c in declared})
+    if not declared:
+        bridges = max(named_buses, default=0)
     video = _needs_primary_video_slot(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     free = [slot for slot in PC_SLOTS if slot not in bus0]
@@ -365,13 +372,13 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
             bridges = 1
         elif count + others.after + others.unknown + video >= len(free):
             return None  # whether bus 0 fills up depends on devices vifconf cannot place
-    if bridges + video > 1 or len(declared) > 1 or named_buses - {1}:
-        return None  # two things competing for the first free slot, or bridges behind bridges
-    if video or bridges:
-        free.pop(0)  # the lowest free slot, before any NIC
+    if video + bridges >= len(free):
+        return None  # a bridge on a bridge: not measured
+    del free[: video + bridges]  # the lowest free slots, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
-    if bridges or declared:
-        spare = itertools.chain(spare, (("pci.1", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(1, ())))
+    for bus in range(1, max(bridges, len(declared)) + 1):
+        behind = ((f"pci.{bus}", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(bus, ()))
+        spare = itertools.chain(spare, behind)
     slots = list(itertools.islice(spare, count))
     return [Placement(bus, f"0x{slot:x}") for bus, slot in slots] if len(slots) == count else None
 

@@ -328,7 +328,7 @@ def _xl_source(domain: Domain, options: RenderOptions) -> _VifSource:
     from vifconf.render import xl
 
     indexed = xl.indexed_entries(domain, options)
-    entries = [dict(entry) for _, entry in indexed]
+    entries = [xl.parse_entry(xl.format_entry(entry)) for _, entry in indexed]  # what xl hands libxl
     numbers: list[int | None] = [index for index, _ in indexed]
     notes = [
         f"NIC {nic.index} (type none) is left out of the xl vif line, so qemu gets no NIC for it"

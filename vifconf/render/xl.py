@@ -321,10 +321,12 @@ def parse_vif_line(text: str) -> list[dict[str, str]]:
     """
     if not text.strip():
         return []
-    return [_parse_entry(entry) for entry in _vif_strings(text)]
+    return [parse_entry(entry) for entry in _vif_strings(text)]
 
 
-def _parse_entry(entry: str) -> dict[str, str]:
+def parse_entry(entry: str) -> dict[str, str]:
+    """One entry's items as xl reads them too (xl_parse.c: strtok on ``,``, then each
+    ``key=value``; a later key wins), so a value with a comma is cut there."""
     parsed: dict[str, str] = {}
     for item in entry.split(","):
         item = item.strip()
