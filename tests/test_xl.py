@@ -242,12 +242,32 @@ def test_bridge_without_source_is_an_error() -> None:
     assert [p.code for p in rendering.problems] == ["xl-bridge-missing"]
 
 
-@pytest.mark.parametrize("bridge", ["br,0", 'br"0', "br\\0"])
+@pytest.mark.parametrize("bridge", ["br,0", "br\\0", "br\"0'"])
 def test_unsafe_value_is_a_problem(bridge: str) -> None:
-    domain = xen_domain(BRIDGE.replace("xenbr0", bridge.replace('"', "&quot;")).format(""))
+    domain = xen_domain(BRIDGE.replace("xenbr0", bridge.replace('"', "&quot;").replace("'", "&apos;")).format(""))
     rendering = render(domain, RenderOptions())
     (problem,) = rendering.problems
     assert (problem.code, problem.severity, problem.field, problem.nic) == ("xl-unsafe-value", "error", "source", 1)
+
+
+def test_a_double_quote_is_written_in_single_quotes_which_xl_reads() -> None:
+    """virConfWriteValue: a string with a double quote (and no single one) goes in single quotes."""
+    domain = xen_domain(BRIDGE.replace("xenbr0", "br&quot;0").format(""))
+    rendering = render(domain, RenderOptions())
+    assert rendering.text == "vif = [ 'mac=00:16:3e:00:00:01,bridge=br\"0,script=vif-bridge' ]"
+    assert rendering.problems == []
+    assert parse_vif_line(rendering.text)[0]["bridge"] == 'br"0'
+
+
+@pytest.mark.parametrize(("target", "vifname"), [
+    ("<target dev='vif3.0'/>", None), ("<target dev='vnet0'/>", None), ("<target dev='macvtap1'/>", None),
+    ("<target dev='vif3.0' managed='no'/>", "vif3.0"), ("<target dev='guest0'/>", "guest0"),
+    ("<target dev=''/>", ""),
+])  # fmt: skip
+def test_names_libvirt_generated_are_dropped(target: str, vifname: str | None) -> None:
+    """virDomainNetDefParseXML drops vnet*/macvtap*/macvlan* and the libxl driver's vif*."""
+    (entry,) = vif_entries(xen_domain(BRIDGE.format(target)), RenderOptions())
+    assert entry.get("vifname") == vifname
 
 
 def test_newline_in_target_is_a_problem() -> None:
@@ -346,13 +366,13 @@ def test_round_trip_safe_values(
 @settings(max_examples=100, deadline=None)
 @given(
     prefix=SAFE_TEXT,
-    bad=st.sampled_from([",", '"', "\n", "\\"]),
+    bad=st.sampled_from([",", "\n", "\\", "\"'"]),
     suffix=SAFE_TEXT,
     where=st.sampled_from(["bridge", "script", "target"]),
 )
 def test_unsafe_values_always_give_a_problem(prefix: str, bad: str, suffix: str, where: str) -> None:
     value = prefix + bad + suffix
-    escaped = value.replace("&", "&amp;").replace('"', "&quot;").replace("\n", "&#10;")
+    escaped = value.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&apos;").replace("\n", "&#10;")
     element = {"bridge": "source bridge", "script": "script path", "target": "target dev"}[where]
     tag, attribute = element.split()
     source = "" if where == "bridge" else "<source bridge='xenbr0'/>"
@@ -362,3 +382,19 @@ def test_unsafe_values_always_give_a_problem(prefix: str, bad: str, suffix: str,
     assert [p.code for p in rendering.problems] == ["xl-unsafe-value"]
     assert rendering.problems[0].severity == "error"
     assert rendering.problems[0].field == {"bridge": "source", "script": "script", "target": "target"}[where]
+
+
+def test_ip_addresses_are_written_as_libvirt_prints_them() -> None:
+    """getaddrinfo(AI_NUMERICHOST) in, getnameinfo(NI_NUMERICHOST) out, as virSocketAddr does."""
+    ips = "<ip address='::ffff:1.2.3.4'/><ip address='10.1'/><ip address='010.0.0.1' prefix='24'/>"
+    (entry,) = vif_entries(xen_domain(BRIDGE.format(ips)), RenderOptions())
+    assert entry["ip"] == "::ffff:1.2.3.4 10.0.0.1 8.0.0.1"
+
+
+@pytest.mark.parametrize("ip", [
+    "<ip address='10.0.0.300'/>", "<ip address='10.0.0.3' prefix='33'/>", "<ip address='fd00::1' family='ipv4'/>",
+    "<ip prefix='24'/>", "<ip address=''/>", "<ip address='10.0.0.1' peer='nope'/>",
+])  # fmt: skip
+def test_an_ip_libvirt_cannot_read_is_an_error(ip: str) -> None:
+    rendering = render(xen_domain(BRIDGE.format(ip)), RenderOptions())
+    assert [(p.code, p.severity, p.field) for p in rendering.problems] == [("ip-invalid", "error", "ip")]

@@ -322,7 +322,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     def prepare(item: Loaded) -> tuple[dict[str, Rendering], list[Problem]] | None:
         if item.domain is None:
             return None
-        return render_all(item.domain, options, targets), check(item.domain, options, schema=False)
+        also = targets if args.target != "all" else ()  # the one target asked for: its refusals too
+        return render_all(item.domain, options, targets), check(item.domain, options, schema=False, also=also)
 
     def work(item: Loaded) -> Outcome:
         if item.domain is None:

@@ -32,8 +32,11 @@ TYPE_NONE_HINT = (
 )
 
 
-def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool = True) -> list[Problem]:
+def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool = True,
+          also: tuple[str, ...] = ()) -> list[Problem]:  # fmt: skip
     """All problems of the domain. ``schema=False`` skips libvirt's RelaxNG (``render`` does).
+    Refusals count from the domain's native targets, plus those in ``also`` (``render
+    --target xl`` of a xend-era Xen guest still shows what the xl converter refuses).
 
     Sources are asked from the most to the least specific: the model checks, then the native
     targets' refusals, then the schema. A later source's finding about a NIC field that
@@ -44,7 +47,8 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
         problems.extend(_nic_problems(domain, nic, seen_macs))
-    for target in native_targets(domain, options):
+    native = native_targets(domain, options)
+    for target in native + tuple(target for target in also if target not in native):
         problems = _merge(problems, render_target(domain, options, target).problems)
     if schema:
         from vifconf.schema import schema_problems

@@ -51,13 +51,14 @@ INTERFACE_TYPES: dict[str, str] = {
 SOCKET_TYPES = frozenset({"mcast", "server", "client", "udp"})
 
 LIBVIRT_NET_MODELS = (
-    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "igb", "virtio-transitional",
+    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional",
     "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance",
     "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC",
 )  # fmt: skip
 """libvirt's ``virDomainNetModel`` names: matched case-insensitively when the XML is read
 (``virDomainNetSetModelString``, libvirt 5.x on) and written back in this spelling; any other
-model is kept verbatim. (xend-era libvirt kept every model verbatim.)"""
+model is kept verbatim, except ``unknown``, the enum's first name, which means no model at all.
+(xend-era libvirt kept every model verbatim.)"""
 _CANONICAL_MODEL = {name.lower(): name for name in LIBVIRT_NET_MODELS}
 
 # The <source> attribute that names where each type attaches.
@@ -265,7 +266,8 @@ class Nic:
             self._index()
         if self._libvirt_model is _MISSING:
             model = self.model
-            self._libvirt_model = _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
+            canonical = _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
+            self._libvirt_model = None if canonical is not None and canonical.lower() == "unknown" else canonical
         return cast("str | None", self._libvirt_model)
 
     @property

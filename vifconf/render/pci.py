@@ -38,7 +38,7 @@ UNKNOWN_SLOT = "<slot>"
 UNKNOWN_BUS = "<bus>"
 ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
 
-CONVENTIONAL_MODELS = frozenset(LIBVIRT_NET_MODELS) - {"virtio", "virtio-non-transitional", "e1000e", "igb"}
+CONVENTIONAL_MODELS = frozenset(LIBVIRT_NET_MODELS) - {"virtio", "virtio-non-transitional", "e1000e"}
 """On q35 NICs of these models share the pcie-to-pci-bridge; the others, including every
 model libvirt has no name for (ne2k_pci, pcnet, i82559er: its "unknown" model), each get a
 root port, as PCIe devices (qemuDomainDeviceCalculatePCIConnectFlags). A NIC without a model

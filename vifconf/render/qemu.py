@@ -21,6 +21,7 @@ from lxml import etree
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
 from vifconf.model.domain import c_decimal, pci_address
+from vifconf.model.guest_ip import guest_ips, ip_refusal
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 from vifconf.render.pci import (
@@ -214,19 +215,19 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
 
 
 def _user_network(nic: Nic) -> dict[str, object]:
-    """``<ip>`` on a user NIC sets slirp's network: ``net`` for IPv4, ``ipv6-prefix`` and
-    ``ipv6-prefixlen`` for IPv6 (measured)."""
+    """``<ip>`` on a user NIC sets slirp's network (qemuBuildHostNetProps): ``net`` for IPv4,
+    ``ipv6-prefix`` and ``ipv6-prefixlen`` for IPv6, each address in libvirt's canonical text
+    and a prefix only when not 0."""
     props: dict[str, object] = {}
-    for ip in nic.element.iterfind("ip") if nic.child("ip") is not None else ():
-        address, prefix = ip.get("address"), c_decimal(ip.get("prefix"))
-        if not address:
-            continue
-        if (ip.get("family") or ("ipv6" if ":" in address else "ipv4")) == "ipv6":
-            props["ipv6-prefix"] = address
-            if prefix is not None:
-                props["ipv6-prefixlen"] = prefix
+    for ip in guest_ips(nic.element):
+        if isinstance(ip, str):
+            continue  # refused (`refusals`)
+        if ip.ipv6:
+            props["ipv6-prefix"] = ip.address
+            if ip.prefix:
+                props["ipv6-prefixlen"] = ip.prefix
         else:
-            props["net"] = f"{address}/{prefix}" if prefix else address
+            props["net"] = f"{ip.address}/{ip.prefix}" if ip.prefix else ip.address
     return props
 
 
@@ -361,6 +362,10 @@ def refusals(nic: Nic) -> list[Problem]:
     if kind == "udp" and nic.element.find("source/local") is None:
         add("source-missing", "source", "source", "a udp interface needs <local address='…' port='…'/> in its source",
             "add <local address='127.0.0.1' port='…'/> inside <source>")
+    refused_ip = ip_refusal(nic.element)
+    if refused_ip is not None:
+        add("ip-invalid", "ip", "ip", f"libvirt refuses the domain: {refused_ip}",
+            "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128")
     address = nic.child("address")
     if address is not None and address.get("type") == "pci":
         parts = pci_address(address)

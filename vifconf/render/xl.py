@@ -8,11 +8,11 @@ The rules are restated in ``shared/spec/xl.md``. Pure functions only: a `Domain`
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from vifconf.model import mac as macs
 from vifconf.model.domain import Domain, Nic
+from vifconf.model.guest_ip import guest_ips, ip_refusal
 from vifconf.problems import Problem, Severity
 from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic
 
@@ -32,13 +32,15 @@ libvirt passes ``vif`` for the xl format and ``netfront`` for the older xm forma
 
 UNSAFE_CHARACTERS = {
     ",": "a comma (xl splits an entry into items on commas)",
-    '"': "a double quote (it would end the quoted entry)",
-    "\n": "a newline (a quoted xl.cfg string cannot span lines)",
+    "\n": "a newline (libvirt then writes the entry in triple quotes, which xl cannot read)",
     "\r": "a carriage return (a quoted xl.cfg string cannot span lines)",
     "\\": "a backslash (xl.cfg strings treat it as an escape)",
 }
 """Characters an entry value cannot carry through xl's config parser (libxlu_cfg + xl's
-``parse_nic_config``), with why."""
+``parse_nic_config``), with why. A double quote is fine unless the entry also has a single
+quote (see `quote_entry`)."""
+BOTH_QUOTES = "a double quote in an entry with a single quote too (libvirt then writes it in triple quotes, \
+which xl cannot read)"
 
 ITEM_FIELDS = {"mac": "mac", "bridge": "source", "ip": "ip", "script": "script", "model": "model",
                "type": "model", "vifname": "target", "rate": "bandwidth"}  # fmt: skip
@@ -93,11 +95,20 @@ def vif_line_layout(items: list[str]) -> TextLayout:
         return layout
     layout.add("vif = [ ")
     for position, item in enumerate(items):
-        layout.add(", \"" if position else '"')
+        quote = entry_quote(item)
+        layout.add(", " + quote if position else quote)
         layout.add(item, item=True)
-        layout.add('"')
+        layout.add(quote)
     layout.add(" ]")
     return layout
+
+
+def entry_quote(item: str) -> str:
+    """The quotes libvirt puts around a string (virConfWriteValue): double, single when the
+    string has a double quote, triple double quotes when it has both or a newline."""
+    if "\n" in item or ('"' in item and "'" in item):
+        return '"""'
+    return "'" if '"' in item else '"'
 
 
 # -- formatting ------------------------------------------------------------------------------
@@ -137,6 +148,10 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
         out.problems.append(_unsupported_type_problem(nic, kind))
         return None
     entry: dict[str, str] = {}
+    refusal = ip_refusal(nic.element)
+    if refusal is not None:
+        out.problems.append(_problem("ip-invalid", "error", nic, "ip", f"libvirt refuses the domain: {refusal}",
+                                     "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128"))
     mac = _mac(nic, out)
     if mac is not None:
         entry["mac"] = mac
@@ -147,12 +162,30 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
     else:
         _network_items(nic, entry, out)
     _model_items(nic, hvm, options, entry)
-    if nic.target:
-        entry["vifname"] = nic.target
+    vifname = _vifname(nic)
+    if vifname is not None:
+        entry["vifname"] = vifname
     rate = _rate(nic, out)
     if rate is not None:
         entry["rate"] = rate
     return entry
+
+
+GENERATED_NAME_PREFIXES = ("vnet", "macvtap", "macvlan", "vif")
+"""libvirt 9.0 reads a ``<target dev>`` starting with one of these as a name it generated
+itself and drops it (virDomainNetDefParseXML; ``vif`` is the libxl driver's own prefix), so
+``virsh dumpxml`` of a running guest converts without its ``vif3.0``."""
+
+
+def _vifname(nic: Nic) -> str | None:
+    """The target dev libvirt keeps: all of it with ``managed='no'``; an empty one too
+    (written as an empty ``vifname=``)."""
+    target = nic.target
+    if target is None:
+        return None
+    element = nic.child("target")
+    unmanaged = element is not None and element.get("managed") == "no"
+    return target if unmanaged or not target.startswith(GENERATED_NAME_PREFIXES) else None
 
 
 def _unsupported_type_problem(nic: Nic, kind: str) -> Problem:
@@ -205,8 +238,8 @@ def _bridge_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
         elif tags:
             bridge += f".{tags[0]}"
     entry["bridge"] = bridge
-    if nic.ip_addresses:
-        entry["ip"] = _ip_list(nic)
+    if ips := _ip_list(nic):
+        entry["ip"] = ips
     entry["script"] = script or DEFAULT_BRIDGE_SCRIPT
 
 
@@ -215,8 +248,8 @@ def _ethernet_items(nic: Nic, entry: dict[str, str]) -> None:
     default script (xenFormatNet, VIR_DOMAIN_NET_TYPE_ETHERNET)."""
     if nic.script:
         entry["script"] = nic.script
-    if nic.ip_addresses:
-        entry["ip"] = _ip_list(nic)
+    if ips := _ip_list(nic):
+        entry["ip"] = ips
 
 
 def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
@@ -252,15 +285,8 @@ def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, s
 
 def _ip_list(nic: Nic) -> str:
     """All addresses, space-separated, without prefixes (xenMakeIPList via virSocketAddrFormat,
-    which prints each in its canonical form)."""
-    return " ".join(_canonical_ip(address) for address in nic.ip_addresses)
-
-
-def _canonical_ip(address: str) -> str:
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return address
+    which prints each in its canonical form, `guest_ip`)."""
+    return " ".join(ip.address for ip in guest_ips(nic.element) if not isinstance(ip, str))
 
 
 def _rate(nic: Nic, out: _Entries) -> str | None:
@@ -281,8 +307,11 @@ def _type_none_note(nic: Nic) -> str:
 def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
     """A value xl's parser would split or misread: libvirt writes it anyway, xl gets it wrong."""
     problems = []
+    both_quotes = "'" in format_entry(entry)
     for key, value in entry.items():
         found = [why for character, why in UNSAFE_CHARACTERS.items() if character in value]
+        if '"' in value and both_quotes:
+            found.append(BOTH_QUOTES)
         if value != value.strip():
             found.append("leading or trailing whitespace (xl trims it)")
         if found:
@@ -293,7 +322,7 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
                     nic,
                     ITEM_FIELDS.get(key),
                     f"{key}={value!r} contains {' and '.join(found)}: xl cannot carry it",
-                    f'choose a {key} value without , " \\ or line breaks',
+                    f"choose a {key} value without , \\ or line breaks (and not both kinds of quote)",
                 )
             )
     return problems
