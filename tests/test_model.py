@@ -197,6 +197,17 @@ def test_mac_helpers() -> None:
     assert is_multicast("01:00:5e:00:00:01") and not is_multicast("00:16:3e:00:00:01")
 
 
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("52:54:00:00:00:0a x", (0x52, 0x54, 0, 0, 0, 0xA)),  # after the sixth byte a blank ends it
+    ("52:54:00:00:00:0a\t", (0x52, 0x54, 0, 0, 0, 0xA)),
+    (" 52:54:00:00:00:0a", None), ("52:54:00:00:00:0ax", None), ("52-54-00-00-00-0a", None),
+    ("52:54:00:00:00:00a", None), ("0x2:54:00:00:00:0a", None), ("52:54:00:00:00", None),
+])  # fmt: skip
+def test_mac_parsed_as_libvirt_9_does(text: str, parsed: tuple[int, ...] | None) -> None:
+    """virMacAddrParse; the r4-mac-* corner cases start (or fail) the same way on real libvirt."""
+    assert parse_mac(text) == parsed
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789abcdef:", min_size=0, max_size=17), max_size=20))
 def test_generated_macs_never_collide(taken: list[str]) -> None:

@@ -12,19 +12,32 @@ XEN_PREFIX = "00:16:3e"
 QEMU_PREFIX = "52:54:00"
 """The prefix libvirt's QEMU driver and virt-install generate."""
 
-_MAC_RE = re.compile(r"^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]+")
 
 
 @lru_cache(maxsize=8192)  # every renderer and check asks about the same few MACs
 def parse_mac(value: str) -> tuple[int, ...] | None:
     """The six bytes, or None when libvirt's parser would refuse the string.
 
-    libvirt (virMacAddrParse) accepts one or two hex digits per byte, colon separated.
+    virMacAddrParse (libvirt 9.0): six bytes of one or two hex digits joined by ``:``, nothing
+    before the first; after the sixth, a space, a control character or the end (and a
+    non-ASCII character, a negative C ``char``) ends the address, and the rest is ignored.
     """
-    value = value.strip()
-    if not _MAC_RE.match(value):
-        return None
-    return tuple(int(part, 16) for part in value.split(":"))
+    octets: list[int] = []
+    position = 0
+    for index in range(6):
+        run = _HEX_RUN.match(value, position)
+        if run is None or len(run.group()) > 2:
+            return None
+        octets.append(int(run.group(), 16))
+        position = run.end()
+        following = value[position : position + 1]
+        if index == 5:
+            return tuple(octets) if not following or not " " < following < "\x80" else None
+        if following != ":":
+            return None
+        position += 1
+    return None
 
 
 @lru_cache(maxsize=8192)
