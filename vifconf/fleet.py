@@ -32,8 +32,6 @@ from vifconf.model.mac import QEMU_PREFIX, XEN_PREFIX, normalize_mac
 from vifconf.model.source import InputError
 from vifconf.problems import SEVERITY_ORDER, Problem, Severity
 
-# libvirt ignores (and regenerates) target dev names with these prefixes, so they cannot clash.
-AUTO_TARGET_PREFIXES = ("vnet", "vif", "macvtap", "macvlan")
 TYPO_SOURCE_TYPES = ("bridge", "network")
 _MAX_NAMED = 3
 
@@ -81,6 +79,7 @@ class NicKeys(NamedTuple):
     mac: str | None
     """Normalised; None when absent or invalid (validation reports those per guest)."""
     target: str | None
+    """The target dev libvirt keeps: None for one it generates (`Nic.target_is_generated`)."""
 
 
 class GuestKeys(NamedTuple):
@@ -99,7 +98,7 @@ def guest_keys(domain: Domain) -> GuestKeys:
             type=nic.type,
             source=nic.source,
             mac=normalize_mac(nic.mac) if nic.mac else None,
-            target=nic.target,
+            target=None if nic.target_is_generated else nic.target,
         )
         for nic in domain.nics
     )
@@ -189,7 +188,7 @@ def cross_guest_problems_of(guests: Sequence[GuestKeys]) -> list[list[Problem]]:
     for g, guest_nics in enumerate(nics):
         for nic in guest_nics:
             target = nic.target
-            if target and not target.startswith(AUTO_TARGET_PREFIXES):
+            if target:
                 by_target[(hosts[g], target)].append((g, nic))
     _report_shared(
         by_target, out, labels, "target-duplicate-across-guests", "warning", "target",

@@ -70,6 +70,11 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
     "vhostuser": "path",
 }
 
+GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan", "vif")
+"""Target dev names libvirt generates itself (``vif`` is the libxl driver's prefix); unless
+the target says ``managed='no'``, libvirt drops them when it reads a domain XML, so
+``virsh dumpxml`` of a running guest can be reused and two guests never clash over them."""
+
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 
 FIELD_ELEMENTS: dict[str, str] = {
@@ -273,6 +278,15 @@ class Nic:
     @property
     def target(self) -> str | None:
         return self._attr("target", "dev")
+
+    @property
+    def target_is_generated(self) -> bool:
+        """A target dev libvirt 9.0 takes for one it generated and drops when it reads the
+        XML (virDomainNetDefParseXML), so it names nothing yet: see GENERATED_TARGET_PREFIXES."""
+        target = self.target
+        element = self.child("target")
+        unmanaged = element is not None and element.get("managed") == "no"
+        return target is not None and target.startswith(GENERATED_TARGET_PREFIXES) and not unmanaged
 
     @property
     def script(self) -> str | None:

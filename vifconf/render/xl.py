@@ -171,21 +171,10 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
     return entry
 
 
-GENERATED_NAME_PREFIXES = ("vnet", "macvtap", "macvlan", "vif")
-"""libvirt 9.0 reads a ``<target dev>`` starting with one of these as a name it generated
-itself and drops it (virDomainNetDefParseXML; ``vif`` is the libxl driver's own prefix), so
-``virsh dumpxml`` of a running guest converts without its ``vif3.0``."""
-
-
 def _vifname(nic: Nic) -> str | None:
-    """The target dev libvirt keeps: all of it with ``managed='no'``; an empty one too
-    (written as an empty ``vifname=``)."""
-    target = nic.target
-    if target is None:
-        return None
-    element = nic.child("target")
-    unmanaged = element is not None and element.get("managed") == "no"
-    return target if unmanaged or not target.startswith(GENERATED_NAME_PREFIXES) else None
+    """The target dev libvirt keeps (not one it generated, `Nic.target_is_generated`); an
+    empty one too, written as an empty ``vifname=``."""
+    return None if nic.target_is_generated else nic.target
 
 
 def _unsupported_type_problem(nic: Nic, kind: str) -> Problem:

@@ -588,7 +588,7 @@ class CrossGuestIndex:
     """
 
     def __init__(self, entries: Sequence[Entry], position: int) -> None:
-        from vifconf.fleet import AUTO_TARGET_PREFIXES, TYPO_SOURCE_TYPES, host_of
+        from vifconf.fleet import TYPO_SOURCE_TYPES, host_of
         from vifconf.model.mac import normalize_mac
 
         self.position = position
@@ -610,7 +610,7 @@ class CrossGuestIndex:
                 mac = normalize_mac(nic.mac) if nic.mac else None
                 if mac:
                     _add_once(self.by_mac.setdefault(mac, []), i)
-                if nic.target and not nic.target.startswith(AUTO_TARGET_PREFIXES):
+                if nic.target and not nic.target_is_generated:
                     _add_once(self.by_target.setdefault((host, nic.target), []), i)
                 if nic.type in self.by_source and nic.source:
                     _add_once(self.by_source[nic.type].setdefault(nic.source, []), i)
@@ -620,7 +620,7 @@ class CrossGuestIndex:
 
     def relevant(self, domain: Domain) -> set[int]:
         """Positions of the other guests that can affect ``domain``'s cross-guest problems."""
-        from vifconf.fleet import AUTO_TARGET_PREFIXES, _digitless, host_of, one_edit_apart
+        from vifconf.fleet import _digitless, host_of, one_edit_apart
         from vifconf.model.mac import normalize_mac
 
         host = host_of(domain.source)
@@ -629,7 +629,7 @@ class CrossGuestIndex:
             mac = normalize_mac(nic.mac) if nic.mac else None
             if mac:
                 picked.update(self.by_mac.get(mac, ()))
-            if nic.target and not nic.target.startswith(AUTO_TARGET_PREFIXES):
+            if nic.target and not nic.target_is_generated:
                 picked.update(self.by_target.get((host, nic.target), ()))
         for kind, users in self.by_source.items():
             names = {nic.source for nic in domain.nics if nic.type == kind and nic.source}
