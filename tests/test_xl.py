@@ -398,3 +398,13 @@ def test_ip_addresses_are_written_as_libvirt_prints_them() -> None:
 def test_an_ip_libvirt_cannot_read_is_an_error(ip: str) -> None:
     rendering = render(xen_domain(BRIDGE.format(ip)), RenderOptions())
     assert [(p.code, p.severity, p.field) for p in rendering.problems] == [("ip-invalid", "error", "ip")]
+
+
+@pytest.mark.parametrize(("vlan", "bridge"), [
+    ("<vlan><tag id='042'/></vlan>", "ovsbr0.42"), ("<vlan trunk='YES'><tag id='7'/></vlan>", "ovsbr0:7"),
+    ("<vlan><tag id='1'/><tag id='2'/></vlan>", "ovsbr0:1:2"),
+])  # fmt: skip
+def test_openvswitch_vlan_as_libvirt_reads_it(vlan: str, bridge: str) -> None:
+    ovs = "<virtualport type='openvswitch'/>" + vlan
+    (entry,) = vif_entries(xen_domain(BRIDGE.replace("xenbr0", "ovsbr0").format(ovs)), RenderOptions())
+    assert entry["bridge"] == bridge

@@ -12,6 +12,7 @@ import re
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
 from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE
+from vifconf.model.libvirt9 import bandwidth_refusal, read_vlan
 from vifconf.model.mac import is_multicast, normalize_mac, parse_mac, prefix_for
 from vifconf.problems import SEVERITY_ORDER, Problem, Severity
 from vifconf.render import RenderOptions, native_targets, render_target
@@ -119,11 +120,14 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if nic.target:
         _check_ifname(nic.target, "target", "target device", found)
 
-    average = nic.bandwidth_outbound.get("average")
-    if average is not None and nic.outbound_average_kbs is None:
-        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth",
-                  f"outbound average {average!r} is not a whole number of KB/s; libvirt refuses the XML",
-                  "use a whole number, e.g. average='10240'")
+    refusal = bandwidth_refusal(nic.element)
+    if refusal is not None:
+        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{refusal}; libvirt refuses the XML",
+                  "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>")
+    vlan = read_vlan(nic.element)
+    if isinstance(vlan, str):
+        found.add("vlan-invalid", "error", "vlan", "vlan", f"{vlan}; libvirt refuses the XML",
+                  "e.g. <vlan><tag id='42'/></vlan>, or trunk='yes' with several tags")
     if nic.link is not None and nic.link not in LINK_STATES:
         found.add("link-invalid", "error", "link", "link",
                   f"link state {nic.link!r} is neither 'up' nor 'down'; libvirt refuses the domain")

@@ -86,8 +86,6 @@ FIELD_ELEMENTS: dict[str, str] = {
 
 T = TypeVar("T")
 
-_WHOLE_NUMBER = re.compile(r"\s*\d+")
-"""What libvirt's unsigned-number attribute parser (strtoull, whole string) accepts."""
 _Content = tuple[str | None, list[tuple[etree._Element, str | None]]]
 """An element's text and its children with their tails: what a structural edit changes."""
 
@@ -161,10 +159,14 @@ _C_DECIMAL = re.compile(r"\s*\+?([0-9]+)")
 
 def c_decimal(text: str | None) -> int | None:
     """``strtoul(text, …, 10)`` over the whole string, as libvirt reads boot orders, MTUs,
-    queues and controller indexes (leading blanks and a ``+`` pass); None for anything else
-    (``1 ``, ``1_0``, ``-1``, non-ASCII digits)."""
+    queues, controller indexes and bandwidths (leading blanks and a ``+`` pass); None for
+    anything else (``1 ``, ``1_0``, ``-1``, non-ASCII digits, more than 64 bits)."""
     match = _C_DECIMAL.fullmatch(text) if text is not None else None
-    return int(match.group(1)) if match else None
+    value = int(match.group(1)) if match else None
+    return value if value is not None and value <= ULONG_MAX else None  # beyond: ERANGE
+
+
+ULONG_MAX = (1 << 64) - 1
 
 
 def pci_name(address: etree._Element | None) -> str | None:
@@ -345,10 +347,7 @@ class Nic:
     def outbound_average_kbs(self) -> int | None:
         """``<bandwidth><outbound average='N'/>`` in KB/s, or None when absent or when libvirt's
         parser would refuse the number (validation reports that once, as ``bandwidth-invalid``)."""
-        average = self.bandwidth_outbound.get("average")
-        if average is None or not _WHOLE_NUMBER.fullmatch(average):
-            return None
-        return int(average)
+        return c_decimal(self.bandwidth_outbound.get("average"))
 
     @property
     def bandwidth_inbound(self) -> dict[str, str]:
@@ -358,15 +357,6 @@ class Nic:
     @property
     def virtualport_type(self) -> str | None:
         return self._attr("virtualport", "type")
-
-    @property
-    def vlan_tags(self) -> list[str]:
-        return [t.get("id", "") for t in self.element.findall("vlan/tag")]
-
-    @property
-    def vlan_trunk(self) -> bool:
-        node = self.element.find("vlan")
-        return node is not None and (node.get("trunk") == "yes" or len(node.findall("tag")) > 1)
 
     def summary(self) -> dict[str, object]:
         """The ``nics[]`` object of the JSON contract."""

@@ -21,7 +21,7 @@ from lxml import etree
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
 from vifconf.model.domain import c_decimal, pci_address
-from vifconf.model.guest_ip import guest_ips, ip_refusal
+from vifconf.model.libvirt9 import guest_ips, ip_refusal
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 from vifconf.render.pci import (
@@ -306,6 +306,14 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
 
 
 # -- refusals -------------------------------------------------------------------------------
+def _takes_vlan(nic: Nic) -> bool:
+    """virDomainActualNetDefValidate: hostdev, direct in passthrough mode, or a bridge with an
+    openvswitch virtualport (a network's actual type is only known to a running libvirt)."""
+    kind = nic.type
+    return (kind in ("hostdev", "network") or (kind == "direct" and nic.source_mode == "passthrough")
+            or (kind == "bridge" and nic.virtualport_type == "openvswitch"))  # fmt: skip
+
+
 def refusals(nic: Nic) -> list[Problem]:
     """What libvirt 9.0 / QEMU 7.2 refuse for this NIC (spec: "What libvirt refuses")."""
     kind, model = nic.type or "", nic.libvirt_model
@@ -362,6 +370,13 @@ def refusals(nic: Nic) -> list[Problem]:
     if kind == "udp" and nic.element.find("source/local") is None:
         add("source-missing", "source", "source", "a udp interface needs <local address='…' port='…'/> in its source",
             "add <local address='127.0.0.1' port='…'/> inside <source>")
+    if nic.child("vlan") is not None and not _takes_vlan(nic):
+        add("vlan-unsupported", "vlan", "vlan",
+            f"libvirt tags VLANs only on openvswitch bridges, hostdev and direct passthrough NICs, not on type {kind}",
+            "remove <vlan>, or use a bridge with <virtualport type='openvswitch'/>")
+    if nic.child("bandwidth") is not None and kind == "hostdev":
+        add("bandwidth-unsupported", "bandwidth", "bandwidth", "libvirt has no bandwidth settings for hostdev NICs",
+            "remove <bandwidth>")
     refused_ip = ip_refusal(nic.element)
     if refused_ip is not None:
         add("ip-invalid", "ip", "ip", f"libvirt refuses the domain: {refused_ip}",

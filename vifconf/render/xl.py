@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from vifconf.model import mac as macs
 from vifconf.model.domain import Domain, Nic
-from vifconf.model.guest_ip import guest_ips, ip_refusal
+from vifconf.model.libvirt9 import Vlan, guest_ips, ip_refusal, read_vlan
 from vifconf.problems import Problem, Severity
 from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic
 
@@ -221,11 +221,11 @@ def _bridge_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
     script = nic.script
     if nic.virtualport_type == "openvswitch":
         script = script or OPENVSWITCH_SCRIPT
-        tags = nic.vlan_tags
-        if tags and nic.vlan_trunk:
-            bridge += "".join(f":{tag}" for tag in tags)
-        elif tags:
-            bridge += f".{tags[0]}"
+        vlan = read_vlan(nic.element)  # a refused one: validation says so
+        if isinstance(vlan, Vlan) and vlan.trunk:
+            bridge += "".join(f":{tag}" for tag in vlan.tags)
+        elif isinstance(vlan, Vlan):
+            bridge += f".{vlan.tags[0]}"
     entry["bridge"] = bridge
     if ips := _ip_list(nic):
         entry["ip"] = ips

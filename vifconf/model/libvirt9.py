@@ -1,0 +1,145 @@
+"""Parts of an ``<interface>`` as libvirt 9.0's parser reads them (virDomainNetDefParseXML
+and its helpers): the rules the targets that go through today's libvirt (the xl converter,
+the QEMU driver) and validation share. Each reader returns what libvirt keeps, or a string
+saying why libvirt refuses the domain.
+
+``<ip>``: libvirt parses the address with ``getaddrinfo(AI_NUMERICHOST)`` and prints it back with
+``getnameinfo(NI_NUMERICHOST)``; Python's socket module calls the same C library functions,
+so ``10.1`` reads as ``10.0.0.1``, ``010.0.0.1`` as ``8.0.0.1`` and ``::ffff:1.2.3.4`` stays
+in its dotted form, exactly as libvirt writes them.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from lxml import etree
+
+from vifconf.model.domain import c_decimal
+
+FAMILIES: dict[str, int] = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
+"""The ``family`` attribute, matched case-sensitively; any other value lets the address decide."""
+PREFIX_LIMITS: dict[int, int] = {socket.AF_INET: 32, socket.AF_INET6: 128}
+
+
+@dataclass(frozen=True)
+class GuestIp:
+    address: str
+    """In libvirt's canonical text."""
+    ipv6: bool
+    prefix: int | None
+
+
+def numeric_address(text: str, family: int = socket.AF_UNSPEC) -> tuple[str, int] | None:
+    """The canonical text and family of a numeric address, or None when libvirt refuses it."""
+    try:
+        found = socket.getaddrinfo(text, None, family, 0, 0, socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return None
+    family_found, _, _, _, sockaddr = found[0]
+    return str(sockaddr[0]), int(family_found)
+
+
+def read_guest_ip(element: etree._Element) -> GuestIp | str:
+    """The ``<ip>`` libvirt keeps, or why it refuses the whole domain."""
+    text = element.get("address")
+    if text is None:
+        return "an <ip> element needs an address"
+    parsed = numeric_address(text, FAMILIES.get(element.get("family") or "", socket.AF_UNSPEC))
+    if parsed is None:
+        return f"invalid address {text!r} in <ip>"
+    address, family = parsed
+    prefix_text = element.get("prefix")
+    prefix = c_decimal(prefix_text) if prefix_text is not None else None
+    if prefix_text is not None and (prefix is None or prefix > PREFIX_LIMITS.get(family, 128)):
+        return f"invalid prefix {prefix_text!r} in <ip>"
+    peer = element.get("peer")
+    if peer is not None and numeric_address(peer, family) is None:
+        return f"invalid peer {peer!r} in <ip>"
+    return GuestIp(address, family == socket.AF_INET6, prefix)
+
+
+def guest_ips(interface: etree._Element) -> list[GuestIp | str]:
+    """Every ``<ip>`` child of an ``<interface>``, read or refused."""
+    return [read_guest_ip(element) for element in interface.iterfind("ip")]
+
+
+def ip_refusal(interface: etree._Element) -> str | None:
+    """Why libvirt 9.0 refuses the interface's ``<ip>`` elements, if it does."""
+    return next((ip for ip in guest_ips(interface) if isinstance(ip, str)), None)
+
+
+# -- <bandwidth> ------------------------------------------------------------------------------
+RATE_ATTRIBUTES = ("average", "peak", "burst", "floor")
+
+
+def bandwidth_refusal(interface: etree._Element) -> str | None:
+    """virNetDevBandwidthParse: one ``<inbound>`` and one ``<outbound>`` at most, each with an
+    average (or a floor), peak and burst only beside an average, every number a whole one
+    (``+10`` and `` 10`` pass), a floor only inbound and only on type network."""
+    bandwidth = interface.find("bandwidth")
+    if bandwidth is None:
+        return None
+    for direction in ("inbound", "outbound"):
+        rates = bandwidth.findall(direction)
+        if len(rates) > 1:
+            return f"only one <{direction}> is allowed in <bandwidth>"
+        if not rates:
+            continue
+        values = {name: rates[0].get(name) for name in RATE_ATTRIBUTES}
+        for name, value in values.items():
+            if value is not None and c_decimal(value) is None:
+                return f"{direction} {name} {value!r} is not a whole number"
+        if values["average"] is None and values["floor"] is None:
+            return f"<{direction}> needs an average (or a floor)"
+        if values["average"] is None and (values["peak"] is not None or values["burst"] is not None):
+            return f"<{direction}> peak and burst need an average"
+        if c_decimal(values["floor"] or "0"):
+            if direction == "outbound":
+                return "a floor is allowed in <inbound> only"
+            if interface.get("type") != "network":
+                return "a floor needs an interface of type network"
+    return None
+
+
+# -- <vlan> ------------------------------------------------------------------------------------
+MAX_VLAN_TAG = 4095
+NATIVE_MODES = ("tagged", "untagged")
+
+
+@dataclass(frozen=True)
+class Vlan:
+    tags: tuple[int, ...]
+    trunk: bool
+
+
+def read_vlan(interface: etree._Element) -> Vlan | str | None:
+    """virNetDevVlanParse: at least one ``<tag id>`` (a whole number up to 4095, ``042`` is
+    42), trunk when there are several or ``trunk`` says ``yes`` in any case; ``trunk='no'``
+    only with one tag and no native mode. None without ``<vlan>``."""
+    vlan = interface.find("vlan")
+    if vlan is None:
+        return None
+    elements = vlan.findall("tag")
+    if not elements:
+        return "a <vlan> needs at least one <tag id='n'/>"
+    tags = []
+    for element in elements:
+        tag = c_decimal(element.get("id"))
+        if tag is None or tag > MAX_VLAN_TAG:
+            return f"vlan tag id {element.get('id')!r} is not a whole number up to {MAX_VLAN_TAG}"
+        tags.append(tag)
+    modes = [element.get("nativeMode") for element in elements if element.get("nativeMode") is not None]
+    if any(mode not in NATIVE_MODES for mode in modes):
+        return f"nativeMode must be one of {', '.join(NATIVE_MODES)}"
+    native = len(modes)
+    if native > 1:
+        return "only one vlan tag may set nativeMode"
+    trunk_text = vlan.get("trunk")
+    trunk = len(tags) > 1
+    if trunk_text is not None:
+        trunk = trunk_text.lower() == "yes"
+        if not trunk and (len(tags) > 1 or native or trunk_text.lower() != "no"):
+            return f"trunk={trunk_text!r} in <vlan> needs one tag, no native mode, and 'yes' or 'no'"
+    return Vlan(tuple(tags), trunk)
