@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from vifconf.model.libvirt9 import GuestIp, Vlan, bandwidth_refusal, read_guest_ip, read_vlan
+from vifconf.model.libvirt9 import (
+    GuestIp,
+    Vlan,
+    bandwidth_refusal,
+    managed_refusal,
+    port_refusal,
+    read_guest_ip,
+    read_vlan,
+    virtualport_refusal,
+)
 
 
 def interface(inner: str, kind: str = "user") -> etree._Element:
@@ -73,3 +82,26 @@ def test_bandwidth(bandwidth: str, kind: str, refused: bool) -> None:
 def test_vlan(vlan: str, read: Vlan | None) -> None:
     got = read_vlan(interface(vlan))
     assert got == read if read is not None else isinstance(got, str)
+
+
+@pytest.mark.parametrize(("inner", "kind", "refused"), [
+    ("<virtualport type='openvswitch'/>", "bridge", False), ("<virtualport/>", "network", False),
+    ("<virtualport type='802.1Qbh'/>", "direct", False),
+    ("<virtualport type='openvswitch'/>", "ethernet", True), ("<virtualport/>", "bridge", True),
+    ("<virtualport type='OpenVSwitch'/>", "bridge", True), ("<virtualport type='none'/>", "network", True),
+])  # fmt: skip
+def test_virtualport(inner: str, kind: str, refused: bool) -> None:
+    assert (virtualport_refusal(interface(inner, kind)) is not None) == refused
+
+
+@pytest.mark.parametrize(("inner", "kind", "refused"), [
+    ("<target dev='tap0' managed='no'/>", "ethernet", False), ("<target dev='t' managed='yes'/>", "user", False),
+    ("<target dev='tap0' managed='no'/>", "user", True), ("<target dev='t' managed='maybe'/>", "ethernet", True),
+    ("<port isolated='yes'/>", "bridge", False), ("<port isolated='no'/>", "user", False),
+    ("<port isolated='yes'/>", "user", True),
+    ("<port isolated='yes'/><virtualport type='openvswitch'/>", "bridge", True),
+])  # fmt: skip
+def test_unmanaged_targets_and_isolated_ports(inner: str, kind: str, refused: bool) -> None:
+    element = interface(inner, kind)
+    refusal = managed_refusal(element) if "target" in inner else port_refusal(element)
+    assert (refusal is not None) == refused

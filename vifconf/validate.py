@@ -12,7 +12,13 @@ import re
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
 from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE
-from vifconf.model.libvirt9 import bandwidth_refusal, read_vlan
+from vifconf.model.libvirt9 import (
+    bandwidth_refusal,
+    managed_refusal,
+    port_refusal,
+    read_vlan,
+    virtualport_refusal,
+)
 from vifconf.model.mac import is_multicast, normalize_mac, parse_mac, prefix_for
 from vifconf.problems import SEVERITY_ORDER, Problem, Severity
 from vifconf.render import RenderOptions, native_targets, render_target
@@ -124,6 +130,13 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if refusal is not None:
         found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{refusal}; libvirt refuses the XML",
                   "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>")
+    for code, field, tag, refusal in (
+        ("virtualport-invalid", "virtualport", "virtualport", virtualport_refusal(nic.element)),
+        ("target-invalid", "target", "target", managed_refusal(nic.element)),
+        ("port-invalid", "port", "port", port_refusal(nic.element)),
+    ):
+        if refusal is not None:
+            found.add(code, "error", field, tag, f"{refusal}; libvirt refuses the domain")
     vlan = read_vlan(nic.element)
     if isinstance(vlan, str):
         found.add("vlan-invalid", "error", "vlan", "vlan", f"{vlan}; libvirt refuses the XML",

@@ -143,3 +143,55 @@ def read_vlan(interface: etree._Element) -> Vlan | str | None:
         if not trunk and (len(tags) > 1 or native or trunk_text.lower() != "no"):
             return f"trunk={trunk_text!r} in <vlan> needs one tag, no native mode, and 'yes' or 'no'"
     return Vlan(tuple(tags), trunk)
+
+
+# -- <virtualport>, <target managed>, <port isolated> -----------------------------------------
+VIRTUALPORT_TYPES = ("802.1Qbg", "802.1Qbh", "openvswitch", "midonet")
+VIRTUALPORT_OWNERS = ("network", "bridge", "direct", "hostdev")
+"""Interface types a ``<virtualport>`` may sit in; all but network must name its type."""
+
+
+def virtualport_refusal(interface: etree._Element) -> str | None:
+    """virDomainNetDefParseXML and virNetDevVPortProfileParse: where a virtualport may be and
+    which types it has (matched exactly: ``OpenVSwitch`` is unknown)."""
+    port = interface.find("virtualport")
+    if port is None:
+        return None
+    kind = interface.get("type") or ""
+    if kind not in VIRTUALPORT_OWNERS:
+        return f"<virtualport> is not supported for <interface type='{kind}'>"
+    port_type = port.get("type")
+    if port_type is not None and port_type not in VIRTUALPORT_TYPES:
+        return f"unknown virtualport type {port_type!r}"
+    if port_type is None and kind != "network":
+        return "a <virtualport> needs a type here"
+    return None
+
+
+def managed_refusal(interface: etree._Element) -> str | None:
+    """virDomainNetDefParseXML/virDomainNetDefValidate: ``<target managed>`` is yes or no, and
+    ``no`` (a tap device made outside libvirt) only on type ethernet."""
+    target = interface.find("target")
+    managed = target.get("managed") if target is not None else None
+    if managed is None:
+        return None
+    if managed not in ("yes", "no"):
+        return f"managed={managed!r} on <target> is neither 'yes' nor 'no'"
+    if managed == "no" and interface.get("type") != "ethernet":
+        return f"an unmanaged target dev (managed='no') needs type ethernet, not {interface.get('type')!r}"
+    return None
+
+
+def port_refusal(interface: etree._Element) -> str | None:
+    """virDomainNetDefValidatePortOptions: ``<port isolated='yes'/>`` only on a Linux host
+    bridge (type bridge or network) without a virtualport type."""
+    port = interface.find("port")
+    if port is None or port.get("isolated") != "yes":
+        return None
+    kind = interface.get("type")
+    if kind not in ("bridge", "network"):
+        return f"<port isolated='yes'/> needs type bridge or network, not {kind!r}"
+    virtualport = interface.find("virtualport")
+    if virtualport is not None and virtualport.get("type"):
+        return f"<port isolated='yes'/> does not go with virtualport type {virtualport.get('type')!r}"
+    return None
