@@ -6,19 +6,29 @@ start, or fail, the same way in `test_qemu_live`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from lxml import etree
 
+from vifconf.model import Domain
 from vifconf.model.libvirt9 import (
     GuestIp,
     Vlan,
+    acpi_refusal,
     bandwidth_refusal,
+    driver_refusal,
     managed_refusal,
     port_refusal,
     read_guest_ip,
     read_vlan,
+    rom_refusal,
+    sndbuf_refusal,
+    source_refusal,
+    teaming_refusal,
     virtualport_refusal,
 )
+from vifconf.validate import check
 
 
 def interface(inner: str, kind: str = "user") -> etree._Element:
@@ -105,3 +115,67 @@ def test_unmanaged_targets_and_isolated_ports(inner: str, kind: str, refused: bo
     element = interface(inner, kind)
     refusal = managed_refusal(element) if "target" in inner else port_refusal(element)
     assert (refusal is not None) == refused
+
+
+@pytest.mark.parametrize(("inner", "kind", "model", "refused"), [
+    ("<driver ioeventfd='on' txmode='iothread' name='vhost' queues='+2'><host csum='off'/></driver>", "bridge",
+     "virtio", False),
+    ("<driver ioeventfd='yes'/>", "bridge", "virtio", True), ("<driver txmode='bogus'/>", "bridge", "virtio", True),
+    ("<driver name='bogus'/>", "bridge", "virtio", True), ("<driver queues='-5'/>", "bridge", "virtio", True),
+    ("<driver><guest tso4='yes'/></driver>", "bridge", "virtio", True),
+    ("<driver ioeventfd='yes' queues='x'/>", "bridge", "e1000", False),  # not read for other models
+    ("<driver iommu='off'/>", "user", "e1000", True),  # present at all: virtio only
+    ("<driver iommu='maybe'/>", "user", "virtio", True),
+])  # fmt: skip
+def test_driver(inner: str, kind: str, model: str, refused: bool) -> None:
+    assert (driver_refusal(interface(inner, kind), model) is not None) == refused
+
+
+@pytest.mark.parametrize(("inner", "kind", "refusal"), [
+    ("<tune><sndbuf>abc</sndbuf></tune>", "ethernet", sndbuf_refusal),
+    ("<rom bar='yes'/>", "user", rom_refusal), ("<rom enabled='no' bar='off'/>", "user", rom_refusal),
+    ("<acpi index='0'/>", "user", acpi_refusal),
+    ("<source address='230.0.0.1' port='abc'/>", "mcast", source_refusal),
+    ("<source address='127.0.0.1' port='5'><local address='127.0.0.1'/></source>", "udp", source_refusal),
+    ("<source type='tcp' path='/s' mode='client'/>", "vhostuser", source_refusal),
+    ("<source type='unix' path='/s'/>", "vhostuser", source_refusal),
+    ("<source type='unix' path='/s' mode='server'><reconnect enabled='yes' timeout='5'/></source>", "vhostuser",
+     source_refusal),
+    ("<source type='unix' path='/s' mode='client'><reconnect enabled='yes'/></source>", "vhostuser", source_refusal),
+    ("<source><ip address='10.0.6.1' prefix='24'/></source>", "user", source_refusal),
+    ("<teaming type='persistent' persistent='ua-x'/>", "bridge", teaming_refusal),
+    ("<teaming type='transient'/>", "hostdev", teaming_refusal), ("<teaming type='odd'/>", "bridge", teaming_refusal),
+])  # fmt: skip
+def test_refused_by_libvirts_parser(inner: str, kind: str, refusal: Callable[[etree._Element], str | None]) -> None:
+    assert refusal(interface(inner, kind)) is not None
+
+
+@pytest.mark.parametrize(("inner", "kind", "refusal"), [
+    ("<tune><sndbuf>1600</sndbuf></tune><rom bar='off' file='/x'/><acpi index='3'/>", "ethernet", sndbuf_refusal),
+    ("<rom enabled='no'/>", "user", rom_refusal), ("<acpi index='16384'/>", "user", acpi_refusal),
+    ("<source address='230.0.0.1' port='5558'/>", "mcast", source_refusal),
+    ("<source type='unix' path='/s' mode='client'><reconnect enabled='no'/></source>", "vhostuser", source_refusal),
+    ("<source dev='tap0'><ip address='10.0.6.1' prefix='24'/></source>", "ethernet", source_refusal),
+    ("<teaming type='transient' persistent='ua-x'/>", "hostdev", teaming_refusal),
+])  # fmt: skip
+def test_accepted_by_libvirts_parser(inner: str, kind: str, refusal: Callable[[etree._Element], str | None]) -> None:
+    assert refusal(interface(inner, kind)) is None
+
+
+def test_a_failover_pair_shares_its_mac_and_other_duplicates_are_errors() -> None:
+    mac = "<mac address='52:54:00:00:00:01'/>"
+    pair = (f"<interface type='bridge'>{mac}<source bridge='br0'/><model type='virtio'/>"
+            "<teaming type='persistent'/><alias name='ua-backup0'/></interface>"
+            f"<interface type='hostdev' managed='yes'>{mac}<source><address type='pci' domain='0' bus='3' slot='0' "
+            "function='0'/></source><teaming type='transient' persistent='ua-backup0'/></interface>")
+    twins = f"<interface type='user'>{mac}</interface><interface type='user'>{mac}</interface>"
+    for devices, duplicate in ((pair, False), (twins, True)):
+        d = Domain.from_string(f"<domain type='kvm'><name>t</name><devices>{devices}</devices></domain>")
+        assert ("mac-duplicate" in [p.code for p in check(d, schema=False)]) == duplicate
+
+
+@pytest.mark.parametrize(("kind", "refused"), [("kvm", False), ("xen", False), ("q35", True), (None, True)])
+def test_domain_type_libvirt_knows(kind: str | None, refused: bool) -> None:
+    attribute = f" type='{kind}'" if kind else ""
+    d = Domain.from_string(f"<domain{attribute}><name>t</name><devices/></domain>")
+    assert ("domain-type-invalid" in [p.code for p in check(d, schema=False)]) == refused

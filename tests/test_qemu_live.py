@@ -18,6 +18,7 @@ import re
 import shlex
 import socket
 import subprocess
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -176,6 +177,7 @@ def logged_nic_args(log: str) -> list[str]:
     return out
 
 
+VNC_GRAPHICS = re.compile(r"""<graphics type=(['"])vnc\1""")
 TAP_RACE = re.compile(r"Failed to create domain from \S*/([^/\s]+)\.xml\nerror: Unable to create tap device")
 
 
@@ -390,13 +392,17 @@ def corner_cases(tmp: Path) -> list[Generated]:
     network (no virtnetworkd), hostdev and vdpa (no device), direct (libvirt 9.0's embed driver
     crashes on destroy), kvm (vhost depends on /dev/vhost-net), a ROM file, vsock, tpm,
     spice-only devices, and domains libvirt refuses for reasons that are not about a NIC."""
-    out = []
+    out: list[Generated] = []
+    sockets = tempfile.mkdtemp(prefix="vifconf-vnc-")
     for path in sorted(CORNERS.glob("*.xml")):
         name = f"corner-{path.stem}"
         image = tmp / f"{name}.img"  # a disk image of its own: QEMU locks it while the guest runs
         image.write_bytes(bytes(1 << 20))
         xml = path.read_text().replace("@TMP@/d.img", str(image)).replace("@TMP@", str(tmp))
         xml = xml.replace(f"<name>{path.stem}</name>", f"<name>{name}</name>", 1)
+        # VNC on a socket of its own: parallel roots would race for TCP port 5900 (and a
+        # socket path must stay under 108 bytes, so not in the deep pytest directory)
+        xml = VNC_GRAPHICS.sub(f"<graphics type='vnc' socket='{sockets}/{len(out)}.vnc'", xml)
         assert f"<name>{name}</name>" in xml, path
         out.append(Generated(name, xml, xml))
     return out

@@ -435,3 +435,73 @@ def test_a_disk_needs_every_controller_up_to_its_own(count: int, extra: str) -> 
 
 def test_32_conventional_nics_on_q35_are_not_guessed() -> None:
     assert {bus for bus, _ in slots(domain(*nics(32), machine="q35"))} == {"<bus>"}
+
+
+# -- from libvirt 9.0's source, each also a live corner case (r5-*) ------------------------------
+def test_boot_dev_network_gives_the_first_nic_its_position() -> None:
+    """qemuProcessPrepareDeviceBootorder: the first NIC boots at the network entry's position."""
+    os_boot = "<boot dev='hd'/><boot dev='network'/>"
+    d = domain(user("<model type='virtio'/>"), user(mac="52:54:00:00:00:02"), os_extra=os_boot)
+    assert [device(d, n).get("bootindex") for n in (0, 1)] == [2, None]
+
+
+def test_mtu_0_is_no_mtu_and_persistent_teaming_is_failover() -> None:
+    bridge = "<source bridge='br0'/><model type='virtio'/>"
+    assert "host_mtu" not in device(domain(user(bridge + "<mtu size='0'/>", kind="bridge")))
+    assert codes(domain(user("<model type='virtio'/><mtu size='0'/>"))) == []
+    props = device(domain(user(bridge + "<teaming type='persistent'/>", kind="bridge")))
+    assert props["failover"] is True
+
+
+def test_an_interface_without_type_is_user() -> None:
+    d = domain("<interface><mac address='52:54:00:00:00:01'/><model type='e1000'/></interface>")
+    assert render(d).items[1] == '{"type":"user","id":"hostnet0"}' and codes(d) == []
+
+
+def test_vhostuser_reconnect_no_is_reconnect_0_after_server() -> None:
+    source = "<source type='unix' path='/tmp/s' mode='client'><reconnect enabled='no'/></source>"
+    d = domain(user(source + "<model type='virtio'/>", kind="vhostuser"))
+    assert render(d).items[1] == "socket,id=charnet0,path=/tmp/s,reconnect=0"
+
+
+@pytest.mark.parametrize(("nic", "code"), [
+    (user("<ip address='10.0.2.0' prefix='24'/><ip address='10.0.3.0' prefix='24'/>"), "ip-unsupported"),
+    (user("<ip address='10.0.2.0' prefix='28'/>"), "ip-unsupported"),
+    (user("<ip family='ipv6' address='fd00::' prefix='48'/>"), "ip-unsupported"),
+    (user("<ip address='10.0.2.0' prefix='24' peer='10.0.2.1'/>"), "ip-unsupported"),
+    (user("<source bridge='br0'/><ip address='10.0.5.2' prefix='24'/>", kind="bridge"), "ip-unsupported"),
+    (user("<backend tap='/dev/net/tun'/>"), "backend-unsupported"),
+    (user("<script path='/bin/true'/>"), "script-unsupported"),
+    (user("<source dev='eth0' mode='bridge'/><model type='virtio'/><mtu size='1400'/>", kind="direct"),
+     "mtu-unsupported"),
+    (user("<source bridge='br0'/><model type='e1000'/><teaming type='persistent'/>", kind="bridge"),
+     "teaming-persistent-not-virtio"),
+    (user("<model type='virtio'/><driver iommu='on'/>"), "iommu-on-legacy-virtio"),
+    (user("<source address='127.0.0.1' port='5558'/>", kind="mcast"), "mcast-address-not-multicast"),
+    (user("<vlan><tag id='42'/></vlan>"), "vlan-unsupported"),
+])  # fmt: skip
+def test_what_the_qemu_driver_refuses(nic: str, code: str) -> None:
+    assert code in codes(domain(nic))
+
+
+def test_iommu_is_fine_where_virtio_cannot_be_legacy() -> None:
+    assert codes(domain(user("<model type='virtio'/><driver iommu='on'/>"), machine="q35")) == []
+    assert codes(domain(user("<model type='virtio-non-transitional'/><driver iommu='on'/>"))) == []
+
+
+def test_a_transient_teaming_member_on_a_network_may_be_a_hostdev_pool() -> None:
+    network = "<source network='hostdevpool'/><model type='virtio'/><teaming type='transient' persistent='ua-a'/>"
+    assert "teaming-transient-not-hostdev" not in codes(domain(user(network, kind="network")))
+
+
+def test_the_bus_is_claimed_only_where_bus_0_cannot_fill() -> None:
+    """With two declared pci-bridges and 30 NICs libvirt puts the last ones on pci.1."""
+    bridges = "".join(f"<controller type='pci' index='{n}' model='pci-bridge'/>" for n in (1, 2))
+    placed = slots(domain(*nics(30), extra=bridges))
+    assert placed[0] == ("pci.0", "<slot>") and placed[-1] == ("<bus>", "<slot>")
+
+
+def test_other_architectures_get_a_note() -> None:
+    d = Domain.from_string("<domain type='qemu'><os><type arch='aarch64' machine='virt'>hvm</type></os>"
+                           "<devices><interface type='user'/></devices></domain>")
+    assert any("aarch64" in note for note in render(d).notes)

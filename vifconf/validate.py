@@ -11,12 +11,18 @@ from __future__ import annotations
 import re
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
-from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE
+from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE, line_of
 from vifconf.model.libvirt9 import (
+    acpi_refusal,
     bandwidth_refusal,
+    driver_refusal,
     managed_refusal,
     port_refusal,
     read_vlan,
+    rom_refusal,
+    sndbuf_refusal,
+    source_refusal,
+    teaming_refusal,
     virtualport_refusal,
 )
 from vifconf.model.mac import is_multicast, normalize_mac, parse_mac, prefix_for
@@ -50,7 +56,7 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     already has a problem at least as severe is the same fault said again, and is dropped.
     """
     options = options or RenderOptions()
-    problems: list[Problem] = []
+    problems: list[Problem] = _domain_problems(domain)
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
         problems.extend(_nic_problems(domain, nic, seen_macs))
@@ -62,6 +68,20 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
 
         problems = _merge(problems, schema_problems(domain))
     return problems
+
+
+DOMAIN_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
+                "phyp", "parallels", "bhyve", "vz", "hvf")  # fmt: skip
+"""libvirt 9.0's ``<domain type>`` names (virDomainVirt); it refuses a domain of any other."""
+
+
+def _domain_problems(domain: Domain) -> list[Problem]:
+    kind = domain.root.get("type")
+    if kind in DOMAIN_TYPES:
+        return []
+    found = "no type" if kind is None else f"type {kind!r}"
+    return [Problem("domain-type-invalid", "error", f"libvirt refuses a <domain> with {found}", None, None,
+                    "one of: " + ", ".join(DOMAIN_TYPES), line_of(domain.root))]
 
 
 def _merge(known: list[Problem], new: list[Problem]) -> list[Problem]:
@@ -99,7 +119,8 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     found = _Findings(nic)
     kind = nic.type
     if kind is None:
-        found.add("type-missing", "error", "type", None, "the interface has no type attribute",
+        found.add("type-missing", "warning", "type", None,
+                  "the interface has no type attribute: libvirt reads it as type user (the schema wants one)",
                   "set one of: " + ", ".join(t for t in INTERFACE_TYPES if t != "none"))
     elif kind == "none":
         found.add("type-none", "warning", "type", None,
@@ -131,6 +152,12 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
         found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{refusal}; libvirt refuses the XML",
                   "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>")
     for code, field, tag, refusal in (
+        ("driver-invalid", "driver", "driver", driver_refusal(nic.element, nic.libvirt_model)),
+        ("sndbuf-invalid", "tune", "tune", sndbuf_refusal(nic.element)),
+        ("rom-invalid", "rom", "rom", rom_refusal(nic.element)),
+        ("acpi-invalid", "acpi", "acpi", acpi_refusal(nic.element)),
+        ("source-invalid", "source", "source", source_refusal(nic.element)),
+        ("teaming-invalid", "teaming", "teaming", teaming_refusal(nic.element)),
         ("virtualport-invalid", "virtualport", "virtualport", virtualport_refusal(nic.element)),
         ("target-invalid", "target", "target", managed_refusal(nic.element)),
         ("port-invalid", "port", "port", port_refusal(nic.element)),
@@ -173,11 +200,22 @@ def _mac_problems(domain: Domain, nic: Nic, seen: dict[str, int], found: _Findin
                   f"{mac} is a multicast address (lowest bit of the first byte set); libvirt expects unicast",
                   "use a unicast prefix such as " + prefix_for(domain.facts.hypervisor))
     normal = normalize_mac(mac) or mac
-    if normal in seen:
+    if normal in seen and not _failover_pair(nic, domain.nic(seen[normal])):
         found.add("mac-duplicate", "error", "mac", "mac",
-                  f"MAC {normal} is already used by NIC {seen[normal]}", "generate a fresh one")
-    else:
+                  f"MAC {normal} is already used by NIC {seen[normal]}: the two would fight over one address "
+                  "on the network (libvirt and QEMU start it anyway)", "generate a fresh one")
+    elif normal not in seen:
         seen[normal] = nic.index
+
+
+def _failover_pair(one: Nic, other: Nic) -> bool:
+    """A virtio-net failover pair shares its MAC by design: a ``<teaming type='transient'>``
+    NIC naming the other's alias as its ``persistent`` partner."""
+    for transient, persistent in ((one, other), (other, one)):
+        teaming, alias = transient.child("teaming"), persistent.alias
+        if teaming is not None and teaming.get("type") == "transient" and alias and teaming.get("persistent") == alias:
+            return True
+    return False
 
 
 def _check_ifname(name: str, field: str, what: str, found: _Findings) -> None:

@@ -236,6 +236,13 @@ class Nic:
         return self._type
 
     @property
+    def libvirt_type(self) -> str:
+        """The type libvirt reads: an interface without one is type user (virDomainNetDefParseXML,
+        in every era)."""
+        kind = self.type
+        return "user" if kind is None else kind
+
+    @property
     def source(self) -> str | None:
         """The one string naming where the NIC attaches (cli-json.md's ``source``)."""
         kind = self.type or ""

@@ -195,3 +195,147 @@ def port_refusal(interface: etree._Element) -> str | None:
     if virtualport is not None and virtualport.get("type"):
         return f"<port isolated='yes'/> does not go with virtualport type {virtualport.get('type')!r}"
     return None
+
+
+# -- <driver>, <tune>, <rom>, <acpi> ----------------------------------------------------------
+ON_OFF = ("on", "off")
+YES_NO = ("yes", "no")
+VIRTIO_LIBVIRT_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+VIRTIO_COMMON_OPTIONS = ("iommu", "ats", "packed", "page_per_vq")
+"""virDomainVirtioOptionsParseXML: read on every NIC's ``<driver>``, virtio or not."""
+VIRTIO_SWITCHES = ("ioeventfd", "event_idx", "rss", "rss_hash_report")
+VIRTIO_NUMBERS = ("queues", "rx_queue_size", "tx_queue_size")
+OFFLOADS = {"host": ("csum", "gso", "tso4", "tso6", "ecn", "ufo", "mrg_rxbuf"),
+            "guest": ("csum", "tso4", "tso6", "ecn", "ufo")}  # fmt: skip
+DRIVER_CHOICES = {"name": ("qemu", "vhost"), "txmode": ("iothread", "timer")}
+
+
+def _c_uint(text: str) -> int | None:
+    """virStrToLong_uip: a whole number up to UINT_MAX, no sign but ``+``."""
+    value = c_decimal(text)
+    return value if value is not None and value <= 0xFFFFFFFF else None
+
+
+def driver_refusal(interface: etree._Element, model: str | None) -> str | None:
+    """virDomainNetDefParseXMLDriver: the virtio options are ``on``/``off`` on any NIC; a
+    virtio model's own attributes are read only for a virtio model (and not on hostdev), each
+    an exact choice, ``on``/``off`` or a whole number; other models' are ignored."""
+    driver = interface.find("driver")
+    if driver is None:
+        return None
+    for name in VIRTIO_COMMON_OPTIONS:
+        if driver.get(name) not in (None, *ON_OFF):
+            return f"<driver {name}={driver.get(name)!r}> must be 'on' or 'off'"
+    if model not in VIRTIO_LIBVIRT_MODELS:  # virDomainCheckVirtioOptionsAreAbsent: even 'off'
+        present = [name for name in VIRTIO_COMMON_OPTIONS if driver.get(name) is not None]
+        return f"the {present[0]} driver option is for virtio models only" if present else None
+    if interface.get("type") == "hostdev":
+        return None
+    for name, choices in DRIVER_CHOICES.items():
+        if driver.get(name) not in (None, *choices):
+            return f"<driver {name}={driver.get(name)!r}> must be one of {', '.join(choices)}"
+    for name in VIRTIO_SWITCHES:
+        if driver.get(name) not in (None, *ON_OFF):
+            return f"<driver {name}={driver.get(name)!r}> must be 'on' or 'off'"
+    for name in VIRTIO_NUMBERS:
+        value = driver.get(name)
+        if value is not None and _c_uint(value) is None:
+            return f"<driver {name}={value!r}> must be a whole number"
+    for tag, names in OFFLOADS.items():
+        element = driver.find(tag)
+        for name in names if element is not None else ():
+            if element is not None and element.get(name) not in (None, *ON_OFF):
+                return f"<{tag} {name}={element.get(name)!r}> must be 'on' or 'off'"
+    return None
+
+
+def sndbuf_refusal(interface: etree._Element) -> str | None:
+    """``<tune><sndbuf>``: a whole number."""
+    sndbuf = interface.find("tune/sndbuf")
+    if sndbuf is not None and c_decimal((sndbuf.text or "").strip()) is None:
+        return f"sndbuf {sndbuf.text!r} must be a whole number"
+    return None
+
+
+def rom_refusal(interface: etree._Element) -> str | None:
+    """``<rom>``: enabled yes/no, bar on/off, and no tuning of a disabled ROM."""
+    rom = interface.find("rom")
+    if rom is None:
+        return None
+    if rom.get("enabled") not in (None, *YES_NO):
+        return f"<rom enabled={rom.get('enabled')!r}> must be 'yes' or 'no'"
+    if rom.get("bar") not in (None, *ON_OFF):
+        return f"<rom bar={rom.get('bar')!r}> must be 'on' or 'off'"
+    if rom.get("enabled") == "no" and (rom.get("bar") is not None or rom.get("file") is not None):
+        return "a disabled ROM (enabled='no') takes no bar or file"
+    return None
+
+
+def acpi_refusal(interface: etree._Element) -> str | None:
+    """``<acpi index>``: a whole number from 1."""
+    acpi = interface.find("acpi")
+    if acpi is not None and acpi.get("index") is not None and not _c_uint(acpi.get("index") or ""):
+        return f"<acpi index={acpi.get('index')!r}> must be a whole number from 1"
+    return None
+
+
+# -- <source> of socket and vhost-user NICs, <teaming> ----------------------------------------
+SOCKET_TYPES = ("server", "client", "mcast", "udp")
+
+
+def _c_int(text: str | None) -> int | None:
+    """virStrToLong_i: a whole number, signed, in int range."""
+    if text is None:
+        return None
+    negative = text.lstrip().startswith("-")
+    value = c_decimal(text.replace("-", "+", 1) if negative else text)
+    if value is None or value > 0x7FFFFFFF + negative:
+        return None
+    return -value if negative else value
+
+
+def source_refusal(interface: etree._Element) -> str | None:
+    """The sources virDomainNetDefParseXML reads strictly: a socket's (and udp's ``<local>``)
+    port a whole number; a vhost-user source of type unix with a mode, a reconnect with a
+    timeout and never in server mode; host-side ``<source><ip>``/``<route>`` only on ethernet."""
+    kind = interface.get("type")
+    source = interface.find("source")
+    if source is None:
+        return None
+    if (source.find("ip") is not None or source.find("route") is not None) and kind != "ethernet":
+        return f"host-side <ip>/<route> in <source> is for type ethernet only, not {kind!r}"
+    if kind in SOCKET_TYPES:
+        ports = [("source", source)] + ([("local", source.find("local"))] if kind == "udp" else [])
+        for tag, element in ports:
+            if element is not None and _c_int(element.get("port")) is None:
+                return f"<{tag}> needs a whole-number port, not {element.get('port')!r}"
+    if kind == "vhostuser":
+        if source.get("type") != "unix":
+            return f"a vhostuser source must be of type 'unix', not {source.get('type')!r}"
+        if source.get("mode") not in ("server", "client"):
+            return f"a vhostuser source needs mode='server' or 'client', not {source.get('mode')!r}"
+        reconnect = source.find("reconnect")
+        if reconnect is not None:
+            if reconnect.get("enabled") not in (None, *YES_NO):
+                return f"<reconnect enabled={reconnect.get('enabled')!r}> must be 'yes' or 'no'"
+            if reconnect.get("enabled") == "yes" and _c_uint(reconnect.get("timeout") or "") is None:
+                return "<reconnect enabled='yes'> needs a whole-number timeout"
+            if reconnect.get("enabled") == "yes" and source.get("mode") == "server":
+                return "a vhostuser source in server mode cannot reconnect"
+    return None
+
+
+def teaming_refusal(interface: etree._Element) -> str | None:
+    """virDomainNetTeamingInfoParseXML and virDomainNetDefValidate: type persistent (no
+    persistent attribute) or transient (naming its persistent partner)."""
+    teaming = interface.find("teaming")
+    if teaming is None or (teaming.get("type") is None and teaming.get("persistent") is None):
+        return None
+    kind = teaming.get("type")
+    if kind not in ("persistent", "transient"):
+        return f"unknown teaming type {kind!r}"
+    if kind == "transient" and not teaming.get("persistent"):
+        return "a transient teaming member must name its persistent partner (persistent='ua-…')"
+    if kind == "persistent" and teaming.get("persistent") is not None:
+        return "a persistent teaming member takes no persistent attribute"
+    return None

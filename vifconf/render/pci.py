@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 UNKNOWN_SLOT = "<slot>"
 UNKNOWN_BUS = "<bus>"
-ON_OFF = {"on": True, "off": False, "yes": True, "no": False}
+ON_OFF = {"on": True, "off": False}
+"""libvirt's switches (virXMLPropTristateSwitch): exactly these two words."""
 
 CONVENTIONAL_MODELS = frozenset(LIBVIRT_NET_MODELS) - {"virtio", "virtio-non-transitional", "e1000e"}
 """On q35 NICs of these models share the pcie-to-pci-bridge; the others, including every
@@ -152,7 +153,8 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
 
 def _controller_kind(kind: str | None, model: str | None, index: str, q35: bool) -> Kind:
     if kind == "pci":
-        return "none" if model in ("pci-root", "pcie-root", "pci-bridge") else "before"
+        followed = ("pci-root", "pcie-root", "pci-bridge") + (tuple(DECLARABLE_BUSES) if q35 else ())
+        return "none" if model in followed else "before"  # q35's are in `Q35Buses`
     if kind == "usb":
         if model == "none":
             return "none"
@@ -277,6 +279,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     renumbered = iter(layout.explicit if layout else [])
     shared = shared_pci_slots(devices)
     out: list[Placement] = []
+    auto_position = 0
     for nic in nics:
         address = nic.address
         parts = explicit_pci(address)
@@ -291,10 +294,22 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
                 multifunction = True  # libvirt turns it on when another function of the slot is used
             out.append(Placement(bus_name, addr, multifunction))
         elif chosen is None:
-            out.append(Placement(UNKNOWN_BUS if q35 else "pci.0", UNKNOWN_SLOT))
+            on_bus_0 = not q35 and _surely_bus_0(devices, position=auto_position)
+            out.append(Placement("pci.0" if on_bus_0 else UNKNOWN_BUS, UNKNOWN_SLOT))
+            auto_position += 1
         else:
             out.append(next(given))
     return out
+
+
+def _surely_bus_0(devices: etree._Element, position: int) -> bool:
+    """Whether the NIC libvirt places ``position``-th (from 0) lands on bus 0 of a pc machine
+    whatever else the domain holds: only the primary video, one bridge libvirt may add, the
+    declared PCI controllers and the filesystems can go before the NICs, and bus 0 has 30
+    free slots (0 is the host bridge, 1 the PIIX3) less those explicit addresses take."""
+    ahead = 2 + sum(c.get("type") == "pci" for c in devices.iterfind("controller")) + len(devices.findall("filesystem"))
+    taken = len(_explicit_slots(devices).get(0, ()))
+    return position + ahead < len(PC_SLOTS) - 2 - taken
 
 
 def is_device(element: etree._Element) -> bool:
@@ -400,7 +415,9 @@ class _Bus:
 
     @property
     def slots(self) -> range:
-        return range(1) if self.model == "pcie-root-port" else BRIDGE_SLOTS
+        if self.model == "pcie-root-port":
+            return range(1)
+        return PC_SLOTS if self.model == "dmi-to-pci-bridge" else BRIDGE_SLOTS
 
     def takes(self, pcie: bool, explicit: bool) -> bool:
         """An endpoint the XML places may go on any bus that takes endpoints at all; an
@@ -409,7 +426,9 @@ class _Bus:
             return False
         if explicit:
             return True
-        return self.model != "pcie-root" and pcie == (self.model == "pcie-root-port")
+        if self.model in ("pcie-root", "dmi-to-pci-bridge"):
+            return False  # no auto-assignment onto these
+        return pcie == (self.model == "pcie-root-port")
 
     def take_free_slot(self) -> int | None:
         slot = next((slot for slot in self.slots if slot not in self.used), None)
@@ -443,12 +462,32 @@ def q35_buses(domain: Domain, nics: list[Nic]) -> Q35Buses | None:
     return domain.memo(key, lambda: _q35_buses(domain.devices, nics) if domain.devices is not None else None)
 
 
-def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
-    declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") != "pcie-root"]
-    if declared or any(parts[1] for element in devices if element.tag != "interface" and is_device(element)
-                       for parts in [explicit_pci(element.find("address"))] if parts is not None):  # fmt: skip
+DECLARABLE_BUSES = frozenset({"pcie-root-port", "pcie-to-pci-bridge", "pci-bridge", "dmi-to-pci-bridge"})
+"""Controllers vifconf follows when the XML declares them (indexes 1, 2, … without gaps)."""
+
+
+def _declared_buses(devices: etree._Element) -> list[str] | None:
+    """pcie-root and the declared PCI controllers' models by index; None when vifconf cannot
+    follow them (a gap, a model it does not model, an index it cannot read)."""
+    declared: dict[int, str] = {}
+    for controller in devices.iterfind("controller"):
+        if controller.get("type") != "pci" or controller.get("model") == "pcie-root":
+            continue
+        index, model = c_decimal(controller.get("index")), controller.get("model") or ""
+        if index is None or model not in DECLARABLE_BUSES or index in declared:
+            return None
+        declared[index] = model
+    if sorted(declared) != list(range(1, len(declared) + 1)):
         return None
-    first = _Q35Pass()
+    return ["pcie-root"] + [declared[index] for index in sorted(declared)]
+
+
+def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
+    models = _declared_buses(devices)
+    if models is None or any(parts[1] for element in devices if element.tag != "interface" and is_device(element)
+                             for parts in [explicit_pci(element.find("address"))] if parts is not None):  # fmt: skip
+        return None
+    first = _Q35Pass(models)
     explicit: list[tuple[int, str | None]] = []
     placed: list[tuple[int, int, bool]] = []
     for nic in nics:
@@ -457,6 +496,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
             bus, error = first.reserve(parts[1], parts[2], _is_pcie(nic))
             explicit.append((bus, error))
             placed.append((bus, parts[2], _is_pcie(nic)))
+    first.place_bridges(declared=len(models))
     auto = [nic for nic in nics if explicit_pci(nic.address) is None]
     for nic in auto:
         first.place(_is_pcie(nic))
@@ -538,10 +578,11 @@ class _Q35Pass:
         slot = self.buses[index].take_free_slot()
         return None if slot is None else (index, slot)
 
-    def place_bridges(self) -> None:
-        """The second pass's controllers, before any device: each pcie-to-pci-bridge takes the
-        lowest free root port, each pci-bridge the lowest free slot of a bus that takes one."""
-        for model in [bus.model for bus in self.buses]:
+    def place_bridges(self, declared: int | None = None) -> None:
+        """The controllers, placed before any device: each pcie-to-pci-bridge takes the lowest
+        free root port, each pci-bridge the lowest free slot of a bus that takes one. In the
+        first pass only the ``declared`` ones exist yet."""
+        for model in [bus.model for bus in self.buses[:declared]]:
             if model == "pcie-to-pci-bridge":
                 fits = [bus for bus in self.buses if bus.model == "pcie-root-port"]
             elif model == "pci-bridge":

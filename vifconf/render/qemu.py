@@ -10,6 +10,7 @@ time shows as ``<slot>``/``<bus>``. Pure functions, no I/O.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections import Counter
@@ -109,8 +110,13 @@ VIRTIO_GUEST_FLAGS = (("csum", "guest_csum"), ("tso4", "guest_tso4"), ("tso6", "
 VIRTIO_COMMON_FLAGS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
                        ("page_per_vq", "page-per-vq"))  # fmt: skip
 
-NO_MTU_TYPES = frozenset({"user", "mcast", "udp", "server", "client"})
-"""Types libvirt 9.0 refuses an ``<mtu>`` for ("setting MTU on interface type … is not supported yet")."""
+X86_ARCHES = (None, "x86_64", "i686")
+"""What this target models; no ``arch`` means the host's, which vifconf takes to be x86_64."""
+MTU_TYPES = frozenset({"network", "bridge", "ethernet", "vhostuser"})
+"""Types libvirt 9.0 sets an ``<mtu>`` on (qemuDomainNetSupportsMTU); others are refused ("setting
+MTU on interface type … is not supported yet")."""
+TAP_PATH_TYPES = frozenset({"network", "bridge", "ethernet"})
+"""Types that take a ``<backend tap='…'/>`` device path."""
 MTU_RANGE = range(68, 65536)
 MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
 """Types libvirt 9.0 allows ``<driver queues>`` above 1 on."""
@@ -174,14 +180,14 @@ def uses_vhost_net(domain: Domain, nic: Nic) -> bool:
     ``<driver name='qemu'>`` (qemuInterfaceOpenVhostNet); TCG (``qemu``) domains never do."""
     return (
         (domain.facts.hypervisor or "") in ("kvm", "xen")
-        and (nic.type or "") in TAP_TYPES
+        and nic.libvirt_type in TAP_TYPES
         and (nic.libvirt_model or "") in VIRTIO_MODELS
         and nic.driver.get("name") != "qemu"
     )
 
 
 def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dict[str, object]:
-    kind = nic.type or ""
+    kind = nic.libvirt_type
     props: dict[str, object]
     queues = _queues(nic) if (nic.libvirt_model or "") in VIRTIO_MODELS else 1
     if kind == "user":
@@ -192,13 +198,13 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
             props["fds"] = fd_placeholder(queues)
         else:
             props["fd"] = FD
-        tune = nic.child("tune")
-        sndbuf = c_decimal(tune.findtext("sndbuf")) if tune is not None else None
-        if sndbuf is not None:
-            props["sndbuf"] = sndbuf
         if uses_vhost_net(domain, nic):
             props["vhost"] = True
             props["vhostfds" if queues > 1 else "vhostfd"] = fd_placeholder(queues)
+        tune = nic.child("tune")
+        sndbuf = c_decimal(tune.findtext("sndbuf")) if tune is not None else None
+        if sndbuf is not None:
+            props["sndbuf"] = sndbuf  # after vhost (qemuBuildHostNetProps)
     elif kind in SOCKET_KEYS:
         source = nic.source_attrs
         props = {"type": "socket", SOCKET_KEYS[kind]: f"{source.get('address', '')}:{source.get('port', '')}"}
@@ -232,14 +238,20 @@ def _user_network(nic: Nic) -> dict[str, object]:
 
 
 def chardev_arg(nic: Nic, chardev_id: str) -> str:
-    """vhost-user's ``-chardev`` (key=value form, measured): ``reconnect=N`` for a client
-    that reconnects, ``server=on`` in server mode."""
+    """vhost-user's ``-chardev`` (key=value form, measured): ``server=on`` in server mode,
+    then ``reconnect=N`` for a client that reconnects, ``reconnect=0`` for one that says it
+    does not (qemuBuildChrChardevReconnectStr)."""
     path = nic.source_attrs.get("path", "")
     arg = f"socket,id={chardev_id},path={path.replace(',', ',,')}"
+    if nic.source_mode == "server":
+        arg += ",server=on"
     reconnect = nic.element.find("source/reconnect")
-    if reconnect is not None and reconnect.get("enabled") == "yes" and reconnect.get("timeout"):
-        arg += f",reconnect={reconnect.get('timeout')}"
-    return arg + (",server=on" if nic.source_mode == "server" else "")
+    enabled = reconnect.get("enabled") if reconnect is not None else None
+    if reconnect is not None and enabled == "yes":
+        arg += f",reconnect={c_decimal(reconnect.get('timeout')) or 0}"
+    elif enabled == "no":
+        arg += ",reconnect=0"
+    return arg
 
 
 def virtio_options(nic: Nic) -> dict[str, object]:
@@ -264,16 +276,38 @@ def virtio_options(nic: Nic) -> dict[str, object]:
         props["vectors"] = 2 * queues + 2
     for attribute in ("rx_queue_size", "tx_queue_size"):
         size = c_decimal(driver.get(attribute))
-        if size is not None:
+        if size:  # 0 is no size
             props[attribute] = size
     if driver.get("rss") in ON_OFF:
         props["rss"] = ON_OFF[driver["rss"]]
     if driver.get("rss_hash_report") in ON_OFF:
         props["hash"] = ON_OFF[driver["rss_hash_report"]]
     mtu = c_decimal(nic.mtu)
-    if mtu is not None:
+    if mtu:  # 0 is no MTU
         props["host_mtu"] = mtu
+    teaming = nic.child("teaming")
+    if teaming is not None and teaming.get("type") == "persistent":
+        props["failover"] = True
     return props
+
+
+BOOT_DEVICES_READ = 4
+"""libvirt reads the first four ``<os><boot dev>`` (VIR_DOMAIN_BOOT_LAST)."""
+
+
+def network_boot_index(nic: Nic) -> int | None:
+    """qemuProcessPrepareDeviceBootorder: with ``<os><boot dev='network'/>`` the first NIC
+    boots at that position in the ``<boot dev>`` list (the last ``network`` entry counts)."""
+    def compute() -> tuple[int | None, int | None]:
+        position = None
+        for number, boot in enumerate(nic.domain.root.findall("os/boot")[:BOOT_DEVICES_READ], start=1):
+            if boot.get("dev") == "network":
+                position = number
+        first = next((other for other in nic.domain.nics if other.type != ABSENT_TYPE), None)
+        return (first.index if first is not None else None), position
+
+    first_index, position = nic.domain.memo(("qemu", "network-boot"), compute)
+    return position if nic.index == first_index else None
 
 
 def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -> dict[str, object]:
@@ -284,7 +318,9 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
     props["id"] = device_id
     props["mac"] = macs.normalize_mac(nic.mac or "") or GENERATED_MAC
     boot = c_decimal(nic.boot_order)
-    if boot is not None:
+    if boot is None:
+        boot = network_boot_index(nic)
+    if boot:
         props["bootindex"] = boot
     props["bus"] = placement.bus
     if placement.multifunction is not None:
@@ -306,17 +342,47 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
 
 
 # -- refusals -------------------------------------------------------------------------------
+def _guest_ip_problems(nic: Nic) -> list[str]:
+    """qemuValidateDomainDeviceDefNetwork: guest addresses and routes are slirp's business
+    (type user) only, one IPv4 (prefix 4-27) and one IPv6 (prefix 64), no peer, no route."""
+    ips = [ip for ip in guest_ips(nic.element) if not isinstance(ip, str)]  # unreadable: ip-invalid
+    routes = nic.child("route") is not None
+    if nic.libvirt_type != "user":
+        return [f"QEMU takes no guest-side <ip> or <route> on type {nic.libvirt_type}"] if ips or routes else []
+    problems = ["QEMU sets no guest-side <route>"] if routes else []
+    if any(element.get("peer") for element in nic.element.iterfind("ip")):
+        problems.append("QEMU sets no peer address for the guest")
+    for ipv6, name in ((False, "IPv4"), (True, "IPv6")):
+        if sum(ip.ipv6 == ipv6 for ip in ips) > 1:
+            problems.append(f"slirp takes one {name} address per interface")
+    for ip in ips:
+        if ip.prefix and not ip.ipv6 and not 4 <= ip.prefix <= 27:
+            problems.append(f"slirp's IPv4 prefix must be 4-27, not {ip.prefix}")
+        if ip.prefix and ip.ipv6 and ip.prefix != 64:
+            problems.append(f"slirp's IPv6 prefix must be 64, not {ip.prefix}")
+    return problems[:1]
+
+
+def _is_multicast_ipv4(address: str) -> bool:
+    """QEMU's net_socket_mcast_create: IN_MULTICAST on the parsed address; a host name QEMU
+    would resolve first counts as fine here."""
+    try:
+        return ipaddress.IPv4Address(address).is_multicast
+    except ValueError:
+        return not address.replace(".", "").isdigit()
+
+
 def _takes_vlan(nic: Nic) -> bool:
     """virDomainActualNetDefValidate: hostdev, direct in passthrough mode, or a bridge with an
     openvswitch virtualport (a network's actual type is only known to a running libvirt)."""
-    kind = nic.type
+    kind = nic.libvirt_type
     return (kind in ("hostdev", "network") or (kind == "direct" and nic.source_mode == "passthrough")
             or (kind == "bridge" and nic.virtualport_type == "openvswitch"))  # fmt: skip
 
 
 def refusals(nic: Nic) -> list[Problem]:
     """What libvirt 9.0 / QEMU 7.2 refuse for this NIC (spec: "What libvirt refuses")."""
-    kind, model = nic.type or "", nic.libvirt_model
+    kind, model = nic.libvirt_type, nic.libvirt_model
     found: list[Problem] = []
 
     def add(code: str, field: str, tag: str, message: str, hint: str) -> None:
@@ -329,7 +395,9 @@ def refusals(nic: Nic) -> list[Problem]:
     mtu = c_decimal(nic.mtu)
     if nic.mtu is not None and mtu is None:
         add("mtu-invalid", "mtu", "mtu", f"libvirt refuses MTU {nic.mtu!r}: not a whole number", "e.g. 1500")
-    elif nic.mtu is not None and kind in NO_MTU_TYPES:
+    elif not mtu:
+        pass  # no <mtu>, or size 0: libvirt sets none
+    elif kind not in MTU_TYPES:
         add("mtu-on-user" if kind == "user" else "mtu-unsupported", "mtu", "mtu",
             f"libvirt does not support setting an MTU on a type {kind} interface",
             "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
@@ -349,24 +417,48 @@ def refusals(nic: Nic) -> list[Problem]:
     driver = nic.driver if virtio else {}
     for attribute in ("rx_queue_size", "tx_queue_size"):
         size = c_decimal(driver.get(attribute))
-        if size is not None and (size < 1 or size & (size - 1)):
+        if size and size & (size - 1):
             add("queue-size-invalid", "driver", "driver",
                 f"libvirt refuses {attribute}={size}: it has to be a power of two", "e.g. 256, 512 or 1024")
-        elif size is not None and size not in VIRTIO_QUEUE_SIZES:
+        elif size and size not in VIRTIO_QUEUE_SIZES:
             add("queue-size-invalid", "driver", "driver",
                 f"QEMU refuses {attribute}={size} for virtio-net: it takes 256 to 1024", "e.g. 256, 512 or 1024")
     if nic.child("coalesce") is not None and kind not in ("bridge", "network"):
         add("coalesce-unsupported", "driver", "coalesce",
             f"libvirt does not support coalesce settings on a type {kind} interface", "remove <coalesce>")
     teaming = nic.child("teaming")
-    if teaming is not None and teaming.get("type") == "transient" and kind != "hostdev":
+    if teaming is not None and teaming.get("type") == "transient" and kind not in ("hostdev", "network"):
         add("teaming-transient-not-hostdev", "type", "teaming",
             "libvirt refuses a virtio-net teaming transient interface that is not type hostdev",
-            "make the transient member type='hostdev', or drop <teaming>")
+            "make the transient member type='hostdev', or drop <teaming>")  # a network may be a hostdev pool
+    if teaming is not None and teaming.get("type") == "persistent" and model != "virtio":
+        add("teaming-persistent-not-virtio", "model", "teaming",
+            f"libvirt needs <model type='virtio'/> on a teaming persistent interface, not {model or 'rtl8139'}",
+            "set <model type='virtio'/>")
     backend = nic.child("backend")
     if backend is not None and backend.get("type") not in (None, "default"):
         add("backend-unsupported", "driver", "backend",
             f"libvirt 9.0 has no network backend type {backend.get('type')!r}", "remove the type attribute")
+    if backend is not None and backend.get("tap") and kind not in TAP_PATH_TYPES:
+        add("backend-unsupported", "driver", "backend",
+            f"libvirt takes a custom tap device path only on types network, bridge and ethernet, not {kind}",
+            "remove the tap attribute")
+    if nic.child("script") is not None and kind != "ethernet":
+        add("script-unsupported", "script", "script",
+            f"libvirt's QEMU driver runs a script only for type ethernet, not {kind}", "remove <script>")
+    driver_options = nic.driver
+    legacy_capable = model == "virtio-transitional" or (
+        model == "virtio" and "q35" not in (nic.domain.facts.machine or "pc").lower())
+    if driver_options.get("iommu") == "on" and legacy_capable:
+        add("iommu-on-legacy-virtio", "driver", "driver",
+            "QEMU refuses iommu='on' for a virtio NIC that can run in legacy mode (transitional, or any virtio "
+            "on conventional PCI such as machine pc)", "use model virtio-non-transitional, or machine q35")
+    if kind == "mcast" and not _is_multicast_ipv4(nic.source_attrs.get("address", "")):
+        add("mcast-address-not-multicast", "source", "source",
+            f"QEMU refuses mcast address {nic.source_attrs.get('address')!r}: not an IPv4 multicast address",
+            "use an address in 224.0.0.0/4, e.g. 230.0.0.1")
+    for problem in _guest_ip_problems(nic):
+        add("ip-unsupported", "ip", "ip", problem, "slirp takes one IPv4 network (prefix 4-27) and one IPv6 /64")
     if kind == "udp" and nic.element.find("source/local") is None:
         add("source-missing", "source", "source", "a udp interface needs <local address='…' port='…'/> in its source",
             "add <local address='127.0.0.1' port='…'/> inside <source>")
@@ -504,8 +596,11 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
     foreign = (facts.hypervisor or "kvm") not in QEMU_DRIVER_TYPES  # xen, and libvirt's other drivers
     if foreign:
         rendering.notes.append("rendered as if run under KVM")
+    if facts.arch not in X86_ARCHES:
+        rendering.notes.append(f"rendered for an x86_64 guest: for arch {facts.arch} libvirt picks other "
+                               "devices and buses (virtio-net-device on aarch64 virt, for one)")
     all_nics = domain.nics
-    nics = [n for n in all_nics if (n.type or "") in RENDERED_TYPES]
+    nics = [n for n in all_nics if n.libvirt_type in RENDERED_TYPES]
     ids = device_ids(nics)
     places = placements(domain, nics)
     for nic, device_id, place in zip(nics, ids, places, strict=True):
@@ -516,7 +611,7 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
         rendering.notes += notes
     refused: list[Problem] = []
     for nic in all_nics:
-        kind = nic.type or ""
+        kind = nic.libvirt_type
         if kind == ABSENT_TYPE:
             rendering.notes.append(f"NIC {nic.index}: type none — no NIC, no arguments (and no index used)")
         elif kind not in RENDERED_TYPES:
@@ -567,13 +662,13 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
     re-rendering after an edit only recomputes the NIC that changed."""
     key: tuple[object, ...] | None = None
     if _nic_cache_enabled:
-        key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor)
+        key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor, network_boot_index(nic))
         cached = _FRAGMENTS.get(key)
         if cached is not None:
             return list(cached[0]), list(cached[1])
     host_id, chardev_id = f"host{device_id}", f"char{device_id}"
     args: list[str] = []
-    if nic.type == "vhostuser":
+    if nic.libvirt_type == "vhostuser":
         args += ["-chardev", chardev_arg(nic, chardev_id)]
     args += ["-netdev", compact(netdev_props(domain, nic, host_id, chardev_id))]
     args += ["-device", compact(device_props(nic, host_id, device_id, place))]
@@ -587,8 +682,7 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
 def _cached_refusals(nic: Nic) -> list[Problem]:
     if not _nic_cache_enabled:
         return refusals(nic)
-    key = (_element_key(nic), nic.index, nic.line, nic.field_line("mac"), nic.field_line("model"),
-           nic.field_line("mtu"), nic.field_line("driver"))  # fmt: skip
+    key = (_element_key(nic), nic.index, nic.line, nic.domain.facts.machine)  # lines follow from the NIC's
     cached = _REFUSALS.get(key)
     if cached is None:
         cached = _remember(_REFUSALS, key, refusals(nic))
@@ -606,7 +700,7 @@ def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
         notes.append(prefix + f"link state {nic.link} is applied after start (QMP set_link), not an argument")
     if nic.child("bandwidth") is not None:
         notes.append(prefix + "bandwidth is applied after start (tc on the host tap), not an argument")
-    if (nic.type or "") in TAP_TYPES:
+    if nic.libvirt_type in TAP_TYPES:
         name = nic.source or nic.target
         if name:
             notes.append(prefix + f"libvirt opens the tap itself ({name}); QEMU only sees a file descriptor")

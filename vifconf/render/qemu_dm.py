@@ -316,7 +316,7 @@ def _xend_source(domain: Domain, options: RenderOptions) -> _VifSource:
     built = xend_sxpr.build_vifs(domain, options)
     with_vif = {vif.nic for vif in built.vifs}
     notes = [
-        f"NIC {nic.index} (type {nic.type or '?'}) has no vif (see xend-sxpr), so xend never sees it"
+        f"NIC {nic.index} (type {nic.libvirt_type}) has no vif (see xend-sxpr), so xend never sees it"
         for nic in domain.nics
         if nic.index not in with_vif
     ]

@@ -140,7 +140,7 @@ ITEM_FIELDS = {"bridge": "source", "script": "script", "ip": "ip", "vifname": "t
 
 
 def _build_vif(nic: Nic, rules: EraRules, hvm: bool, options: RenderOptions, out: VifSet) -> Vif | None:
-    kind = nic.type or ""
+    kind = nic.libvirt_type
     era = options.libvirt_era
     if kind not in SUPPORTED_TYPES:
         message = (

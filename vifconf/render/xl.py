@@ -62,13 +62,16 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     formatted = _format_domain(domain, options)
     items = [format_entry(entry) for _, entry in formatted.entries]
     layout = vif_line_layout(items)
+    notes = list(formatted.notes)
+    if not domain.facts.is_xen:
+        notes.insert(0, "rendered as if the domain were type xen (libvirt's Xen driver converts no other)")
     return Rendering(
         target=TARGET,
         kind="line",
         items=items,
         text=layout.text,
         spans=layout.spans,
-        notes=list(formatted.notes),
+        notes=notes,
         problems=list(formatted.problems),
         nic_items=positions_by_nic(domain, ((index, [i]) for i, (index, _) in enumerate(formatted.entries))),
         rule=_rule(domain, options),
@@ -140,7 +143,7 @@ def _format_entries(domain: Domain, options: RenderOptions) -> _Entries:
 def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> dict[str, str] | None:
     """One entry in xenFormatNet's order: mac, the type's items, model/type, vifname, rate.
     ``None`` when the interface is left out of the line."""
-    kind = nic.type or ""
+    kind = nic.libvirt_type
     if kind == "none":
         out.notes.append(_type_none_note(nic))
         return None
