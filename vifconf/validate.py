@@ -9,6 +9,7 @@ once, by the code that understands it best (see `check`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
 from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE, line_of
@@ -69,6 +70,20 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
         problems = _merge(problems, schema_problems(domain))
     return problems
 
+
+PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None]], ...] = (
+    ("driver-invalid", "driver", lambda nic: driver_refusal(nic.element, nic.libvirt_model)),
+    ("sndbuf-invalid", "tune", lambda nic: sndbuf_refusal(nic.element)),
+    ("rom-invalid", "rom", lambda nic: rom_refusal(nic.element)),
+    ("acpi-invalid", "acpi", lambda nic: acpi_refusal(nic.element)),
+    ("source-invalid", "source", lambda nic: source_refusal(nic.element)),
+    ("teaming-invalid", "teaming", lambda nic: teaming_refusal(nic.element)),
+    ("virtualport-invalid", "virtualport", lambda nic: virtualport_refusal(nic.element)),
+    ("target-invalid", "target", lambda nic: managed_refusal(nic.element)),
+    ("port-invalid", "port", lambda nic: port_refusal(nic.element)),
+)
+"""libvirt 9.0 parser refusals (`vifconf.model.libvirt9`): code, the child element (and field)
+each is about, and the reader."""
 
 DOMAIN_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
                 "phyp", "parallels", "bhyve", "vz", "hvf")  # fmt: skip
@@ -147,24 +162,16 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if nic.target:
         _check_ifname(nic.target, "target", "target device", found)
 
-    refusal = bandwidth_refusal(nic.element)
-    if refusal is not None:
-        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{refusal}; libvirt refuses the XML",
+    bandwidth = bandwidth_refusal(nic.element) if nic.child("bandwidth") is not None else None
+    if bandwidth is not None:
+        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{bandwidth}; libvirt refuses the XML",
                   "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>")
-    for code, field, tag, refusal in (
-        ("driver-invalid", "driver", "driver", driver_refusal(nic.element, nic.libvirt_model)),
-        ("sndbuf-invalid", "tune", "tune", sndbuf_refusal(nic.element)),
-        ("rom-invalid", "rom", "rom", rom_refusal(nic.element)),
-        ("acpi-invalid", "acpi", "acpi", acpi_refusal(nic.element)),
-        ("source-invalid", "source", "source", source_refusal(nic.element)),
-        ("teaming-invalid", "teaming", "teaming", teaming_refusal(nic.element)),
-        ("virtualport-invalid", "virtualport", "virtualport", virtualport_refusal(nic.element)),
-        ("target-invalid", "target", "target", managed_refusal(nic.element)),
-        ("port-invalid", "port", "port", port_refusal(nic.element)),
-    ):
-        if refusal is not None:
-            found.add(code, "error", field, tag, f"{refusal}; libvirt refuses the domain")
-    vlan = read_vlan(nic.element)
+    for code, field, read in PARSER_REFUSALS:
+        if nic.child(field) is not None:  # each reads one child element: skip the absent ones
+            reason = read(nic)
+            if reason is not None:
+                found.add(code, "error", field, field, f"{reason}; libvirt refuses the domain")
+    vlan = read_vlan(nic.element) if nic.child("vlan") is not None else None
     if isinstance(vlan, str):
         found.add("vlan-invalid", "error", "vlan", "vlan", f"{vlan}; libvirt refuses the XML",
                   "e.g. <vlan><tag id='42'/></vlan>, or trunk='yes' with several tags")

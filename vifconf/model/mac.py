@@ -12,7 +12,8 @@ XEN_PREFIX = "00:16:3e"
 QEMU_PREFIX = "52:54:00"
 """The prefix libvirt's QEMU driver and virt-install generate."""
 
-_HEX_RUN = re.compile(r"[0-9A-Fa-f]+")
+_MAC = re.compile(r"([0-9A-Fa-f]{1,2}):([0-9A-Fa-f]{1,2}):([0-9A-Fa-f]{1,2}):"
+                  r"([0-9A-Fa-f]{1,2}):([0-9A-Fa-f]{1,2}):([0-9A-Fa-f]{1,2})")
 
 
 @lru_cache(maxsize=8192)  # every renderer and check asks about the same few MACs
@@ -22,22 +23,15 @@ def parse_mac(value: str) -> tuple[int, ...] | None:
     virMacAddrParse (libvirt 9.0): six bytes of one or two hex digits joined by ``:``, nothing
     before the first; after the sixth, a space, a control character or the end (and a
     non-ASCII character, a negative C ``char``) ends the address, and the rest is ignored.
+    (A third hex digit in a byte makes it refuse: ``strtoul`` reads them all.)
     """
-    octets: list[int] = []
-    position = 0
-    for index in range(6):
-        run = _HEX_RUN.match(value, position)
-        if run is None or len(run.group()) > 2:
-            return None
-        octets.append(int(run.group(), 16))
-        position = run.end()
-        following = value[position : position + 1]
-        if index == 5:
-            return tuple(octets) if not following or not " " < following < "\x80" else None
-        if following != ":":
-            return None
-        position += 1
-    return None
+    match = _MAC.match(value)
+    if match is None:
+        return None
+    following = value[match.end() : match.end() + 1]
+    if following and " " < following < "\x80":
+        return None
+    return tuple(int(part, 16) for part in match.groups())
 
 
 @lru_cache(maxsize=8192)

@@ -345,8 +345,10 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
 def _guest_ip_problems(nic: Nic) -> list[str]:
     """qemuValidateDomainDeviceDefNetwork: guest addresses and routes are slirp's business
     (type user) only, one IPv4 (prefix 4-27) and one IPv6 (prefix 64), no peer, no route."""
-    ips = [ip for ip in guest_ips(nic.element) if not isinstance(ip, str)]  # unreadable: ip-invalid
     routes = nic.child("route") is not None
+    if nic.child("ip") is None and not routes:
+        return []
+    ips = [ip for ip in guest_ips(nic.element) if not isinstance(ip, str)]  # unreadable: ip-invalid
     if nic.libvirt_type != "user":
         return [f"QEMU takes no guest-side <ip> or <route> on type {nic.libvirt_type}"] if ips or routes else []
     problems = ["QEMU sets no guest-side <route>"] if routes else []
@@ -469,7 +471,7 @@ def refusals(nic: Nic) -> list[Problem]:
     if nic.child("bandwidth") is not None and kind == "hostdev":
         add("bandwidth-unsupported", "bandwidth", "bandwidth", "libvirt has no bandwidth settings for hostdev NICs",
             "remove <bandwidth>")
-    refused_ip = ip_refusal(nic.element)
+    refused_ip = ip_refusal(nic.element) if nic.child("ip") is not None else None
     if refused_ip is not None:
         add("ip-invalid", "ip", "ip", f"libvirt refuses the domain: {refused_ip}",
             "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128")

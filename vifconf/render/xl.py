@@ -151,7 +151,7 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
         out.problems.append(_unsupported_type_problem(nic, kind))
         return None
     entry: dict[str, str] = {}
-    refusal = ip_refusal(nic.element)
+    refusal = ip_refusal(nic.element) if nic.child("ip") is not None else None
     if refusal is not None:
         out.problems.append(_problem("ip-invalid", "error", nic, "ip", f"libvirt refuses the domain: {refusal}",
                                      "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128"))
