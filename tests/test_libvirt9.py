@@ -179,3 +179,30 @@ def test_domain_type_libvirt_knows(kind: str | None, refused: bool) -> None:
     attribute = f" type='{kind}'" if kind else ""
     d = Domain.from_string(f"<domain{attribute}><name>t</name><devices/></domain>")
     assert ("domain-type-invalid" in [p.code for p in check(d, schema=False)]) == refused
+
+
+@pytest.mark.parametrize(("inner", "refusal", "refused"), [
+    ("<tune><sndbuf/></tune>", sndbuf_refusal, False),  # empty: absent (virXPathULongLong)
+    ("<tune><sndbuf>5 </sndbuf></tune>", sndbuf_refusal, True),  # strtoull over the whole text
+    ("<tune><sndbuf> +5</sndbuf></tune>", sndbuf_refusal, False),
+])  # fmt: skip
+def test_empty_and_padded_values(inner: str, refusal: Callable[[etree._Element], str | None], refused: bool) -> None:
+    assert (refusal(interface(inner, "ethernet")) is not None) == refused
+
+
+def test_an_empty_trunk_is_no_trunk_attribute() -> None:
+    assert read_vlan(interface("<vlan trunk=''><tag id='7'/></vlan>")) == Vlan((7,), False)
+
+
+def test_vif_names_are_generated_only_for_xen_guests() -> None:
+    for kind, generated in (("kvm", False), ("xen", True)):
+        d = Domain.from_string(f"<domain type='{kind}'><devices><interface type='bridge'><source bridge='b'/>"
+                               "<target dev='vif3'/></interface></devices></domain>")
+        assert d.nic(1).target_is_generated == generated
+        assert d.nic(1).target_generated_by("vif")
+
+
+def test_an_unreadable_peer_is_the_parsers_refusal() -> None:
+    d = Domain.from_string("<domain type='kvm'><devices><interface type='user'><ip address='1.2.3.4' peer='zz'/>"
+                           "</interface></devices></domain>")
+    assert [p.code for p in check(d, schema=False) if p.severity == "error"] == ["ip-invalid"]

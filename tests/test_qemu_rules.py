@@ -505,3 +505,18 @@ def test_other_architectures_get_a_note() -> None:
     d = Domain.from_string("<domain type='qemu'><os><type arch='aarch64' machine='virt'>hvm</type></os>"
                            "<devices><interface type='user'/></devices></domain>")
     assert any("aarch64" in note for note in render(d).notes)
+
+
+def test_an_address_on_a_bus_beyond_0xff_is_refused_without_growing_buses() -> None:
+    nic = user("<model type='virtio'/><address type='pci' domain='0' bus='0xffffffff' slot='0' function='0'/>")
+    assert "pci-address-invalid" in codes(domain(nic, machine="q35"))
+
+
+def test_refusal_lines_follow_line_breaks_inside_tags() -> None:
+    """The per-NIC cache must not hand one layout's line numbers to another with the same markup."""
+    def mtu_line(link: str) -> int | None:
+        d = Domain.from_string(f"<domain type='qemu'><devices>\n<interface type='user'>\n{link}<mtu size='abc'/>"
+                               "</interface></devices></domain>")
+        return next(p.line for p in render(d).problems if p.code == "mtu-invalid")
+
+    assert (mtu_line("<link state='up'/>"), mtu_line("<link state='up'\n/>")) == (3, 4)

@@ -17,6 +17,7 @@ from vifconf.model.libvirt9 import (
     acpi_refusal,
     bandwidth_refusal,
     driver_refusal,
+    ip_refusal,
     managed_refusal,
     port_refusal,
     read_vlan,
@@ -72,6 +73,7 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
 
 
 PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None]], ...] = (
+    ("ip-invalid", "ip", lambda nic: ip_refusal(nic.element)),
     ("driver-invalid", "driver", lambda nic: driver_refusal(nic.element, nic.libvirt_model)),
     ("sndbuf-invalid", "tune", lambda nic: sndbuf_refusal(nic.element)),
     ("rom-invalid", "rom", lambda nic: rom_refusal(nic.element)),

@@ -70,10 +70,12 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
     "vhostuser": "path",
 }
 
-GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan", "vif")
-"""Target dev names libvirt generates itself (``vif`` is the libxl driver's prefix); unless
-the target says ``managed='no'``, libvirt drops them when it reads a domain XML, so
-``virsh dumpxml`` of a running guest can be reused and two guests never clash over them."""
+GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan")
+"""Target dev names libvirt generates itself; unless the target says ``managed='no'``, libvirt
+drops them when it reads a domain XML, so ``virsh dumpxml`` of a running guest can be reused
+and two guests never clash over them. Drivers add a prefix of their own (`XEN_NET_PREFIX`)."""
+XEN_NET_PREFIX = "vif"
+"""The libxl driver's ``netPrefix`` (libxl_domain.c); QEMU's driver has none."""
 
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 
@@ -111,6 +113,11 @@ class DomainFacts:
     @property
     def is_xen(self) -> bool:
         return self.hypervisor == "xen"
+
+    @property
+    def q35(self) -> bool:
+        """A q35 machine (``q35``, ``pc-q35-7.2``, …): PCIe, with ICH9; anything else is i440fx."""
+        return "q35" in (self.machine or "").lower()
 
 
 def line_of(node: etree._Element) -> int | None:
@@ -290,12 +297,20 @@ class Nic:
 
     @property
     def target_is_generated(self) -> bool:
-        """A target dev libvirt 9.0 takes for one it generated and drops when it reads the
-        XML (virDomainNetDefParseXML), so it names nothing yet: see GENERATED_TARGET_PREFIXES."""
+        """A target dev the domain's own libvirt driver takes for one it generated and drops
+        when it reads the XML, so it names nothing yet (``vif…`` only for Xen's)."""
+        return self.target_generated_by(XEN_NET_PREFIX if self.domain.facts.is_xen else None)
+
+    def target_generated_by(self, driver_prefix: str | None) -> bool:
+        """virDomainNetDefParseXML: a target dev starting with ``vnet``, ``macvtap``,
+        ``macvlan`` or the driver's own prefix is dropped, unless ``managed='no'``."""
         target = self.target
+        if target is None:
+            return False
         element = self.child("target")
-        unmanaged = element is not None and element.get("managed") == "no"
-        return target is not None and target.startswith(GENERATED_TARGET_PREFIXES) and not unmanaged
+        if element is not None and element.get("managed") == "no":
+            return False
+        return target.startswith(GENERATED_TARGET_PREFIXES) or bool(driver_prefix and target.startswith(driver_prefix))
 
     @property
     def script(self) -> str | None:

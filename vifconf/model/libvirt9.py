@@ -11,12 +11,13 @@ in its dotted form, exactly as libvirt writes them.
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 
 from lxml import etree
 
-from vifconf.model.domain import c_decimal
+from vifconf.model.domain import ULONG_MAX, c_decimal
 
 FAMILIES: dict[str, int] = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 """The ``family`` attribute, matched case-sensitively; any other value lets the address decide."""
@@ -136,9 +137,9 @@ def read_vlan(interface: etree._Element) -> Vlan | str | None:
     native = len(modes)
     if native > 1:
         return "only one vlan tag may set nativeMode"
-    trunk_text = vlan.get("trunk")
+    trunk_text = vlan.get("trunk")  # an empty one counts as absent (virXPathString)
     trunk = len(tags) > 1
-    if trunk_text is not None:
+    if trunk_text:
         trunk = trunk_text.lower() == "yes"
         if not trunk and (len(tags) > 1 or native or trunk_text.lower() != "no"):
             return f"trunk={trunk_text!r} in <vlan> needs one tag, no native mode, and 'yes' or 'no'"
@@ -198,8 +199,10 @@ def port_refusal(interface: etree._Element) -> str | None:
 
 
 # -- <driver>, <tune>, <rom>, <acpi> ----------------------------------------------------------
-ON_OFF = ("on", "off")
-YES_NO = ("yes", "no")
+ON_OFF = {"on": True, "off": False}
+"""libvirt's switches (virXMLPropTristateSwitch): exactly these two words."""
+YES_NO = {"yes": True, "no": False}
+"""libvirt's booleans (virXMLPropTristateBool)."""
 VIRTIO_LIBVIRT_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 VIRTIO_COMMON_OPTIONS = ("iommu", "ats", "packed", "page_per_vq")
 """virDomainVirtioOptionsParseXML: read on every NIC's ``<driver>``, virtio or not."""
@@ -243,18 +246,35 @@ def driver_refusal(interface: etree._Element, model: str | None) -> str | None:
             return f"<driver {name}={value!r}> must be a whole number"
     for tag, names in OFFLOADS.items():
         element = driver.find(tag)
-        for name in names if element is not None else ():
-            if element is not None and element.get(name) not in (None, *ON_OFF):
+        if element is None:
+            continue
+        for name in names:
+            if element.get(name) not in (None, *ON_OFF):
                 return f"<{tag} {name}={element.get(name)!r}> must be 'on' or 'off'"
     return None
 
 
-def sndbuf_refusal(interface: etree._Element) -> str | None:
-    """``<tune><sndbuf>``: a whole number."""
+_C_ULL = re.compile(r"\s*([+-]?)([0-9]+)")
+
+
+def read_sndbuf(interface: etree._Element) -> int | str | None:
+    """``<tune><sndbuf>`` as virXPathULongLong reads it: None when absent or empty, else
+    ``strtoull`` over the whole text (leading blanks, a sign: ``-1`` wraps around), or why
+    libvirt refuses it."""
     sndbuf = interface.find("tune/sndbuf")
-    if sndbuf is not None and c_decimal((sndbuf.text or "").strip()) is None:
-        return f"sndbuf {sndbuf.text!r} must be a whole number"
-    return None
+    text = "".join(str(part) for part in sndbuf.itertext()) if sndbuf is not None else ""
+    if not text:
+        return None
+    match = _C_ULL.fullmatch(text)
+    value = int(match.group(2)) if match else None
+    if match is None or value is None or value > ULONG_MAX:
+        return f"sndbuf {text!r} must be a whole number"
+    return (-value) % (ULONG_MAX + 1) if match.group(1) == "-" else value
+
+
+def sndbuf_refusal(interface: etree._Element) -> str | None:
+    sndbuf = read_sndbuf(interface)
+    return sndbuf if isinstance(sndbuf, str) else None
 
 
 def rom_refusal(interface: etree._Element) -> str | None:
@@ -307,8 +327,9 @@ def source_refusal(interface: etree._Element) -> str | None:
     if kind in SOCKET_TYPES:
         ports = [("source", source)] + ([("local", source.find("local"))] if kind == "udp" else [])
         for tag, element in ports:
-            if element is not None and _c_int(element.get("port")) is None:
-                return f"<{tag}> needs a whole-number port, not {element.get('port')!r}"
+            port = element.get("port") if element is not None else None
+            if element is not None and _c_int(port) is None:
+                return f"<{tag}> needs a whole-number port" + (f", not {port!r}" if port is not None else "")
     if kind == "vhostuser":
         if source.get("type") != "unix":
             return f"a vhostuser source must be of type 'unix', not {source.get('type')!r}"

@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Literal
 from lxml import etree
 
 from vifconf.model.domain import LIBVIRT_NET_MODELS, c_decimal, pci_address
+from vifconf.model.libvirt9 import ON_OFF
 
 if TYPE_CHECKING:
     from vifconf.model import Domain, Nic
 
 UNKNOWN_SLOT = "<slot>"
 UNKNOWN_BUS = "<bus>"
-ON_OFF = {"on": True, "off": False}
-"""libvirt's switches (virXMLPropTristateSwitch): exactly these two words."""
 
 CONVENTIONAL_MODELS = frozenset(LIBVIRT_NET_MODELS) - {"virtio", "virtio-non-transitional", "e1000e"}
 """On q35 NICs of these models share the pcie-to-pci-bridge; the others, including every
@@ -269,7 +268,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     devices = domain.devices
     if devices is None:
         return []
-    q35 = "q35" in (domain.facts.machine or "pc").lower()
+    q35 = domain.facts.q35
     layout = q35_buses(domain, nics) if q35 else None
     if q35:
         chosen = layout.auto if layout else None
@@ -401,6 +400,7 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
 # -- q35: libvirt's two passes over the PCI buses ------------------------------------------------
 TAKES_PCI_BRIDGE = frozenset({"pcie-to-pci-bridge", "pci-bridge", "dmi-to-pci-bridge"})
 """Buses a pci-bridge can plug into (pcie-root cannot take one)."""
+MAX_BUS = 0xFF
 MAX_BRIDGED_NICS = len(BRIDGE_SLOTS) - 1
 """More conventional NICs than this and vifconf does not guess: once the one
 pcie-to-pci-bridge is full libvirt nests a pci-bridge, which is not measured."""
@@ -439,24 +439,24 @@ class _Bus:
 
 @dataclass
 class Q35Buses:
-    """What libvirt 9.0 makes of a q35 domain's PCI buses when the XML declares none, in its
-    two passes (qemuDomainAssignPCIAddresses): the first grows the buses each device needs,
-    the second, with those controllers added, places the controllers first and then the
+    """What libvirt 9.0 makes of a q35 domain's PCI buses (the declared ones and those it adds),
+    in its two passes (qemuDomainAssignPCIAddresses): the first grows the buses each device
+    needs, the second, with those controllers added, places the controllers first and then the
     devices. So the pcie-to-pci-bridge takes the lowest free root port, ahead of the NICs.
 
     ``explicit``: per NIC with an explicit address off bus 0, in order, the bus it ends up on
     (libvirt renumbers a conventional device's bus when it has to put a root port before the
     bridge) and why libvirt refuses it, if it does. ``auto``: the other NICs' placements."""
 
-    models: list[str]
     explicit: list[tuple[int, str | None]]
     auto: list[Placement] | None
     """None when a device vifconf cannot classify could shift the port numbers."""
 
 
 def q35_buses(domain: Domain, nics: list[Nic]) -> Q35Buses | None:
-    """None when the XML declares PCI controllers (their models apply as declared) or another
-    device has an explicit address off bus 0 (libvirt collects those in an order not modelled).
+    """None when the XML declares PCI controllers vifconf cannot follow (`_declared_buses`) or
+    another device has an explicit address off bus 0 (libvirt collects those in an order not
+    modelled).
     Computed once per edit: the placements and the refusals both ask."""
     key = ("q35-buses", tuple(nic.index for nic in nics))
     return domain.memo(key, lambda: _q35_buses(domain.devices, nics) if domain.devices is not None else None)
@@ -505,7 +505,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
         first.place(pcie=False)
     models = [bus.model for bus in first.buses]
     if others.before or others.unknown or any(error for _, error in explicit):
-        return Q35Buses(models, explicit, None)
+        return Q35Buses(explicit, None)
     second = _Q35Pass(models, growing=False)
     for bus, slot, pcie in placed:
         second.reserve(bus, slot, pcie)
@@ -513,8 +513,8 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     chosen = [second.place(_is_pcie(nic)) for nic in auto]
     conventional = sum(not _is_pcie(nic) for nic in auto)
     if conventional > MAX_BRIDGED_NICS or None in chosen:
-        return Q35Buses(models, explicit, None)
-    return Q35Buses(models, explicit, [Placement(f"pci.{bus}", f"0x{slot:x}") for bus, slot in filter(None, chosen)])
+        return Q35Buses(explicit, None)
+    return Q35Buses(explicit, [Placement(f"pci.{bus}", f"0x{slot:x}") for bus, slot in filter(None, chosen)])
 
 
 def _is_pcie(nic: Nic) -> bool:
@@ -551,6 +551,8 @@ class _Q35Pass:
 
     def reserve(self, bus: int, slot: int, pcie: bool) -> tuple[int, str | None]:
         """An explicit address: the bus it ends up on, and libvirt's refusal, if any."""
+        if bus > MAX_BUS:
+            return bus, f"bus {bus} is beyond 0xff"  # never grown: virPCIDeviceAddressIsValid refuses it
         if self.growing:
             bus = self.grow(bus, pcie)
         target = self.buses[bus] if bus < len(self.buses) else None

@@ -21,13 +21,12 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import c_decimal, pci_address
-from vifconf.model.libvirt9 import guest_ips, ip_refusal
+from vifconf.model.domain import c_decimal, line_of, pci_address
+from vifconf.model.libvirt9 import ON_OFF, guest_ips, ip_refusal, read_sndbuf
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
 from vifconf.render.pci import (
     BRIDGE_MODELS,
-    ON_OFF,
     PORT_MODELS,
     UNKNOWN_SLOT,
     Placement,
@@ -201,9 +200,8 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
         if uses_vhost_net(domain, nic):
             props["vhost"] = True
             props["vhostfds" if queues > 1 else "vhostfd"] = fd_placeholder(queues)
-        tune = nic.child("tune")
-        sndbuf = c_decimal(tune.findtext("sndbuf")) if tune is not None else None
-        if sndbuf is not None:
+        sndbuf = read_sndbuf(nic.element) if nic.child("tune") is not None else None
+        if isinstance(sndbuf, int):
             props["sndbuf"] = sndbuf  # after vhost (qemuBuildHostNetProps)
     elif kind in SOCKET_KEYS:
         source = nic.source_attrs
@@ -346,8 +344,8 @@ def _guest_ip_problems(nic: Nic) -> list[str]:
     """qemuValidateDomainDeviceDefNetwork: guest addresses and routes are slirp's business
     (type user) only, one IPv4 (prefix 4-27) and one IPv6 (prefix 64), no peer, no route."""
     routes = nic.child("route") is not None
-    if nic.child("ip") is None and not routes:
-        return []
+    if (nic.child("ip") is None and not routes) or ip_refusal(nic.element) is not None:
+        return []  # nothing to say, or libvirt's parser refuses it first (validation's ip-invalid)
     ips = [ip for ip in guest_ips(nic.element) if not isinstance(ip, str)]  # unreadable: ip-invalid
     if nic.libvirt_type != "user":
         return [f"QEMU takes no guest-side <ip> or <route> on type {nic.libvirt_type}"] if ips or routes else []
@@ -450,7 +448,7 @@ def refusals(nic: Nic) -> list[Problem]:
             f"libvirt's QEMU driver runs a script only for type ethernet, not {kind}", "remove <script>")
     driver_options = nic.driver
     legacy_capable = model == "virtio-transitional" or (
-        model == "virtio" and "q35" not in (nic.domain.facts.machine or "pc").lower())
+        model == "virtio" and not nic.domain.facts.q35)
     if driver_options.get("iommu") == "on" and legacy_capable:
         add("iommu-on-legacy-virtio", "driver", "driver",
             "QEMU refuses iommu='on' for a virtio NIC that can run in legacy mode (transitional, or any virtio "
@@ -471,10 +469,6 @@ def refusals(nic: Nic) -> list[Problem]:
     if nic.child("bandwidth") is not None and kind == "hostdev":
         add("bandwidth-unsupported", "bandwidth", "bandwidth", "libvirt has no bandwidth settings for hostdev NICs",
             "remove <bandwidth>")
-    refused_ip = ip_refusal(nic.element) if nic.child("ip") is not None else None
-    if refused_ip is not None:
-        add("ip-invalid", "ip", "ip", f"libvirt refuses the domain: {refused_ip}",
-            "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128")
     address = nic.child("address")
     if address is not None and address.get("type") == "pci":
         parts = pci_address(address)
@@ -511,7 +505,7 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         if is_device(device):
             shared.update(_claims(device))
     os_boot = domain.root.find("os/boot") is not None
-    q35 = "q35" in (domain.facts.machine or "").lower()
+    q35 = domain.facts.q35
     reserved = reserved_functions(devices, q35)
     shared_slots = shared_pci_slots(devices)
     layout = q35_buses(domain, nics) if q35 else None
@@ -652,6 +646,12 @@ def _element_key(nic: Nic) -> bytes:
     return etree.tostring(nic.element, with_tail=False)
 
 
+def _child_lines(nic: Nic) -> tuple[int | None, ...]:
+    """Where the NIC and each child start: a problem's line (serialising the markup loses
+    line breaks inside tags, so it cannot stand in for them)."""
+    return (nic.line, *(line_of(child) for child in nic.element))
+
+
 def _remember(cache: dict[tuple[object, ...], _V], key: tuple[object, ...], value: _V) -> _V:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
@@ -684,7 +684,7 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
 def _cached_refusals(nic: Nic) -> list[Problem]:
     if not _nic_cache_enabled:
         return refusals(nic)
-    key = (_element_key(nic), nic.index, nic.line, nic.domain.facts.machine)  # lines follow from the NIC's
+    key = (_element_key(nic), nic.index, nic.domain.facts.machine, _child_lines(nic))
     cached = _REFUSALS.get(key)
     if cached is None:
         cached = _remember(_REFUSALS, key, refusals(nic))

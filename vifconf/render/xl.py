@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vifconf.model import mac as macs
-from vifconf.model.domain import Domain, Nic
-from vifconf.model.libvirt9 import Vlan, guest_ips, ip_refusal, read_vlan
+from vifconf.model.domain import XEN_NET_PREFIX, Domain, Nic
+from vifconf.model.libvirt9 import Vlan, guest_ips, read_vlan
 from vifconf.problems import Problem, Severity
 from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic
 
@@ -151,10 +151,6 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
         out.problems.append(_unsupported_type_problem(nic, kind))
         return None
     entry: dict[str, str] = {}
-    refusal = ip_refusal(nic.element) if nic.child("ip") is not None else None
-    if refusal is not None:
-        out.problems.append(_problem("ip-invalid", "error", nic, "ip", f"libvirt refuses the domain: {refusal}",
-                                     "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128"))
     mac = _mac(nic, out)
     if mac is not None:
         entry["mac"] = mac
@@ -175,9 +171,9 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
 
 
 def _vifname(nic: Nic) -> str | None:
-    """The target dev libvirt keeps (not one it generated, `Nic.target_is_generated`); an
-    empty one too, written as an empty ``vifname=``."""
-    return None if nic.target_is_generated else nic.target
+    """The target dev libvirt's Xen driver keeps (not one it generated); an empty one too,
+    written as an empty ``vifname=``."""
+    return None if nic.target_generated_by(XEN_NET_PREFIX) else nic.target
 
 
 def _unsupported_type_problem(nic: Nic, kind: str) -> Problem:
