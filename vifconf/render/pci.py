@@ -503,10 +503,9 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     others = survey(devices, q35=True)
     if others.conventional and not any(bus.model in TAKES_PCI_BRIDGE for bus in first.buses):
         first.place(pcie=False)
-    models = [bus.model for bus in first.buses]
     if others.before or others.unknown or any(error for _, error in explicit):
         return Q35Buses(explicit, None)
-    second = _Q35Pass(models, growing=False)
+    second = _Q35Pass([bus.model for bus in first.buses], growing=False)  # declared and grown alike
     for bus, slot, pcie in placed:
         second.reserve(bus, slot, pcie)
     second.place_bridges()
