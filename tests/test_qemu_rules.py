@@ -520,3 +520,9 @@ def test_refusal_lines_follow_line_breaks_inside_tags() -> None:
         return next(p.line for p in render(d).problems if p.code == "mtu-invalid")
 
     assert (mtu_line("<link state='up'/>"), mtu_line("<link state='up'\n/>")) == (3, 4)
+
+
+def test_multifunction_is_on_or_off() -> None:
+    nic = user("<address type='pci' domain='0' bus='0' slot='5' function='0' multifunction='{}'/>")
+    assert "pci-address-invalid" in codes(domain(nic.format("yes")))
+    assert codes(domain(nic.format("on"))) == []

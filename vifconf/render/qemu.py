@@ -476,6 +476,10 @@ def refusals(nic: Nic) -> list[Problem]:
             add("pci-address-invalid", "address", "address",
                 "libvirt refuses this PCI address: domain 0, bus 0-0xff, slot 0-0x1f, function 0-7, "
                 "written as 0x1f, 31 or 037", "fix the numbers, or remove the <address> and libvirt picks one")
+        elif address.get("multifunction") not in (None, *ON_OFF):
+            add("pci-address-invalid", "address", "address",
+                f"libvirt refuses multifunction={address.get('multifunction')!r}: it is 'on' or 'off'",
+                "write multifunction='on', or leave it out")
     if kind == "vhostuser" and model not in VIRTIO_MODELS:
         add("vhostuser-needs-virtio", "model", "model",
             f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
