@@ -72,20 +72,31 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     return problems
 
 
-PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None]], ...] = (
-    ("ip-invalid", "ip", lambda nic: ip_refusal(nic.element)),
-    ("driver-invalid", "driver", lambda nic: driver_refusal(nic.element, nic.libvirt_model)),
-    ("sndbuf-invalid", "tune", lambda nic: sndbuf_refusal(nic.element)),
-    ("rom-invalid", "rom", lambda nic: rom_refusal(nic.element)),
-    ("acpi-invalid", "acpi", lambda nic: acpi_refusal(nic.element)),
-    ("source-invalid", "source", lambda nic: source_refusal(nic.element)),
-    ("teaming-invalid", "teaming", lambda nic: teaming_refusal(nic.element)),
-    ("virtualport-invalid", "virtualport", lambda nic: virtualport_refusal(nic.element)),
-    ("target-invalid", "target", lambda nic: managed_refusal(nic.element)),
-    ("port-invalid", "port", lambda nic: port_refusal(nic.element)),
+PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None], str | None], ...] = (
+    ("bandwidth-invalid", "bandwidth", lambda nic: bandwidth_refusal(nic.element),
+     "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>"),
+    ("ip-invalid", "ip", lambda nic: ip_refusal(nic.element),
+     "write a numeric IPv4 or IPv6 address, with a prefix up to 32 or 128"),
+    ("driver-invalid", "driver", lambda nic: driver_refusal(nic.element, nic.libvirt_model), None),
+    ("sndbuf-invalid", "tune", lambda nic: sndbuf_refusal(nic.element), None),
+    ("rom-invalid", "rom", lambda nic: rom_refusal(nic.element), None),
+    ("acpi-invalid", "acpi", lambda nic: acpi_refusal(nic.element), None),
+    ("source-invalid", "source", lambda nic: source_refusal(nic.element), None),
+    ("teaming-invalid", "teaming", lambda nic: teaming_refusal(nic.element), None),
+    ("virtualport-invalid", "virtualport", lambda nic: virtualport_refusal(nic.element), None),
+    ("target-invalid", "target", lambda nic: managed_refusal(nic.element), None),
+    ("port-invalid", "port", lambda nic: port_refusal(nic.element), None),
+    ("vlan-invalid", "vlan", lambda nic: _vlan_refusal(nic),
+     "e.g. <vlan><tag id='42'/></vlan>, or trunk='yes' with several tags"),
 )
 """libvirt 9.0 parser refusals (`vifconf.model.libvirt9`): code, the child element (and field)
-each is about, and the reader."""
+each is about, the reader, and a hint."""
+
+
+def _vlan_refusal(nic: Nic) -> str | None:
+    vlan = read_vlan(nic.element)
+    return vlan if isinstance(vlan, str) else None
+
 
 DOMAIN_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
                 "phyp", "parallels", "bhyve", "vz", "hvf")  # fmt: skip
@@ -164,19 +175,11 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if nic.target:
         _check_ifname(nic.target, "target", "target device", found)
 
-    bandwidth = bandwidth_refusal(nic.element) if nic.child("bandwidth") is not None else None
-    if bandwidth is not None:
-        found.add("bandwidth-invalid", "error", "bandwidth", "bandwidth", f"{bandwidth}; libvirt refuses the XML",
-                  "give each direction a whole-number average in KB/s, e.g. <outbound average='10240'/>")
-    for code, field, read in PARSER_REFUSALS:
+    for code, field, read, hint in PARSER_REFUSALS:
         if nic.child(field) is not None:  # each reads one child element: skip the absent ones
             reason = read(nic)
             if reason is not None:
-                found.add(code, "error", field, field, f"{reason}; libvirt refuses the domain")
-    vlan = read_vlan(nic.element) if nic.child("vlan") is not None else None
-    if isinstance(vlan, str):
-        found.add("vlan-invalid", "error", "vlan", "vlan", f"{vlan}; libvirt refuses the XML",
-                  "e.g. <vlan><tag id='42'/></vlan>, or trunk='yes' with several tags")
+                found.add(code, "error", field, field, f"{reason}; libvirt refuses the domain", hint)
     if nic.link is not None and nic.link not in LINK_STATES:
         found.add("link-invalid", "error", "link", "link",
                   f"link state {nic.link!r} is neither 'up' nor 'down'; libvirt refuses the domain")

@@ -60,6 +60,8 @@ LIBVIRT_NET_MODELS = (
 model is kept verbatim, except ``unknown``, the enum's first name, which means no model at all.
 (xend-era libvirt kept every model verbatim.)"""
 _CANONICAL_MODEL = {name.lower(): name for name in LIBVIRT_NET_MODELS}
+VIRTIO_NET_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+"""The models libvirt counts as virtio-net (virDomainNetIsVirtioModel)."""
 
 # The <source> attribute that names where each type attaches.
 SOURCE_ATTRIBUTE: dict[str, str] = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from vifconf.model.domain import ULONG_MAX, c_decimal
+from vifconf.model.domain import ULONG_MAX, VIRTIO_NET_MODELS, c_decimal
 
 FAMILIES: dict[str, int] = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 """The ``family`` attribute, matched case-sensitively; any other value lets the address decide."""
@@ -203,7 +203,6 @@ ON_OFF = {"on": True, "off": False}
 """libvirt's switches (virXMLPropTristateSwitch): exactly these two words."""
 YES_NO = {"yes": True, "no": False}
 """libvirt's booleans (virXMLPropTristateBool)."""
-VIRTIO_LIBVIRT_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 VIRTIO_COMMON_OPTIONS = ("iommu", "ats", "packed", "page_per_vq")
 """virDomainVirtioOptionsParseXML: read on every NIC's ``<driver>``, virtio or not."""
 VIRTIO_SWITCHES = ("ioeventfd", "event_idx", "rss", "rss_hash_report")
@@ -229,7 +228,7 @@ def driver_refusal(interface: etree._Element, model: str | None) -> str | None:
     for name in VIRTIO_COMMON_OPTIONS:
         if driver.get(name) not in (None, *ON_OFF):
             return f"<driver {name}={driver.get(name)!r}> must be 'on' or 'off'"
-    if model not in VIRTIO_LIBVIRT_MODELS:  # virDomainCheckVirtioOptionsAreAbsent: even 'off'
+    if model not in VIRTIO_NET_MODELS:  # virDomainCheckVirtioOptionsAreAbsent: even 'off'
         present = [name for name in VIRTIO_COMMON_OPTIONS if driver.get(name) is not None]
         return f"the {present[0]} driver option is for virtio models only" if present else None
     if interface.get("type") == "hostdev":

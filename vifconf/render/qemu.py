@@ -21,7 +21,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import c_decimal, line_of, pci_address
+from vifconf.model.domain import VIRTIO_NET_MODELS, c_decimal, line_of, pci_address
 from vifconf.model.libvirt9 import ON_OFF, guest_ips, ip_refusal, read_sndbuf
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
@@ -73,7 +73,7 @@ QEMU_72_NIC_DRIVERS: tuple[str, ...] = (
 """Accepted by ``qemu-system-x86_64 -nodefaults -M pc -device MODEL,netdev=n0`` (QEMU 7.2,
 checked one by one). usb-net, virtio-net-device, rocker and pvrdma are refused there."""
 
-VIRTIO_MODELS = frozenset(LIBVIRT_MODEL_DRIVERS)
+VIRTIO_MODELS = frozenset(VIRTIO_NET_MODELS)
 """What libvirt counts as a virtio-net model (vhost-user, multiqueue, host_mtu, driver options)."""
 
 
