@@ -364,19 +364,14 @@ class Nic:
 
     @property
     def bandwidth_outbound(self) -> dict[str, str]:
-        node = self.element.find("bandwidth/outbound")
-        return attributes(node)
+        bandwidth = self.child("bandwidth")
+        return attributes(bandwidth.find("outbound") if bandwidth is not None else None)
 
     @property
     def outbound_average_kbs(self) -> int | None:
         """``<bandwidth><outbound average='N'/>`` in KB/s, or None when absent or when libvirt's
         parser would refuse the number (validation reports that once, as ``bandwidth-invalid``)."""
         return c_decimal(self.bandwidth_outbound.get("average"))
-
-    @property
-    def bandwidth_inbound(self) -> dict[str, str]:
-        node = self.element.find("bandwidth/inbound")
-        return attributes(node)
 
     @property
     def virtualport_type(self) -> str | None:
