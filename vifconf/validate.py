@@ -114,9 +114,14 @@ def _domain_problems(domain: Domain) -> list[Problem]:
 
 def _merge(known: list[Problem], new: list[Problem]) -> list[Problem]:
     out = list(known)
+    by_nic: dict[int | None, list[Problem]] = {}  # only a problem of the same NIC can cover another
+    for problem in out:
+        by_nic.setdefault(problem.nic, []).append(problem)
     for problem in new:
-        if not any(_same_fault(old, problem) for old in out):
+        same_nic = by_nic.setdefault(problem.nic, [])
+        if not any(_same_fault(old, problem) for old in same_nic):
             out.append(problem)
+            same_nic.append(problem)
     return out
 
 

@@ -277,6 +277,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     given = iter(chosen or [])
     renumbered = iter(layout.explicit if layout else [])
     shared = shared_pci_slots(devices)
+    bus_0_room = _surely_bus_0_room(devices) if chosen is None and not q35 else 0
     out: list[Placement] = []
     auto_position = 0
     for nic in nics:
@@ -293,7 +294,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
                 multifunction = True  # libvirt turns it on when another function of the slot is used
             out.append(Placement(bus_name, addr, multifunction))
         elif chosen is None:
-            on_bus_0 = not q35 and _surely_bus_0(devices, position=auto_position)
+            on_bus_0 = auto_position < bus_0_room
             out.append(Placement("pci.0" if on_bus_0 else UNKNOWN_BUS, UNKNOWN_SLOT))
             auto_position += 1
         else:
@@ -301,14 +302,14 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     return out
 
 
-def _surely_bus_0(devices: etree._Element, position: int) -> bool:
-    """Whether the NIC libvirt places ``position``-th (from 0) lands on bus 0 of a pc machine
-    whatever else the domain holds: only the primary video, one bridge libvirt may add, the
-    declared PCI controllers and the filesystems can go before the NICs, and bus 0 has 30
-    free slots (0 is the host bridge, 1 the PIIX3) less those explicit addresses take."""
+def _surely_bus_0_room(devices: etree._Element) -> int:
+    """How many of the NICs libvirt places on a pc machine land on bus 0 whatever else the
+    domain holds: only the primary video, one bridge libvirt may add, the declared PCI
+    controllers and the filesystems can go before the NICs, and bus 0 has 30 free slots
+    (0 is the host bridge, 1 the PIIX3) less those explicit addresses take."""
     ahead = 2 + sum(c.get("type") == "pci" for c in devices.iterfind("controller")) + len(devices.findall("filesystem"))
     taken = len(_explicit_slots(devices).get(0, ()))
-    return position + ahead < len(PC_SLOTS) - 2 - taken
+    return len(PC_SLOTS) - 2 - taken - ahead
 
 
 def is_device(element: etree._Element) -> bool:
@@ -527,6 +528,9 @@ class _Q35Pass:
     def __init__(self, models: list[str] | None = None, growing: bool = True) -> None:
         self.buses = [_Bus(model) for model in models or ["pcie-root"]]
         self.growing = growing
+        self._first_open = {True: 0, False: 0}
+        """Per kind (PCIe or not), the first bus `place` may still fill: buses only fill up,
+        so the ones before it never take that kind again (keeps a many-NIC domain linear)."""
 
     def grow(self, bus: int, pcie: bool) -> int:
         """virDomainPCIAddressSetGrow: the buses up to ``bus``, root ports for a PCIe device; for
@@ -568,11 +572,14 @@ class _Q35Pass:
     def place(self, pcie: bool) -> tuple[int, int] | None:
         """virDomainPCIAddressGetNextAddr: the lowest free slot on the lowest bus that takes an
         auto-placed endpoint; in the first pass, new buses when none does."""
-        for index, bus in enumerate(self.buses):
+        for index in range(self._first_open[pcie], len(self.buses)):
+            bus = self.buses[index]
             if bus.takes(pcie, explicit=False):
                 slot = bus.take_free_slot()
                 if slot is not None:
+                    self._first_open[pcie] = index
                     return index, slot
+        self._first_open[pcie] = len(self.buses)
         if not self.growing:
             return None
         index = self.grow(len(self.buses), pcie)
