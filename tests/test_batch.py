@@ -237,7 +237,7 @@ def test_an_unlistable_directory_is_one_error_line(tmp_path: Path, capsys: pytes
     monkeypatch.setattr(os, "scandir", refuse)
     assert cli.main(["check", str(tmp_path)]) == cli.EXIT_INPUT
     out, err = capsys.readouterr()
-    assert err == f"vifconf: {tmp_path}: directory holds no *.xml files\n" and out == ""
+    assert err == f"vifconf: {tmp_path}: permission denied (cannot list the directory)\n" and out == ""
 
 
 # -- real processes: closed output, Ctrl-C ---------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -224,6 +225,8 @@ def test_set_bad_usage_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], se
 @pytest.mark.parametrize("argv", [
     ["render", "x.xml", "--target", "foo"], ["check", "x.xml", "--domid", "-1"], ["set", "x.xml", "model=e1000"],
     ["check", "x.xml", "--xen", "xend-9"], ["render", "--bogus"], ["--libvirt-era", "2.0"],
+    ["render", "x.xml", "--domid", "\u0663"], ["render", "x.xml", "--domid", "1_0"],
+    ["render", "x.xml", "--domid", " 7"],
 ])  # fmt: skip
 def test_a_bad_argument_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -357,3 +360,59 @@ def test_broken_pipe_never_reports_success(tmp_path: Path) -> None:
               "echo ${PIPESTATUS[0]}")
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False, timeout=60)
     assert result.stdout.strip() in ("1", "141") and "Traceback" not in result.stderr
+
+
+def test_an_error_stays_one_line_whatever_the_file_is_called(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    for name, shown in (("nope\nx.xml", "nope\\nx.xml"), ("a\x1b[31mred.xml", "a\\x1b[31mred.xml")):
+        code, _, err = run(capsys, "check", str(tmp_path / name))
+        assert code == 2
+        assert err == f"vifconf: {tmp_path / shown}: no such file\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["render", "--xen", "bad\nera", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1 and "'bad\\nera'" in err
+
+
+def test_json_is_utf8_when_a_file_name_is_not(tmp_path: Path) -> None:
+    name = os.fsdecode(b"\xff-guest.xml")
+    (tmp_path / name).write_text(KVM)
+    done = subprocess.run([sys.executable, "-m", "vifconf", "render", "--json", name, "-"], input=KVM.encode(),
+                          cwd=tmp_path, capture_output=True, check=True)  # fmt: skip
+    documents = json.loads(done.stdout.decode("utf-8"))  # strict: no raw \xff byte
+    assert [document["file"] for document in documents] == [name, "-"]  # the name as Python spells it
+    assert os.fsencode(documents[0]["file"]) == b"\xff-guest.xml"
+
+
+def test_set_json_with_the_xml_on_stdout_is_refused(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(KVM.encode())))
+    code, out, err = run(capsys, "set", "-", "--nic", "1", "model=e1000", "--json")
+    assert code == 2 and out == "" and err.startswith("vifconf: --json and the edited XML would both go to stdout")
+
+
+def test_a_refused_set_still_gives_its_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, out, err = run(capsys, "set", str(path), "--nic", "1", "mac=01:00:00:00:00:01", "--json")
+    assert code == 1 and "not written" in err and path.read_text() == KVM
+    [document] = json.loads(out)
+    assert [p["code"] for p in document["problems"]] == ["mac-multicast"]
+
+
+def test_a_target_whose_refusals_are_not_the_domains_says_them_in_its_notes(capsys: pytest.CaptureFixture[str],
+                                                                           tmp_path: Path) -> None:  # fmt: skip
+    """A KVM guest's user NIC: the qemu target is native, so its refusals would be problems;
+    the Xen targets' refusals are not the guest's problems, but say why the NIC is missing."""
+    path = tmp_path / "user.xml"
+    path.write_text(KVM.replace("type='bridge'", "type='user'").replace("<source bridge='br0'/>", ""))
+    code, [document] = run_json(capsys, "render", str(path))
+    assert code == 0 and document["problems"] == []
+    targets = document["targets"]
+    assert targets["xl"]["entries"] == [] and any("xl converter refuses it" in n for n in targets["xl"]["notes"])
+    assert targets["xend-sxpr"]["vifs"] == [] and targets["xend-sxpr"]["notes"][0].startswith("error: ")
+    assert targets["qemu"]["notes"] == []
+    # asked for by name, the target's refusals are the domain's problems, not notes
+    code, [document] = run_json(capsys, "render", str(path), "--target", "xl")
+    assert [p["code"] for p in document["problems"]] == ["xl-unsupported-type"]
+    assert not any(n.startswith("error: ") for n in document["targets"]["xl"]["notes"])

@@ -6,6 +6,7 @@ fails, since .ci/run installs everything (scripts/prepare-live-libvirt sets up t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support import guest_xml, need
-from vifconf import live
+from vifconf import cli, live
 from vifconf.fleet import Fleet
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
@@ -89,6 +90,17 @@ def test_test_driver_ships_a_domain() -> None:
     assert isinstance(missing[1], InputError)
     assert str(missing[1]) == "test:///default#nope: Domain not found"  # libvirt's words
     assert live.is_running("test:///default", "test") is True
+
+
+def test_a_domain_or_host_named_twice_is_loaded_once(capsys: pytest.CaptureFixture[str]) -> None:
+    _need_binding()
+    [[domain]] = live.load_many(["test:///default", "test:///default"], ["test", "test"])
+    assert isinstance(domain, Domain)
+    # not a duplicate MAC of itself: one guest, no problems, exit 0
+    for args in (["test", "test"], ["--connect", "test:///default"]):
+        assert cli.main(["check", "--json", "--connect", "test:///default", *args]) == 0
+        [document] = json.loads(capsys.readouterr().out)
+        assert document["file"] == "test:///default#test" and document["problems"] == []
 
 
 def test_test_driver_refusal_is_verbatim() -> None:

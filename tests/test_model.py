@@ -218,6 +218,15 @@ def test_generated_macs_never_collide(taken: list[str]) -> None:
     assert generate_mac("kvm", taken).startswith("52:54:00")
 
 
+@pytest.mark.parametrize(("hypervisor", "prefix"), [
+    ("xen", "00:16:3e"), ("vbox", "08:00:27"), ("vmware", "00:0c:29"), ("vz", "42:1c:00"),
+    ("kvm", "52:54:00"), ("qemu", "52:54:00"), ("hyperv", "52:54:00"), ("lxc", "52:54:00"), (None, "52:54:00"),
+])  # fmt: skip
+def test_generated_macs_use_the_drivers_prefix(hypervisor: str | None, prefix: str) -> None:
+    """The macPrefix of each libvirt 9.0 driver's xmlopt (52:54:00 where a driver sets none)."""
+    assert generate_mac(hypervisor, []).startswith(prefix + ":")
+
+
 ATTRIBUTE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), max_size=20)
 
 

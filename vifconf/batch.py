@@ -72,7 +72,7 @@ def load_input(name: str, fingerprinted: bool = True) -> Loaded:
     from vifconf import fileio
 
     if name != "-" and os.path.isdir(name or "."):  # "" names the current directory, as in Path("")
-        return Loaded(name, error=InputError(name, "directory holds no *.xml files"))
+        return Loaded(name, error=InputError(name, fileio.empty_directory_reason(name)))
     try:
         if not fingerprinted:
             return Loaded(name, domain=Domain.from_bytes(fileio.read_input(name), name))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -64,7 +65,7 @@ class _Parser(argparse.ArgumentParser):
     usage block (subcommand parsers are made of this class too)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"vifconf: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_INPUT, f"vifconf: {message.translate(_CONTROL_ESCAPES)} (see {self.prog} --help)\n")
 
 
 def _render_options_parser() -> _Parser:
@@ -95,10 +96,10 @@ def _bridge_name(text: str) -> str:
 
 
 def _nonnegative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    """Plain decimal digits: Python's int() would also take ' 7', '1_0' and '٣'."""
+    if re.fullmatch("-?[0-9]+", text) is None:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
     return value
@@ -139,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     set_.add_argument("--force", action="store_true", help="write even when the result has error problems")
     set_.add_argument("--output", metavar="PATH", help="write here instead of FILE")
-    set_.add_argument("--json", action="store_true", help="print the resulting domain as cli-json.md's object")
+    set_.add_argument("--json", action="store_true",
+                      help="print the resulting domain as cli-json.md's object (also when refused)")
 
     import_ = commands.add_parser(
         "import", parents=[options], help="old xend vifs (S-expressions) back to <interface> elements",
@@ -227,7 +229,10 @@ def each_input(args: argparse.Namespace, work: Callable[[Loaded], R],
 
 
 # -- output -------------------------------------------------------------------------------
-def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems: list[Problem]) -> dict[str, object]:
+def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems: list[Problem],
+                counted: Collection[str] = ()) -> dict[str, object]:  # fmt: skip
+    """cli-json.md's object. ``counted``: the targets whose refusals are in ``problems``;
+    another target's refusals go into its notes (`Rendering.notes_and_refusals`)."""
     if item.domain is None:
         return {"file": item.name, "error": str(item.error), "domain": None, "hypervisor": None, "hvm": None,
                 "nics": None, "targets": None, "problems": None}
@@ -239,7 +244,7 @@ def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems:
         "hypervisor": facts.hypervisor,
         "hvm": facts.hvm,
         "nics": [nic.summary() for nic in item.domain.nics],
-        "targets": {name: r.as_json() for name, r in (renderings or {}).items()},
+        "targets": {name: r.as_json(refusals_as_notes=name not in counted) for name, r in (renderings or {}).items()},
         "problems": [p.as_json() for p in problems],
     }
 
@@ -252,7 +257,8 @@ def format_problem(source: str, problem: Problem) -> str:
     return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
 
 
-def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem]) -> str:
+def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem],
+                 counted: Collection[str] = ()) -> str:  # fmt: skip
     assert item.domain is not None
     facts = item.domain.facts
     kind = "HVM" if facts.hvm else "PV" if facts.is_xen else (facts.os_type or "")
@@ -261,17 +267,23 @@ def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[
         lines.append(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
         if rendering.text:
             lines.append(rendering.text)
-        lines.extend(f"   note: {note}" for note in rendering.notes)
+        lines.extend(f"   note: {note}" for note in rendering.notes_and_refusals(name not in counted))
     lines.extend(format_problem(item.name, problem) for problem in problems)
     return "\n".join(lines)
 
 
 def print_json(documents: list[dict[str, object]]) -> None:
-    print(json.dumps(documents, ensure_ascii=False))
+    print("[" + ", ".join(map(encode, documents)) + "]")
+
+
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]} | {
+    0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}  # fmt: skip
+"""A file name is the user's text: a newline in it must not break the error's one line, nor
+an escape sequence reach the terminal."""
 
 
 def error_line(error: Exception | str) -> None:
-    print(f"vifconf: {error}", file=sys.stderr)
+    print(f"vifconf: {str(error).translate(_CONTROL_ESCAPES)}", file=sys.stderr)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -307,32 +319,42 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 """``json.dumps(…, ensure_ascii=False)`` without building an encoder per document."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def encode(document: dict[str, object]) -> str:
-    return _ENCODER.encode(document)
+    """One JSON document, valid UTF-8 however the inputs were named: a file name that is not
+    UTF-8 reaches Python with lone surrogates (PEP 383), which are written as ``\\udcff``
+    escapes, so a reader gets the name back as Python spells it."""
+    text = _ENCODER.encode(document)
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from vifconf.render import qemu, render_all
-    from vifconf.validate import check
+    from vifconf.validate import check, counted_targets
 
     qemu.set_nic_cache(False)  # one render per domain: the per-NIC cache only costs here
     options = options_from(args)
     targets = TARGETS if args.target == "all" else (args.target,)
 
-    def prepare(item: Loaded) -> tuple[dict[str, Rendering], list[Problem]] | None:
+    def prepare(item: Loaded) -> tuple[dict[str, Rendering], list[Problem], tuple[str, ...]] | None:
         if item.domain is None:
             return None
         also = targets if args.target != "all" else ()  # the one target asked for: its refusals too
-        return render_all(item.domain, options, targets), check(item.domain, options, schema=False, also=also)
+        problems = check(item.domain, options, schema=False, also=also)
+        return render_all(item.domain, options, targets), problems, counted_targets(item.domain, options, also)
 
     def work(item: Loaded) -> Outcome:
         if item.domain is None:
             return str(item.error), encode(domain_json(item, None, [])), False
-        renderings, own = item.prepared
+        renderings, own, counted = item.prepared
         problems = sort_problems(own + item.cross_problems)
         if args.json:
-            return None, encode(domain_json(item, renderings, problems)), False
-        return None, human_render(item, renderings, problems), False
+            return None, encode(domain_json(item, renderings, problems, counted)), False
+        return None, human_render(item, renderings, problems, counted), False
 
     return print_outcomes(each_input(args, work, prepare), args.json)
 
@@ -513,7 +535,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
 
     from vifconf.fileio import SaveConflict, SaveError, save_atomic
     from vifconf.render import render_all
-    from vifconf.validate import check
+    from vifconf.validate import check, counted_targets
 
     options = options_from(args)
     if args.connect:
@@ -521,6 +543,8 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     if path != "-" and os.path.isdir(path or "."):
         error_line(f"{path}: is a directory; {command} changes one domain XML file")
         return EXIT_INPUT
+    if args.json and not args.dry_run and (args.output or path) == "-":
+        raise UsageError("--json and the edited XML would both go to stdout; give --output FILE (or --dry-run)")
     item = load_input(path)
     if item.domain is None:
         assert item.error is not None
@@ -540,11 +564,16 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     problems = check(reread, options)
     for problem in problems:
         print(format_problem(path, problem), file=sys.stderr)
+
+    def print_result_json() -> None:
+        renderings = render_all(reread, options)
+        print_json([domain_json(Loaded(path, domain=reread), renderings, problems, counted_targets(reread, options))])
+
     refused = has_errors(problems) and not args.force
 
     if args.dry_run:
         if args.json:
-            print_json([domain_json(Loaded(path, domain=reread), render_all(reread, options), problems)])
+            print_result_json()
         else:
             before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
@@ -552,6 +581,8 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         return EXIT_PROBLEMS if refused else EXIT_OK
     if refused:
         error_line(f"{path}: not written: the result has error problems (above); use --force to write anyway")
+        if args.json:  # the problems, for a script to read; the exit status says nothing was written
+            print_result_json()
         return EXIT_PROBLEMS
 
     # write first, report after: a closed stdout must never cost the user their edit
@@ -569,7 +600,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
             error_line(f"{exc}; nothing written")
             return EXIT_INPUT
     if args.json:
-        print_json([domain_json(Loaded(path, domain=reread), render_all(reread, options), problems)])
+        print_result_json()
     return EXIT_OK
 
 

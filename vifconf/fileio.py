@@ -412,10 +412,22 @@ def _directory_xml_entries(directory: str) -> list[tuple[str, str]]:
                     name = entry.name if base == "." else os.path.join(base, entry.name)
                     real = os.path.realpath(name) if symlink else os.path.join(real_base, entry.name)
                     found.append((entry.name, name, real))
-    except OSError:  # unlistable (no read permission): reported as holding no *.xml files
+    except OSError:  # unlistable (no read permission): reported by empty_directory_reason
         return []
     found.sort()
     return [(name, real) for _, name, real in found]
+
+
+def empty_directory_reason(directory: str) -> str:
+    """Why a directory input gave no files: it holds none, or it cannot be listed."""
+    try:
+        with os.scandir(directory or "."):
+            pass
+    except PermissionError:
+        return "permission denied (cannot list the directory)"
+    except OSError as exc:
+        return f"cannot list the directory: {_strerror(exc)}"
+    return "directory holds no *.xml files"
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -433,7 +445,7 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
         if item != "-" and os.path.isdir(item or "."):  # "" names the current directory, as in Path("")
             files = _directory_xml_entries(item)
             if not files:
-                add(item, os.path.realpath(item))  # reported as unreadable: "no *.xml files"
+                add(item, os.path.realpath(item))  # reported as unreadable (empty_directory_reason)
             for name, real in files:
                 add(name, real)
         else:

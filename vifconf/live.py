@@ -180,8 +180,8 @@ def load_domains(uri: str, names: Sequence[str] | None = None) -> list[Domain | 
         if names is None:
             doms = sorted(conn.listAllDomains(0), key=lambda d: d.name())
             targets: list[tuple[str, Any]] = [(d.name(), d) for d in doms]
-        else:
-            targets = [(name, None) for name in names]
+        else:  # a domain named twice is one guest, not a MAC clash with itself
+            targets = [(name, None) for name in dict.fromkeys(names)]
     except InputError as exc:
         return [exc]
     except Exception as exc:  # libvirtError while listing
@@ -205,8 +205,10 @@ def load_many(
     names: Sequence[str] | None = None,
     on_done: Callable[[str, list[Domain | InputError]], None] | None = None,
 ) -> list[list[Domain | InputError]]:
-    """Several hosts in parallel (one thread each); results in ``uris`` order. ``on_done``
-    is called from the worker thread as each host finishes (for a progress display)."""
+    """Several hosts in parallel (one thread each); results in ``uris`` order, a URI named
+    twice loaded once. ``on_done`` is called from the worker thread as each host finishes
+    (for a progress display)."""
+    uris = list(dict.fromkeys(uris))
 
     def one(uri: str) -> list[Domain | InputError]:
         result = load_domains(uri, names)

@@ -62,14 +62,20 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
         problems.extend(_nic_problems(domain, nic, seen_macs))
-    native = native_targets(domain, options)
-    for target in native + tuple(target for target in also if target not in native):
+    for target in counted_targets(domain, options, also):
         problems = _merge(problems, render_target(domain, options, target).problems)
     if schema:
         from vifconf.schema import schema_problems
 
         problems = _merge(problems, schema_problems(domain))
     return problems
+
+
+def counted_targets(domain: Domain, options: RenderOptions, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The targets whose refusals `check` counts as the domain's problems: the native ones,
+    then those in ``also``. Any other target's refusals are only that target's to show."""
+    native = native_targets(domain, options)
+    return native + tuple(target for target in also if target not in native)
 
 
 PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None], str | None], ...] = (

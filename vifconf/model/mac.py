@@ -48,8 +48,19 @@ def is_multicast(value: str) -> bool:
     return octets is not None and bool(octets[0] & 1)
 
 
+DRIVER_PREFIXES = {
+    "xen": XEN_PREFIX,  # libxl_domain.c (xend's driver used the same)
+    "vbox": "08:00:27",  # vbox_common.c
+    "vmware": "00:0c:29",  # vmx.c, for the esx and vmware drivers
+    "vz": "42:1c:00",  # vz_driver.c
+    "parallels": "42:1c:00",
+}
+"""The prefix each libvirt driver generates MACs with (its xmlopt macPrefix, libvirt 9.0);
+every other driver uses QEMU's (virDomainXMLOptionNew's default)."""
+
+
 def prefix_for(hypervisor: str | None) -> str:
-    return XEN_PREFIX if (hypervisor or "").lower() == "xen" else QEMU_PREFIX
+    return DRIVER_PREFIXES.get((hypervisor or "").lower(), QEMU_PREFIX)
 
 
 def generate_mac(hypervisor: str | None, taken: Iterable[str], rng: random.Random | None = None) -> str:

@@ -98,12 +98,19 @@ class Rendering:
     def nic_spans(self, nic: int) -> list[tuple[int, int]]:
         return [self.spans[position] for position in self.nic_items.get(nic, []) if position < len(self.spans)]
 
-    def as_json(self) -> dict[str, object]:
+    def notes_and_refusals(self, refusals: bool) -> list[str]:
+        """The notes, and with ``refusals`` this target's problems as notes too: for a target
+        whose problems are not counted as the domain's (a KVM guest's xl line), so its output
+        still says why a NIC is missing from it."""
+        return [*self.notes, *(f"{p.severity}: {p.message}" for p in self.problems)] if refusals else list(self.notes)
+
+    def as_json(self, refusals_as_notes: bool = False) -> dict[str, object]:
+        notes = self.notes_and_refusals(refusals_as_notes)
         if self.kind == "vifs":
-            return {"vifs": list(self.items), "text": self.text, "notes": list(self.notes)}
+            return {"vifs": list(self.items), "text": self.text, "notes": notes}
         if self.kind == "argv":
-            return {"argv": list(self.items), "text": self.text, "notes": list(self.notes)}
-        return {"text": self.text, "entries": list(self.items), "notes": list(self.notes)}
+            return {"argv": list(self.items), "text": self.text, "notes": notes}
+        return {"text": self.text, "entries": list(self.items), "notes": notes}
 
 
 def positions_by_nic(

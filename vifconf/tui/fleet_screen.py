@@ -207,7 +207,7 @@ class FleetScreen(Screen[None]):
         super().__init__(id="fleet")
         self.fleet = fleet
         self.paths = list(paths)
-        self.uris = list(uris)
+        self.uris = list(dict.fromkeys(uris))  # as live.load_many loads them: each once
         self.names = names
         self.options = options
         self.filter_text = ""
