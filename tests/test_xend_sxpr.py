@@ -147,10 +147,27 @@ def test_type_none_keeps_model_and_vifname_but_one_type() -> None:
 
 
 # -- vifname -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("target", "shown"), [("guest0", True), ("vif3.0", False), ("vifx", False), ("myvif", True)])
+# an empty dev= is a name too: libvirt kept "" (not NULL) and sent it
+@pytest.mark.parametrize(("target", "shown"), [
+    ("guest0", True), ("vif3.0", False), ("vifx", False), ("myvif", True), ("", True),
+])  # fmt: skip
 def test_vifname_prefix_rule(target: str, shown: bool) -> None:
     item = render(domain_xml(bridge(f"<target dev='{target}'/>"))).items[0]
     assert (f"(vifname '{target}')" in item) is shown
+
+
+def test_no_mac_shows_the_one_libvirt_generates() -> None:
+    """libvirt's parser generated a MAC before the driver formatted the vif: it always had one."""
+    rendering = render(domain_xml("<interface type='bridge'><source bridge='xenbr0'/></interface>"))
+    assert rendering.items == ["(device (vif (mac '00:16:3e:xx:xx:xx')(bridge 'xenbr0')(script 'vif-bridge')))"]
+    assert "no MAC" in rendering.notes[0]
+
+
+@pytest.mark.parametrize(("era", "shown"), [("0.9.12", "2001:DB8::0:1"), ("1.3.1", "2001:db8::1")])
+def test_ip_as_written_until_libvirt_parsed_addresses(era: str, shown: str) -> None:
+    """From 1.2.12 libvirt kept an address, not the text, and formatted it back canonically."""
+    item = render(domain_xml(bridge("<ip address='2001:DB8::0:1'/>")), era=era).items[0]
+    assert f"(ip '{shown}')" in item
 
 
 # -- scripts and ips ---------------------------------------------------------------------------

@@ -9,6 +9,9 @@ from functools import lru_cache
 
 XEN_PREFIX = "00:16:3e"
 """Xensource's OUI: xend and libxl generate 00:16:3e:xx:xx:xx (first random byte < 0x80)."""
+GENERATED_XEN_MAC = f"{XEN_PREFIX}:xx:xx:xx"
+"""Shown where Xen's stack generates a MAC (libvirt's Xen driver, xend, libxl): 00:16:3e and
+three random bytes."""
 QEMU_PREFIX = "52:54:00"
 """The prefix libvirt's QEMU driver and virt-install generate."""
 

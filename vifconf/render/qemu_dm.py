@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from vifconf.model import Domain
-from vifconf.model.mac import XEN_PREFIX, normalize_mac
+from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout, positions_by_nic
 
@@ -31,8 +31,6 @@ TARGET = "qemu-dm"
 
 DEFAULT_MODEL = "rtl8139"
 DEFAULT_BRIDGE = "xenbr0"
-GENERATED_MAC = f"{XEN_PREFIX}:xx:xx:xx"
-"""Shown for a vif without a MAC: xend/libxl generate 00:16:3e + 3 random bytes at start."""
 XEN_SCRIPT_DIR = "/etc/xen/scripts"
 """``XEN_SCRIPT_DIR`` with the default build prefix (libxl's non-Linux tap script lives here)."""
 
@@ -193,8 +191,8 @@ def _netfront_problem(nic: int | None) -> Problem:
 def _mac(vif: dict[str, str], out: DeviceModelArgs, lowercase: bool) -> str:
     mac = vif.get("mac")
     if not mac:
-        out.notes.append(f"a vif without a MAC gets a generated one ({GENERATED_MAC}) when the guest starts")
-        return GENERATED_MAC
+        out.notes.append(f"a vif without a MAC gets a generated one ({GENERATED_XEN_MAC}) when the guest starts")
+        return GENERATED_XEN_MAC
     return (normalize_mac(mac) or mac) if lowercase else mac
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vifconf.model import Domain, Nic
-from vifconf.model.mac import normalize_mac
+from vifconf.model.libvirt9 import GuestIp, read_guest_ip
+from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem, Severity
 from vifconf.render import Rendering, RenderOptions, lines_layout, positions_by_nic, sxpr
 
@@ -50,6 +51,9 @@ class EraRules:
     bridge_ip: bool
     rate: bool
     escapes: bool
+    ip_parsed: bool = False
+    """The ``<ip>`` is parsed as an address and printed in canonical form (1.3.1; from 1.2.12
+    libvirt keeps addresses, not the text as written)."""
 
 
 ERAS: dict[str, EraRules] = {
@@ -60,7 +64,7 @@ ERAS: dict[str, EraRules] = {
     "0.7.5": EraRules("dddad4bcb4", 3, 4, True, True, True, False, False),
     "0.8.6": EraRules("3afe5d402b", 3, 4, True, True, True, False, True),
     "0.9.12": EraRules("10c31135f3", 3, 3, True, True, True, False, True),
-    "1.3.1": EraRules("5ff2e370af, 1dd34bbb4b", 0, 0, True, True, True, True, True),
+    "1.3.1": EraRules("5ff2e370af, 1dd34bbb4b", 0, 0, True, True, True, True, True, ip_parsed=True),
 }
 
 Style = Literal["bare", "plain", "escaped"]
@@ -155,7 +159,7 @@ def _build_vif(nic: Nic, rules: EraRules, hvm: bool, options: RenderOptions, out
     _add_mac(vif, nic, out)
     _add_rate(vif, nic, rules, era, out)
     _add_source(vif, nic, kind, rules, era, out)
-    if nic.target and not nic.target.startswith("vif"):
+    if nic.target is not None and not nic.target.startswith("vif"):  # dev='' too: libvirt kept ""
         vif.items.append(VifItem("vifname", nic.target))
     model_items = _model_items(nic.model, hvm, rules, options.xend_config_version)
     if kind == "none":
@@ -174,8 +178,10 @@ def _build_vif(nic: Nic, rules: EraRules, hvm: bool, options: RenderOptions, out
 
 
 def _add_mac(vif: Vif, nic: Nic, out: VifSet) -> None:
-    if nic.mac is None:
-        out.notes.append(f"NIC {nic.index}: no MAC; libvirt generates a random 00:16:3e MAC when the domain is defined")
+    if nic.mac is None:  # libvirt's parser generated one before the driver formatted the vif
+        out.notes.append(f"NIC {nic.index}: no MAC; libvirt generates a random one ({GENERATED_XEN_MAC}) when "
+                         "it reads the domain, and sends that")
+        vif.items.append(VifItem("mac", GENERATED_XEN_MAC, "plain"))
         return
     normalized = normalize_mac(nic.mac)
     if normalized is None:
@@ -214,7 +220,7 @@ def _add_source(vif: Vif, nic: Nic, kind: str, rules: EraRules, era: str, out: V
     elif kind == "ethernet":
         if nic.script is not None:
             vif.items.append(VifItem("script", nic.script))
-        _add_ip(vif, nic, out)
+        _add_ip(vif, nic, rules, out)
 
 
 def _add_bridge(vif: Vif, nic: Nic, rules: EraRules, era: str, out: VifSet) -> None:
@@ -234,16 +240,19 @@ def _add_bridge(vif: Vif, nic: Nic, rules: EraRules, era: str, out: VifSet) -> N
         _problem(out, nic, "xend-script-ignored", "warning", message, field="script")
     vif.items.append(VifItem("script", script))
     if rules.bridge_ip:
-        _add_ip(vif, nic, out)
+        _add_ip(vif, nic, rules, out)
     elif nic.ip_addresses:
         message = f"libvirt {era} sends no ip for a bridge; the <ip> is ignored (bridge ips arrive in 0.6)"
         _problem(out, nic, "xend-ip-ignored", "warning", message, field="ip")
 
 
-def _add_ip(vif: Vif, nic: Nic, out: VifSet) -> None:
+def _add_ip(vif: Vif, nic: Nic, rules: EraRules, out: VifSet) -> None:
     addresses = nic.ip_addresses
     if len(addresses) == 1:
-        vif.items.append(VifItem("ip", addresses[0]))
+        element = nic.element.find("ip")
+        canonical = read_guest_ip(element) if rules.ip_parsed and element is not None else None
+        shown = canonical.address if isinstance(canonical, GuestIp) else addresses[0]  # unreadable: validation says so
+        vif.items.append(VifItem("ip", shown))
     elif len(addresses) > 1:
         message = f"Driver does not support setting multiple IP addresses ({len(addresses)} given)"
         _problem(out, nic, "xend-multiple-ips", "error", message, field="ip", hint="keep one <ip address>")
