@@ -8,7 +8,7 @@ import pytest
 
 from tests.support import vector_params
 from vifconf.model import Domain
-from vifconf.render import XEN_ERAS, RenderOptions, argv_layout, qemu_dm, renderer, xend_sxpr
+from vifconf.render import XEN_ERA_ALIASES, XEN_ERAS, RenderOptions, argv_layout, qemu_dm, renderer, xend_sxpr
 from vifconf.render.qemu_dm import render_vifs
 from vifconf.validate import check
 
@@ -320,3 +320,9 @@ def test_xl_chain_reads_the_line_as_xl_does_a_comma_cuts_the_value() -> None:
     rendering = render(domain, xen="xl-4.15-upstream", domid=4)
     assert rendering.items[-1] == "type=tap,id=net0,ifname=vif4.0-emu,br=br,script=no,downscript=no"
     assert [p.code for p in check(domain, RenderOptions(xen="xl-4.15-upstream"))] == ["xl-unsafe-value"]
+
+
+@pytest.mark.parametrize(("alias", "era"), sorted(XEN_ERA_ALIASES.items()))
+def test_era_aliases_work_on_a_vif_list_too(alias: str, era: str) -> None:
+    vifs = [{"mac": "00:16:3e:00:00:01", "bridge": "xenbr1"}]
+    assert render_vifs(vifs, alias, 3, "linux").argv == render_vifs(vifs, era, 3, "linux").argv

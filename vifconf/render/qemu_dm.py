@@ -25,7 +25,7 @@ from typing import Literal
 from vifconf.model import Domain
 from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem
-from vifconf.render import Rendering, RenderOptions, argv_layout, positions_by_nic
+from vifconf.render import XEN_ERA_ALIASES, Rendering, RenderOptions, argv_layout, positions_by_nic
 
 TARGET = "qemu-dm"
 
@@ -137,6 +137,7 @@ def render_vifs(
     problems can point at it. ``default_bridge`` is xl.conf's ``defaultbridge=`` (xend had
     no such setting: its default is always xenbr0).
     """
+    era = XEN_ERA_ALIASES.get(era, era)  # xend-3.4 is xend-3.3, as on the command line
     numbers: list[int | None] = list(nic_numbers) if nic_numbers is not None else [None] * len(vifs)
     out = DeviceModelArgs(vif_items=[[] for _ in vifs], vif_nics=numbers)
     if era in XEND_ERAS:
