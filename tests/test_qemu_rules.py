@@ -526,3 +526,41 @@ def test_multifunction_is_on_or_off() -> None:
     nic = user("<address type='pci' domain='0' bus='0' slot='5' function='0' multifunction='{}'/>")
     assert "pci-address-invalid" in codes(domain(nic.format("yes")))
     assert codes(domain(nic.format("on"))) == []
+
+
+# -- q35's chipset slots (each case also in tests/data/qemu-corners/r6-*) -------------------------
+USB2_SET = "".join(
+    f"<controller type='usb' index='{{index}}' model='ich9-{model}'/>" for model in ("ehci1", "uhci1", "uhci2", "uhci3")
+)
+VIRTIO = "<model type='virtio'/>"
+AT_SLOT = "<address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function='0x0'/>"
+
+
+@pytest.mark.parametrize(("extra", "buses"), [
+    # the first two USB2 sets go to 1d and 1a: no pcie-to-pci-bridge takes root port 1
+    (USB2_SET.format(index=0), ["pci.1", "pci.2"]),
+    (USB2_SET.format(index=0) + USB2_SET.format(index=1), ["pci.1", "pci.2"]),
+    # a third set, or an ehci1 without its uhci1, is conventional PCI: the bridge comes first
+    (USB2_SET.format(index=0) + USB2_SET.format(index=1) + USB2_SET.format(index=2), ["pci.2", "pci.3"]),
+    ("<controller type='usb' index='0' model='ich9-ehci1'/>", ["pci.2", "pci.3"]),
+    # ICH9 audio: one at 1b, a second one behind the bridge
+    ("<sound model='ich9'/>", ["pci.1", "pci.2"]),
+    ("<sound model='ich9'/><sound model='ich9'/>", ["pci.2", "pci.3"]),
+])  # fmt: skip
+def test_q35_chipset_slots(extra: str, buses: list[str]) -> None:
+    d = domain(user(VIRTIO), user(VIRTIO, mac="52:54:00:00:00:02"), machine="q35", extra=extra)
+    assert [bus for bus, _ in slots(d)] == buses
+
+
+@pytest.mark.parametrize(("extra", "bus"), [
+    (user(VIRTIO + AT_SLOT.format(slot="0x1d"), mac="52:54:00:00:00:03") + USB2_SET.format(index=0), "pci.1"),
+    (user(VIRTIO + AT_SLOT.format(slot="0x1d"), mac="52:54:00:00:00:03")
+     + user(VIRTIO + AT_SLOT.format(slot="0x1a"), mac="52:54:00:00:00:04") + USB2_SET.format(index=0), "pci.2"),
+    (user("<model type='e1000'/>" + AT_SLOT.format(slot="0x1b"), mac="52:54:00:00:00:03") + "<sound model='ich9'/>",
+     "pci.2"),
+])  # fmt: skip
+def test_q35_chipset_slots_taken_by_an_explicit_address(extra: str, bus: str) -> None:
+    """A slot the XML gives a NIC is not free: the USB2 set tries 1a next, the audio goes
+    behind the bridge."""
+    d = domain(user(VIRTIO), machine="q35", extra=extra)
+    assert slots(d)[0][0] == bus

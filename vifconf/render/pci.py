@@ -140,9 +140,9 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     if tag == "input":
         return _virtio(element) if element.get("bus") == "virtio" else "none"
     if tag == "sound":
-        if model in ISA_OR_BUILT_IN_SOUND or (q35 and model == "ich9"):
+        if model in ISA_OR_BUILT_IN_SOUND:
             return "none"
-        return "conventional" if not q35 or model in Q35_CONVENTIONAL_SOUND else "unknown"
+        return "conventional" if not q35 or model in Q35_CONVENTIONAL_SOUND | {"ich9"} else "unknown"
     if tag == "watchdog":
         return "conventional" if model == "i6300esb" else "none"
     if tag == "shmem":
@@ -194,7 +194,7 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     implied: set[tuple[str, str]] = set()
     serial_needed = False
     primary = primary_video(devices)
-    ich9_sounds = 0
+    in_chipset = q35_chipset_devices(devices) if q35 else set()
     virtio_scsi = any(c.get("type") == "scsi" and c.get("model") in ("virtio-scsi", "virtio-non-transitional")
                       for c in devices.iterfind("controller"))  # fmt: skip
     for element in devices:
@@ -204,13 +204,10 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
             needed, unsure = _disk_controllers(element, q35, virtio_scsi)
             implied.update(needed)
             result.unknown += unsure
-        if explicit_pci(element.find("address")) is not None:
+        if explicit_pci(element.find("address")) is not None or element in in_chipset:
             continue
         if element.tag == "video" and element is not primary and not q35:
             result.unknown += 1  # a secondary video: where libvirt puts it is not measured
-        if element.tag == "sound" and q35 and element.get("model") == "ich9":
-            ich9_sounds += 1
-            result.unknown += ich9_sounds > 1  # only one fits the chipset's built-in slot
         if element.tag in ("console", "channel"):
             target = element.find("target")
             serial_needed = serial_needed or (target is not None and target.get("type") == "virtio")
@@ -230,6 +227,39 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     result.unknown += sum(count - 1 for count in usb_indexes.values())  # companions: one slot or more
     result.conventional = result.conventional or bool(implied)
     return result
+
+
+ICH9_USB2_FIRST = "ich9-uhci1"
+ICH9_USB2_SLOTS = (0x1D, 0x1A)
+"""Where real Q35 hardware has its USB2 sets; libvirt puts the first two unaddressed
+``ich9-uhci1`` there, each with the companions of its USB index (ehci1, uhci2, uhci3)."""
+ICH9_SOUND_SLOT = 0x1B
+
+
+def q35_chipset_devices(devices: etree._Element) -> set[etree._Element]:
+    """The unaddressed devices libvirt puts into ICH9's own bus-0 slots when those are free
+    (qemuDomainValidateDevicePCISlotsQ35), so they need no bus of libvirt's: the USB2 sets at
+    1d and 1a, the first ICH9 audio at 1b. Any other one is placed like a conventional PCI
+    device, behind the pcie-to-pci-bridge."""
+    taken = set(_explicit_slots(devices).get(0, ()))
+    placed: set[etree._Element] = set()
+    usb2_indexes: set[str] = set()
+    usb = [c for c in devices.iterfind("controller") if c.get("type") == "usb"]
+    for controller in usb:
+        if controller.get("model") != ICH9_USB2_FIRST or controller.find("address") is not None:
+            continue
+        slot = next((slot for slot in ICH9_USB2_SLOTS if slot not in taken), None)
+        if slot is not None:
+            taken.add(slot)
+            usb2_indexes.add(controller.get("index") or "0")
+    placed.update(c for c in usb if (c.get("index") or "0") in usb2_indexes and explicit_pci(c.find("address")) is None
+                  and (c.get("model") or "").startswith("ich9-"))  # fmt: skip
+    if ICH9_SOUND_SLOT not in taken:
+        sound = next((sound for sound in devices.iterfind("sound")
+                      if sound.get("model") == "ich9" and sound.find("address") is None), None)  # fmt: skip
+        if sound is not None:
+            placed.add(sound)
+    return placed
 
 
 DRIVE_UNITS = {"scsi": 7, "sata": 6}
