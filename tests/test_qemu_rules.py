@@ -564,3 +564,19 @@ def test_q35_chipset_slots_taken_by_an_explicit_address(extra: str, bus: str) ->
     behind the bridge."""
     d = domain(user(VIRTIO), machine="q35", extra=extra)
     assert slots(d)[0][0] == bus
+
+
+@pytest.mark.parametrize(("controllers", "refused"), [
+    ("<controller type='pci' index='1' model='pcie-to-pci-bridge'/>", True),  # no root port at all
+    ("<controller type='pci' index='1' model='pcie-to-pci-bridge'/>"
+     "<controller type='pci' index='2' model='pcie-root-port'/>", True),  # QEMU: bus pci.2 not found yet
+    ("<controller type='pci' index='1' model='pci-bridge'/>", True),  # index must be larger than bus
+    ("<controller type='pci' index='1' model='pcie-root-port'/>"
+     "<controller type='pci' index='2' model='pcie-to-pci-bridge'/>", False),
+    ("<controller type='pci' index='1' model='dmi-to-pci-bridge'/>"
+     "<controller type='pci' index='2' model='pci-bridge'/>", False),
+])  # fmt: skip
+def test_a_declared_q35_bridge_needs_a_bus_below_it(controllers: str, refused: bool) -> None:
+    """Each also in tests/data/qemu-corners/r7-*, as libvirt 9.0 started or refused it."""
+    d = domain(user(VIRTIO), user("<model type='e1000'/>", mac="52:54:00:00:00:02"), machine="q35", extra=controllers)
+    assert ("pci-controller-invalid" in codes(d)) is refused

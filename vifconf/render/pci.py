@@ -482,6 +482,8 @@ class Q35Buses:
     explicit: list[tuple[int, str | None]]
     auto: list[Placement] | None
     """None when a device vifconf cannot classify could shift the port numbers."""
+    refusal: tuple[int, str] | None = None
+    """The index of a declared PCI controller libvirt refuses, and why (then ``auto`` is None)."""
 
 
 def q35_buses(domain: Domain, nics: list[Nic]) -> Q35Buses | None:
@@ -527,7 +529,9 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
             bus, error = first.reserve(parts[1], parts[2], _is_pcie(nic))
             explicit.append((bus, error))
             placed.append((bus, parts[2], _is_pcie(nic)))
-    first.place_bridges(declared=len(models))
+    refusal = first.place_bridges(declared=len(models))
+    if refusal is not None:
+        return Q35Buses(explicit, None, refusal)
     auto = [nic for nic in nics if explicit_pci(nic.address) is None]
     for nic in auto:
         first.place(_is_pcie(nic))
@@ -616,19 +620,23 @@ class _Q35Pass:
         slot = self.buses[index].take_free_slot()
         return None if slot is None else (index, slot)
 
-    def place_bridges(self, declared: int | None = None) -> None:
+    def place_bridges(self, declared: int | None = None) -> tuple[int, str] | None:
         """The controllers, placed before any device: each pcie-to-pci-bridge takes the lowest
-        free root port, each pci-bridge the lowest free slot of a bus that takes one. In the
-        first pass only the ``declared`` ones exist yet."""
-        for model in [bus.model for bus in self.buses[:declared]]:
+        free root port, each pci-bridge the lowest free slot of a bus that takes one, always on
+        a bus of a lower index (QEMU creates them in index order, and libvirt cannot grow a
+        bus for a bridge). In the first pass only the ``declared`` ones exist yet. Returns a
+        bridge that fits nowhere, by index, and why libvirt refuses it."""
+        for index, model in enumerate([bus.model for bus in self.buses[:declared]]):
             if model == "pcie-to-pci-bridge":
-                fits = [bus for bus in self.buses if bus.model == "pcie-root-port"]
+                fits = [bus for bus in self.buses[:index] if bus.model == "pcie-root-port"]
+                below = "a pcie-root-port"
             elif model == "pci-bridge":
-                fits = [bus for bus in self.buses if bus.model in TAKES_PCI_BRIDGE]
+                fits = [bus for bus in self.buses[:index] if bus.model in TAKES_PCI_BRIDGE]
+                below = "a pcie-to-pci-bridge, pci-bridge or dmi-to-pci-bridge"
             else:
                 continue  # root ports plug into pcie-root, whose slots no NIC takes unasked
-            for bus in fits:
-                if bus.take_free_slot() is not None:
-                    break
+            if not any(bus.take_free_slot() is not None for bus in fits):
+                return index, f"the {model} at index {index} needs {below} with a free slot and a lower index"
+        return None
 
 

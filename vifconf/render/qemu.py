@@ -570,6 +570,21 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     return found
 
 
+def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
+    """A declared q35 bridge with nothing below it to plug into: libvirt refuses the domain
+    (its NICs' placement hangs on it, so the target says so rather than leave it to chance)."""
+    layout = q35_buses(domain, nics) if domain.facts.q35 else None
+    if layout is None or layout.refusal is None or domain.devices is None:
+        return []
+    index, reason = layout.refusal
+    controller = next((c for c in domain.devices.iterfind("controller")
+                       if c.get("type") == "pci" and c_decimal(c.get("index")) == index), None)  # fmt: skip
+    return [Problem("pci-controller-invalid", "error", f"{reason}; libvirt refuses the domain", None, None,
+                    "declare a pcie-root-port (for a pci-bridge: a pcie-to-pci-bridge) at a lower index, or leave "
+                    "the PCI controllers to libvirt", line_of(controller) if controller is not None else None,
+                    TARGET)]  # fmt: skip
+
+
 def _claims(device: etree._Element) -> list[tuple[str, object]]:
     """What a device holds that no other device may: its boot order, user alias, PCI address."""
     claims: list[tuple[str, object]] = []
@@ -619,9 +634,11 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
         if kind != ABSENT_TYPE:
             refused += _cached_refusals(nic)
     refused += domain_refusals(domain, [nic for nic in all_nics if nic.type != ABSENT_TYPE])
+    refused += _pci_controller_refusals(domain, nics)
     for problem in refused:
         if foreign:
-            rendering.notes.append(f"NIC {problem.nic}: under KVM, {problem.message}")
+            owner = f"NIC {problem.nic}" if problem.nic is not None else "domain"
+            rendering.notes.append(f"{owner}: under KVM, {problem.message}")
         else:
             rendering.problems.append(problem)
     layout = argv_layout(rendering.items)
