@@ -255,11 +255,17 @@ def q35_chipset_devices(devices: etree._Element) -> set[etree._Element]:
     placed.update(c for c in usb if (c.get("index") or "0") in usb2_indexes and explicit_pci(c.find("address")) is None
                   and (c.get("model") or "").startswith("ich9-"))  # fmt: skip
     if ICH9_SOUND_SLOT not in taken:
-        sound = next((sound for sound in devices.iterfind("sound")
-                      if sound.get("model") == "ich9" and sound.find("address") is None), None)  # fmt: skip
+        sound = next((sound for sound in devices.iterfind("sound")  # no address, or an empty PCI one
+                      if sound.get("model") == "ich9" and _wants_pci_address(sound)), None)  # fmt: skip
         if sound is not None:
             placed.add(sound)
     return placed
+
+
+def _wants_pci_address(device: etree._Element) -> bool:
+    """virDeviceInfoPCIAddressIsWanted: no address, or a PCI one with nothing in it."""
+    address = device.find("address")
+    return address is None or (address.get("type") == "pci" and explicit_pci(address) is None)
 
 
 DRIVE_UNITS = {"scsi": 7, "sata": 6}
