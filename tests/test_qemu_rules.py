@@ -543,6 +543,10 @@ AT_SLOT = "<address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function
     # a third set, or an ehci1 without its uhci1, is conventional PCI: the bridge comes first
     (USB2_SET.format(index=0) + USB2_SET.format(index=1) + USB2_SET.format(index=2), ["pci.2", "pci.3"]),
     ("<controller type='usb' index='0' model='ich9-ehci1'/>", ["pci.2", "pci.3"]),
+    # companions join the slot the XML gives their set's uhci1, so no bridge either
+    ("<controller type='usb' index='0' model='ich9-uhci1'>" + AT_SLOT.format(slot="0x1d") + "</controller>"
+     "<controller type='usb' index='0' model='ich9-uhci2'/><controller type='usb' index='0' model='ich9-uhci3'/>",
+     ["pci.1", "pci.2"]),
     # ICH9 audio: one at 1b, a second one behind the bridge
     ("<sound model='ich9'/>", ["pci.1", "pci.2"]),
     ("<sound model='ich9'/><sound model='ich9'/>", ["pci.2", "pci.3"]),

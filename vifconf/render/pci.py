@@ -190,7 +190,11 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     share one), index 0's default model none (it is the PIIX3's function 2)."""
     declared = {(str(c.get("type")), c.get("index") or "0") for c in devices.iterfind("controller")}
     result = Survey(after=0 if devices.find("memballoon") is not None else 1)
-    usb_indexes: dict[str, int] = {}
+    usb_slots: dict[str, int] = {}
+    """Per USB index, the controllers that take a slot: one in the end (a USB2 set's companions
+    join the slot of its first member), but each its own in libvirt's first pass, which decides
+    whether a pc's bus 0 needs a bridge (measured), so more than one leaves that unsure."""
+    joined = _usb2_indexes_addressed(devices)
     implied: set[tuple[str, str]] = set()
     serial_needed = False
     primary = primary_video(devices)
@@ -212,10 +216,12 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
             target = element.find("target")
             serial_needed = serial_needed or (target is not None and target.get("type") == "virtio")
         kind = device_kind(element, q35)
-        if element.tag == "controller" and element.get("type") == "usb" and not q35 and kind == "conventional":
-            index = element.get("index") or "0"
-            if index != "0" or element.get("model") not in (None, "piix3-uhci"):
-                usb_indexes[index] = usb_indexes.get(index, 0) + 1
+        if element.tag == "controller" and element.get("type") == "usb" and kind == "conventional":
+            index, model = element.get("index") or "0", element.get("model")
+            if model in USB2_MODELS and index in joined:
+                continue  # into the slot the XML gave another controller of its set
+            if q35 or index != "0" or model not in (None, "piix3-uhci"):  # pc: else the PIIX3's own 1.2
+                usb_slots[index] = usb_slots.get(index, 0) + 1
             continue
         result.before = result.before or kind == "before"
         result.unknown += kind == "unknown"
@@ -223,10 +229,23 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
         result.conventional = result.conventional or kind == "conventional"
     implied -= declared
     serial_implied = serial_needed and not any(kind == "virtio-serial" for kind, _ in declared)
-    result.after += len(usb_indexes) + len(implied) + serial_implied
-    result.unknown += sum(count - 1 for count in usb_indexes.values())  # companions: one slot or more
-    result.conventional = result.conventional or bool(implied)
+    result.after += len(usb_slots) + len(implied) + serial_implied
+    if not q35:
+        result.unknown += sum(count - 1 for count in usb_slots.values())
+    result.conventional = result.conventional or bool(implied) or bool(usb_slots)
     return result
+
+
+USB2_MODELS = frozenset({"ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3"})
+"""IS_USB2_CONTROLLER: a set (one USB index) shares one slot, a function each."""
+
+
+def _usb2_indexes_addressed(devices: etree._Element) -> set[str]:
+    """USB indexes where a USB2 controller has an explicit PCI address: the set's other
+    members take functions of that slot, no slot of their own (qemuDomainAssignDevicePCISlots)."""
+    return {c.get("index") or "0" for c in devices.iterfind("controller")
+            if c.get("type") == "usb" and c.get("model") in USB2_MODELS
+            and explicit_pci(c.find("address")) is not None}  # fmt: skip
 
 
 ICH9_USB2_FIRST = "ich9-uhci1"
