@@ -120,8 +120,8 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     model = element.get("model")
     if tag in ("filesystem", "hostdev"):
         return "before"  # measured: a <filesystem> took slot 2
-    if tag == "video":
-        return "unknown" if q35 else "none"  # the primary video has a rule of its own on pc
+    if tag == "video":  # the primary video has a rule of its own on pc; on q35 `survey` asks _q35_video_kind
+        return "unknown" if q35 else "none"
     if tag == "controller":
         return _controller_kind(element.get("type"), model, element.get("index") or "0", q35)
     if tag == "disk":
@@ -199,6 +199,7 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     serial_needed = False
     primary = primary_video(devices)
     in_chipset = q35_chipset_devices(devices) if q35 else set()
+    slot_1_free = 1 not in _explicit_slots(devices).get(0, ())
     virtio_scsi = any(c.get("type") == "scsi" and c.get("model") in ("virtio-scsi", "virtio-non-transitional")
                       for c in devices.iterfind("controller"))  # fmt: skip
     for element in devices:
@@ -215,7 +216,10 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
         if element.tag in ("console", "channel"):
             target = element.find("target")
             serial_needed = serial_needed or (target is not None and target.get("type") == "virtio")
-        kind = device_kind(element, q35)
+        if element.tag == "video" and q35:
+            kind = _q35_video_kind(element, element is primary, slot_1_free)
+        else:
+            kind = device_kind(element, q35)
         if element.tag == "controller" and element.get("type") == "usb" and kind == "conventional":
             index, model = element.get("index") or "0", element.get("model")
             if model in USB2_MODELS and index in joined:
@@ -279,6 +283,25 @@ def q35_chipset_devices(devices: etree._Element) -> set[etree._Element]:
         if sound is not None:
             placed.add(sound)
     return placed
+
+
+Q35_CONVENTIONAL_VIDEO = frozenset({"vga", "cirrus", "vmvga", "qxl"})
+"""Video models libvirt plugs into conventional PCI (pciFlags); virtio and bochs are PCIe."""
+
+
+def _q35_video_kind(video: etree._Element, primary: bool, slot_1_free: bool) -> Kind:
+    """The primary video takes 00:01.0 when that is free (qemuDomainValidateDevicePCISlotsQ35,
+    measured for every model); when it is not, it is placed before anything else (not
+    modelled). A secondary one is placed like any device of its kind."""
+    model = video.find("model")
+    kind = model.get("type") if model is not None else None
+    if kind in ("none", "ramfb"):
+        return "none"
+    if primary:
+        return "none" if slot_1_free else "unknown"
+    if kind in ("virtio", "bochs"):
+        return "slot"
+    return "conventional" if kind in Q35_CONVENTIONAL_VIDEO else "unknown"
 
 
 def _wants_pci_address(device: etree._Element) -> bool:
