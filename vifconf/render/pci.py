@@ -190,10 +190,10 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     share one), index 0's default model none (it is the PIIX3's function 2)."""
     declared = {(str(c.get("type")), c.get("index") or "0") for c in devices.iterfind("controller")}
     result = Survey(after=0 if devices.find("memballoon") is not None else 1)
+    # Per USB index, the controllers that take a slot: one in the end (a USB2 set's companions
+    # join the slot of its first member), but each its own in libvirt's first pass, which
+    # decides whether a pc's bus 0 needs a bridge (measured), so more than one leaves that unsure.
     usb_slots: dict[str, int] = {}
-    """Per USB index, the controllers that take a slot: one in the end (a USB2 set's companions
-    join the slot of its first member), but each its own in libvirt's first pass, which decides
-    whether a pc's bus 0 needs a bridge (measured), so more than one leaves that unsure."""
     joined = _usb2_indexes_addressed(devices)
     implied: set[tuple[str, str]] = set()
     serial_needed = False
@@ -275,8 +275,8 @@ def q35_chipset_devices(devices: etree._Element) -> set[etree._Element]:
         if slot is not None:
             taken.add(slot)
             usb2_indexes.add(controller.get("index") or "0")
-    placed.update(c for c in usb if (c.get("index") or "0") in usb2_indexes and explicit_pci(c.find("address")) is None
-                  and (c.get("model") or "").startswith("ich9-"))  # fmt: skip
+    placed.update(c for c in usb if (c.get("index") or "0") in usb2_indexes and c.get("model") in USB2_MODELS
+                  and explicit_pci(c.find("address")) is None)  # fmt: skip
     if ICH9_SOUND_SLOT not in taken:
         sound = next((sound for sound in devices.iterfind("sound")  # no address, or an empty PCI one
                       if sound.get("model") == "ich9" and _wants_pci_address(sound)), None)  # fmt: skip
