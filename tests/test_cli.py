@@ -410,9 +410,9 @@ def test_a_target_whose_refusals_are_not_the_domains_says_them_in_its_notes(caps
     assert code == 0 and document["problems"] == []
     targets = document["targets"]
     assert targets["xl"]["entries"] == [] and any("xl converter refuses it" in n for n in targets["xl"]["notes"])
-    assert targets["xend-sxpr"]["vifs"] == [] and targets["xend-sxpr"]["notes"][0].startswith("error: ")
+    assert targets["xend-sxpr"]["vifs"] == [] and targets["xend-sxpr"]["notes"][0].startswith("NIC 1: error: ")
     assert targets["qemu"]["notes"] == []
     # asked for by name, the target's refusals are the domain's problems, not notes
     code, [document] = run_json(capsys, "render", str(path), "--target", "xl")
     assert [p["code"] for p in document["problems"]] == ["xl-unsupported-type"]
-    assert not any(n.startswith("error: ") for n in document["targets"]["xl"]["notes"])
+    assert not any("error: " in n for n in document["targets"]["xl"]["notes"])

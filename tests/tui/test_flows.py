@@ -409,3 +409,18 @@ async def test_example_without_path_asks_where_to_save(make_test_app: Any, tmp_p
         await pilot.press("y")
         await pilot.pause()
     assert "00:16:3e:00:a5:60" in target.read_text()
+
+
+async def test_a_foreign_targets_refusals_show_in_its_tab(make_test_app: Any, example_file: Path) -> None:
+    """The seed is a Xen guest: QEMU's refusal of NIC 3's netfront is not its problem (the
+    status bar does not count it), but the qemu tab says it, naming the NIC."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.action_show_tab("qemu")
+        await pilot.pause()
+        notes = str(screen.query_one("#notes-qemu").render())
+        assert "• rendered as if run under KVM" in notes
+        assert "✗ NIC 3: QEMU 7.2 has no NIC model 'netfront'" in notes
+        assert all(p.code != "model-unknown-to-qemu" for p in screen.session.snapshot().problems)

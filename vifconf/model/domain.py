@@ -77,6 +77,8 @@ GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan")
 drops them when it reads a domain XML, so ``virsh dumpxml`` of a running guest can be reused
 and two guests never clash over them. Drivers add a prefix of their own (`XEN_NET_PREFIX`)."""
 XEN_NET_PREFIX = "vif"
+QEMU_DRIVER_TYPES = frozenset({"kvm", "qemu"})
+"""The ``<domain type>`` values libvirt's QEMU driver runs."""
 """The libxl driver's ``netPrefix`` (libxl_domain.c); QEMU's driver has none."""
 
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
@@ -115,6 +117,13 @@ class DomainFacts:
     @property
     def is_xen(self) -> bool:
         return self.hypervisor == "xen"
+
+    @property
+    def runs_on_qemu_driver(self) -> bool:
+        """A guest libvirt's QEMU driver starts (``kvm``, ``qemu``; a missing type is taken as
+        ``kvm``, and refused on its own). For any other the QEMU arguments are only what the
+        domain would get under KVM."""
+        return (self.hypervisor or "kvm") in QEMU_DRIVER_TYPES
 
     @property
     def q35(self) -> bool:

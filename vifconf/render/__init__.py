@@ -100,9 +100,9 @@ class Rendering:
 
     def notes_and_refusals(self, refusals: bool) -> list[str]:
         """The notes, and with ``refusals`` this target's problems as notes too: for a target
-        whose problems are not counted as the domain's (a KVM guest's xl line), so its output
-        still says why a NIC is missing from it."""
-        return [*self.notes, *(f"{p.severity}: {p.message}" for p in self.problems)] if refusals else list(self.notes)
+        whose problems are not counted as the domain's (a KVM guest's xl line, a Xen guest's
+        QEMU arguments), so its output still says why a NIC is missing from it."""
+        return [*self.notes, *(refusal_note(p) for p in self.problems)] if refusals else list(self.notes)
 
     def as_json(self, refusals_as_notes: bool = False) -> dict[str, object]:
         notes = self.notes_and_refusals(refusals_as_notes)
@@ -111,6 +111,13 @@ class Rendering:
         if self.kind == "argv":
             return {"argv": list(self.items), "text": self.text, "notes": notes}
         return {"text": self.text, "entries": list(self.items), "notes": notes}
+
+
+def refusal_note(problem: Problem, severity: bool = True) -> str:
+    """A target's problem said as one of its notes: "NIC 2: error: …" (the UI marks the
+    severity with a symbol instead)."""
+    owner = f"NIC {problem.nic}: " if problem.nic is not None else ""
+    return f"{owner}{problem.severity}: {problem.message}" if severity else owner + problem.message
 
 
 def positions_by_nic(
@@ -211,7 +218,8 @@ def render_all(domain: Domain, options: RenderOptions, targets: tuple[str, ...] 
 def native_targets(domain: Domain, options: RenderOptions) -> tuple[str, ...]:
     """The targets whose refusals are the domain's own problems: the chosen Xen toolstack
     for a Xen domain (xend's sxpr, or the xl line, each feeding qemu-dm), libvirt-QEMU for
-    everything else. Other targets' findings stay in their notes."""
+    a domain its QEMU driver runs, none for libvirt's other drivers (vifconf renders none of
+    theirs). Other targets' findings stay in their notes."""
     if domain.facts.is_xen:
         return ("xl", "qemu-dm") if options.xen.startswith("xl-") else ("xend-sxpr", "qemu-dm")
-    return ("qemu",)
+    return ("qemu",) if domain.facts.runs_on_qemu_driver else ()

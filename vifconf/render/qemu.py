@@ -46,9 +46,6 @@ FD = "<fd>"
 GENERATED_MAC = "<generated 52:54:00:xx:xx:xx>"
 """No MAC in the XML: libvirt picks a random 52:54:00 one at define time."""
 LIBVIRT_VERSION = "libvirt 9.0"
-QEMU_DRIVER_TYPES = frozenset({"kvm", "qemu"})
-"""The ``<domain type>`` values libvirt's QEMU driver runs; for any other the target is what
-the domain would get under KVM, and what QEMU would refuse is a note, not its problem."""
 QEMU_VERSION = "QEMU 7.2"
 
 # -- models ---------------------------------------------------------------------------------
@@ -608,8 +605,7 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
     facts = domain.facts
     machine = facts.machine or "pc"
     rendering = Rendering(target=TARGET, kind="argv", rule=f"{LIBVIRT_VERSION} · {QEMU_VERSION} · machine {machine}")
-    foreign = (facts.hypervisor or "kvm") not in QEMU_DRIVER_TYPES  # xen, and libvirt's other drivers
-    if foreign:
+    if not facts.runs_on_qemu_driver:  # xen, and libvirt's other drivers
         rendering.notes.append("rendered as if run under KVM")
     if facts.arch not in X86_ARCHES:
         rendering.notes.append(f"rendered for an x86_64 guest: for arch {facts.arch} libvirt picks other "
@@ -635,12 +631,7 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
             refused += _cached_refusals(nic)
     refused += domain_refusals(domain, [nic for nic in all_nics if nic.type != ABSENT_TYPE])
     refused += _pci_controller_refusals(domain, nics)
-    for problem in refused:
-        if foreign:
-            owner = f"NIC {problem.nic}" if problem.nic is not None else "domain"
-            rendering.notes.append(f"{owner}: under KVM, {problem.message}")
-        else:
-            rendering.problems.append(problem)
+    rendering.problems += refused
     layout = argv_layout(rendering.items)
     rendering.text, rendering.spans = layout.text, layout.spans
     return rendering

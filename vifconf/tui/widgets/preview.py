@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 
-from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions
+from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions, refusal_note
 from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot
 from vifconf.tui.widgets.deferred import too_late
 from vifconf.tui.widgets.diff_text import HIGHLIGHT
@@ -72,7 +72,8 @@ class PreviewBody(VerticalScroll):
                 body.stylize(HIGHLIGHT, start, end)
         text_widget.update(body)
         lines = [f"• {note}" for note in rendering.notes]
-        lines += [f"{'✗' if p.severity == 'error' else '!'} {p.message}" for p in rendering.problems]
+        for problem in rendering.problems:
+            lines.append(f"{'✗' if problem.severity == 'error' else '!'} {refusal_note(problem, severity=False)}")
         notes.update("\n".join(lines))
 
 
