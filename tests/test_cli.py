@@ -216,17 +216,22 @@ def test_set_new_nic_random_mac_and_quoted_comma(capsys: pytest.CaptureFixture[s
 
 
 def test_set_bad_usage_is_exit_2_one_line(capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
-    for argv in (["--nic", "9", "model=e1000"], ["--nic", "1", "colour=red"], ["--nic", "x", "model=e1000"]):
+    for argv in (["--nic", "9", "model=e1000"], ["--nic", "1", "colour=red"],
+                 ["--nic", "1", "model=e1000,model=rtl8139"], ["--nic", "1", "type=network,type=bridge"],
+                 ["--nic", "1", ""], ["--nic", "1", ",,,"]):  # fmt: skip
         code, _, err = run(capsys, "set", str(seed_file), *argv)
         assert code == 2 and err.startswith("vifconf: ") and err.count("\n") == 1
     assert seed_file.read_text() == SEED_NONE
+    assert run(capsys, "set", str(seed_file), "--nic", "9", "model=e1000")[2].startswith(f"vifconf: {seed_file}: NIC 9")
 
 
 @pytest.mark.parametrize("argv", [
     ["render", "x.xml", "--target", "foo"], ["check", "x.xml", "--domid", "-1"], ["set", "x.xml", "model=e1000"],
     ["check", "x.xml", "--xen", "xend-9"], ["render", "--bogus"], ["--libvirt-era", "2.0"],
     ["render", "x.xml", "--domid", "\u0663"], ["render", "x.xml", "--domid", "1_0"],
-    ["render", "x.xml", "--domid", " 7"],
+    ["render", "x.xml", "--domid", " 7"], ["set", "x.xml", "--nic", "x", "model=e1000"],
+    *(["set", "x.xml", "--nic", nic, "model=e1000"] for nic in (" 1", "+1", "\u0661", "1_0", "-1")),
+    ["set", "x.xml", "--nic", "1", "model=e1000", "--output", ""], ["import", "x.sxp", "--into", ""],
 ])  # fmt: skip
 def test_a_bad_argument_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -416,3 +421,73 @@ def test_a_target_whose_refusals_are_not_the_domains_says_them_in_its_notes(caps
     code, [document] = run_json(capsys, "render", str(path), "--target", "xl")
     assert [p["code"] for p in document["problems"]] == ["xl-unsupported-type"]
     assert not any("error: " in n for n in document["targets"]["xl"]["notes"])
+
+
+def _shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), V=f"{sys.executable} -m vifconf")
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("command", [
+    "$V render {f} > /dev/full", "$V check --json {f} > /dev/full",
+    "$V set {f} --nic 1 model=e1000 --output - > /dev/full",
+    "$V render {f} >&-", "$V set - --nic 1 model=e1000 < {f} >&-", "$V set {f} --nic 1 model=e1000 --dry-run >&-",
+])  # fmt: skip
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+    """A full disk or a closed stdout: the output is lost, so never a success status, and
+    never a traceback or Python's "Exception ignored" at exit."""
+    path = tmp_path / "k.xml"
+    path.write_text(KVM)
+    done = _shell(command.format(f=path), tmp_path)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("vifconf: ")]
+    assert len(errors) == 1 and "cannot write" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert path.read_text() == KVM
+
+
+def test_set_on_dev_stdin_edits_the_stream_not_the_file_behind_it(tmp_path: Path) -> None:
+    """`/dev/stdin` followed as a link is the redirected file, which a save would replace."""
+    (tmp_path / "s.xml").write_text(KVM)
+    done = _shell("$V set /dev/stdin --nic 1 model=e1000 < s.xml > out.xml", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "s.xml").read_text() == KVM and not (tmp_path / "s.xml.bak").exists()
+    assert "<model type='e1000'/>" in (tmp_path / "out.xml").read_text()
+    done = _shell("$V set s.xml --nic 1 model=e1000 --output /dev/fd/5 5> five", tmp_path)
+    assert done.returncode == 2 and "names an open file descriptor" in done.stderr
+    assert (tmp_path / "five").read_text() == "" and (tmp_path / "s.xml").read_text() == KVM
+
+
+def test_values_cannot_forge_lines_of_the_human_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A script path with a newline (read from the file) must not print a fake "ok" line."""
+    path = tmp_path / "x.xml"
+    forged = "<script path='x&#10;inj.xml: ok (3 NICs)&#10;&#x9b;2J'/>"
+    path.write_text(EXAMPLE.read_text().replace("<source bridge='xenbr0'/>", f"<source bridge='xenbr0'/>{forged}", 1))
+    for command in ("check", "render"):
+        _, out, _ = run(capsys, command, str(path))
+        assert not any(line.startswith("inj.xml") for line in out.splitlines())
+        assert "\x9b" not in out
+    _, out, _ = run(capsys, "check", str(path))
+    assert "x\\ninj.xml: ok (3 NICs)\\n" in out
+
+
+def test_a_refused_set_numbers_problems_by_the_file_on_disk(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The result is not written, so a line of it would point at the wrong line of the file:
+    an edit that adds a line above the bad MAC must not move the MAC's reported line."""
+    path = tmp_path / "r.xml"
+    original = EXAMPLE.read_text()
+    path.write_text(original)
+    bad_line = next(n for n, line in enumerate(original.splitlines(), 1) if "0G:a5" in line)
+    code, _, err = run(capsys, "set", str(path), "--nic", "1", "model=e1000")
+    assert code == 1 and f"{path}:{bad_line}: error: NIC 3 mac" in err
+    code, [document] = run_json(capsys, "set", str(path), "--nic", "1", "model=e1000", "--dry-run")
+    assert code == 1 and [p["line"] for p in document["problems"] if p["code"] == "mac-invalid"] == [bad_line]
+    code, _, err = run(capsys, "set", str(path), "--nic", "1", "model=e1000", "--force")
+    assert code == 0 and f"{path}:{bad_line + 1}: error: NIC 3 mac" in err  # written: lines of the new file
+    assert path.read_text().splitlines()[bad_line].strip().startswith("<mac address='00:16:3e:0G")
+
+
+def test_set_json_on_an_unreadable_input_prints_the_error_object(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    code, [document] = run_json(capsys, "set", str(tmp_path / "gone.xml"), "--nic", "1", "model=e1000")
+    assert code == 2 and document["error"] and document["domain"] is None and document["problems"] is None

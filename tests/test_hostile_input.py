@@ -158,6 +158,10 @@ HOSTILE: list[Case] = [
     Case("not-xml-sxpr", lambda: b"(domain (name g))\n", "malformed XML", 1, 1),
     Case("two-roots", lambda: b"<domain/>\n<domain/>\n", "Extra content", 2),
     Case("unknown-encoding", lambda: b"<?xml version='1.0' encoding='klingon'?><domain/>", "unknown encoding", 1, 1),
+    # Python decodes these, libxml2 (so libvirt) refuses them, and saving would rewrite every line
+    *(Case(f"pseudo-encoding-{name}", lambda name=name: f"<?xml version='1.0' encoding='{name}'?>\n<domain/>".encode(),
+           "not a character set libvirt reads", 1, 1) for name in ("unicode_escape", "idna", "utf_8_sig")),
+    Case("not-text-encoding", lambda: b"<?xml version='1.0' encoding='rot13'?><domain/>", "not a character set", 1, 1),
     Case(
         "declared-utf16-but-ascii",
         lambda: b"<?xml version='1.0' encoding='UTF-16'?><domain/>",
@@ -505,6 +509,15 @@ def test_big_domain_300k_interfaces_is_refused_with_a_size_message(tmp_path: Pat
     assert rc == 2, err
     assert f"too large: 300000 <interface> elements; vifconf handles up to {MAX_INTERFACES}" in out
     assert out.startswith(f"{path}:")
+
+
+def test_interface_tags_in_comments_do_not_count_towards_the_limit() -> None:
+    data = _bench().build(MAX_INTERFACES).replace(b"<devices>", b"<devices><!-- <interface type='x'/> -->", 1)
+    data = data.replace(b"</devices>", b"<![CDATA[<interface>]]></devices>", 1)
+    assert len(Domain.from_bytes(data, "big.xml").nics) == MAX_INTERFACES
+    one_more = data.replace(b"<devices>", b"<devices><interface type='user'/>", 1)
+    with pytest.raises(InputError, match=f"too large: {MAX_INTERFACES + 1} <interface> elements"):
+        Domain.from_bytes(one_more, "big.xml")
 
 
 def test_domain_at_the_interface_limit_loads_and_edits() -> None:

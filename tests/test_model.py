@@ -271,6 +271,17 @@ def test_rewrites_keep_namespaces_and_crlf() -> None:
     assert domain.to_text() == NAMESPACED_CRLF
 
 
+def test_an_old_mac_file_keeps_its_cr_line_endings() -> None:
+    """CR-only line ends (classic Mac OS): new lines end in CR too, not a mix."""
+    text = NAMESPACED_CRLF.replace("\r\n", "\r")
+    domain = Domain.from_string(text)
+    domain.nic(1).set("model", "e1000")
+    domain.add_nic("network", "default", mac="52:54:00:00:00:09")
+    edited = domain.to_text()
+    assert "\n" not in edited and edited.count("\r") > text.count("\r")
+    assert [n.source for n in Domain.from_string(edited).nics] == ["br0", "default"]
+
+
 @pytest.mark.parametrize(
     "devices", ["<devices>\n  </devices>", "<devices/>", "<devices><interface type='user'/></devices>"]
 )

@@ -298,7 +298,7 @@ def test_unwritable_directory_for_an_unprivileged_user() -> None:
         )
         if os.geteuid() == 0:
             assert done.returncode == 2, done.stderr
-            assert "read-only" in done.stdout or "permission denied" in done.stdout
+            assert "is not writable by this user (mode 0755, owner 0:0" in done.stdout
             assert "Traceback" not in done.stderr
         assert path.read_bytes() == OLD
         assert sorted(p.name for p in directory.iterdir()) == ["g.xml"]
@@ -346,13 +346,17 @@ def test_disk_full_midway_through_a_large_write(tmp_path: Path) -> None:
     assert elsewhere.read_bytes() == NEW
 
 
-def test_fault_after_rename_reports_but_new_file_is_complete(tmp_path: Path) -> None:
-    """A failing directory fsync after the rename: the new content is in place, whole."""
+def test_fault_after_rename_is_a_warning_and_the_new_file_is_complete(tmp_path: Path) -> None:
+    """A failing directory fsync after the rename: the new content is in place, whole, so
+    the save is not reported as "nothing written" but as saved, with a warning."""
     path = tmp_path / "g.xml"
     path.write_bytes(OLD)
-    with inject_fault("fsync-dir", errno.EIO), pytest.raises(SaveError):
-        save_atomic(str(path), NEW, backup=False)
-    assert path.read_bytes() in (OLD, NEW)
+    warnings: list[str] = []
+    with inject_fault("fsync-dir", errno.EIO):
+        save_atomic(str(path), NEW, backup=False, warnings=warnings)
+    assert path.read_bytes() == NEW
+    assert warnings == ["saved, but the directory could not be synced (input/output error): "
+                        "the change may not survive a crash"]  # fmt: skip
 
 
 def test_inject_fault_rejects_unknown_stage() -> None:
@@ -439,6 +443,32 @@ def test_kill_9_at_each_stage_leaves_old_or_new(tmp_path: Path, stage: str, pass
     _assert_old_or_new(path, old, b"<!-- new -->" * 50_000)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("stage", ["write", "fsync", "chmod", "rename"])
+def test_sigterm_or_hangup_during_a_save_leaves_no_temp_file(tmp_path: Path, signum: int, stage: str) -> None:
+    """A closed SSH session (SIGHUP) or a kill (SIGTERM) mid-save: like Ctrl-C, the original
+    stays whole and the temp file, which holds the new content, is removed."""
+    path = tmp_path / "g.xml"
+    old = b"<!-- old -->" * 1000
+    path.write_bytes(old)
+    child = textwrap.dedent(
+        f"""
+        import os, sys
+        from vifconf import fileio
+        fileio.set_fault_hook(lambda current: current == {stage!r} and os.kill(os.getpid(), {int(signum)}))
+        try:
+            fileio.save_atomic(sys.argv[1], b"<!-- new -->" * 1000, backup=False)
+        except KeyboardInterrupt:
+            sys.exit(3)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child, str(path)], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert path.read_bytes() == old
+    assert _leftovers(tmp_path) == []
+
+
 def test_kill_9_at_random_moments_in_a_loop(tmp_path: Path) -> None:
     """A child saves two alternating-size documents in a loop; we SIGKILL it at random
     moments, 40 times. After every kill the file is wholly one of the saved versions."""
@@ -468,3 +498,63 @@ def test_fingerprint_dataclass_is_frozen_and_comparable() -> None:
     assert a == Fingerprint(1, 2, "x")
     with pytest.raises(AttributeError):
         a.size = 3  # type: ignore[misc]
+
+
+def test_a_save_waiting_for_another_saves_lock_sees_it_as_a_conflict(tmp_path: Path) -> None:
+    """Two vifconf processes that loaded the same file save at once: the last check and the
+    rename run under a directory lock, so the one that waits finds the other's save and
+    refuses, instead of silently overwriting it (a reviewer lost 6 edits in 20 runs)."""
+    import fcntl
+    import threading
+
+    path = tmp_path / "g.xml"
+    path.write_bytes(OLD)
+    loaded = fingerprint(str(path))
+    outcome: list[BaseException | None] = []
+
+    def save() -> None:
+        try:
+            save_atomic(str(path), NEW, expected=loaded, backup=False)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    dfd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(dfd, fcntl.LOCK_EX)  # "the other process" is between its check and its rename
+        saver = threading.Thread(target=save)
+        saver.start()
+        time.sleep(0.2)  # only gives the saver time to reach the lock; the outcome does not depend on it
+        assert outcome == [] and saver.is_alive()
+        path.write_bytes(OLD.replace(b"old", b"theirs"))  # the other process's save lands
+    finally:
+        os.close(dfd)
+    saver.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], SaveConflict)
+    assert path.read_bytes() == OLD.replace(b"old", b"theirs")
+    assert _leftovers(tmp_path) == []
+
+
+def test_concurrent_set_runs_never_lose_an_edit_they_report_saved(tmp_path: Path) -> None:
+    """Real processes, no hooks: whichever `set` exits 0 has its edit in the file; the other
+    either also saved (it loaded after the first save) or was refused with exit 2."""
+    example = (REPO / "vifconf" / "examples" / "xen-hvm-seed.xml").read_text()
+    clean = example.replace("00:16:3e:0G:a5:59", "00:16:3e:00:a5:59")
+    vifconf = [sys.executable, "-m", "vifconf", "set"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for trial in range(8):
+        path = tmp_path / f"c{trial}.xml"
+        path.write_text(clean)
+        edits = {"model=e1000": "model type='e1000'", "target=vifb": "target dev='vifb'"}
+        runs = [subprocess.Popen([*vifconf, str(path), "--nic", str(nic), edit], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                for nic, edit in zip((1, 2), edits, strict=True)]  # fmt: skip
+        codes = [run.wait(60) for run in runs]
+        text = path.read_text()
+        for code, (edit, written), run in zip(codes, edits.items(), runs, strict=True):
+            stderr = run.stderr.read() if run.stderr else ""
+            assert code in (0, 2), stderr
+            if code == 0:
+                assert written in text, f"trial {trial}: {edit} reported saved but lost"
+            else:
+                assert "changed on disk" in stderr

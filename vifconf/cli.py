@@ -8,11 +8,14 @@ call it, so any change here is a change to a public interface.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -57,6 +60,11 @@ examples:
 
 class UsageError(Exception):
     """Bad arguments that argparse could not catch; exit 2 with one line."""
+
+
+class OutputError(Exception):
+    """Standard output could not be written (a full disk, a closed descriptor); exit 2 with
+    one line, never the success status nor a traceback."""
 
 
 # -- arguments ----------------------------------------------------------------------------
@@ -105,6 +113,21 @@ def _nonnegative(text: str) -> int:
     return value
 
 
+def _path(text: str) -> str:
+    """A file name; an empty one (an unset ``$OUT`` in a script) is refused, never taken for
+    "the input file" by a later ``args.output or path``."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (give a file name, or - for stdout)")
+    return text
+
+
+def _nic_number(text: str) -> str:
+    """``new`` or plain decimal digits, as for --domid (int() would take ' 1', '+1', '1_0')."""
+    if text != "new" and re.fullmatch("[0-9]+", text) is None:
+        raise argparse.ArgumentTypeError(f"a NIC number from 1 or 'new', not {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     options = _render_options_parser()
     parser = _Parser(
@@ -136,10 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("file", metavar="FILE", help="domain XML to change (- reads stdin, writes stdout)")
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE[,KEY=VALUE…]",
                       help="keys: " + ", ".join(SETTABLE_FIELDS) + " (mac=RANDOM generates one)")
-    set_.add_argument("--nic", required=True, help="NIC number from 1 in document order, or 'new'")
+    set_.add_argument("--nic", required=True, type=_nic_number, help="NIC number from 1 in document order, or 'new'")
     set_.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     set_.add_argument("--force", action="store_true", help="write even when the result has error problems")
-    set_.add_argument("--output", metavar="PATH", help="write here instead of FILE")
+    set_.add_argument("--output", metavar="PATH", type=_path, help="write here instead of FILE")
     set_.add_argument("--json", action="store_true",
                       help="print the resulting domain as cli-json.md's object (also when refused)")
 
@@ -149,11 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("sxpr", metavar="SXPR", help="xend S-expression: config.sxp, `xm list -l`, or (vif …) lines; "
                          "- reads stdin")  # fmt: skip
-    import_.add_argument("--into", metavar="FILE",
+    import_.add_argument("--into", metavar="FILE", type=_path,
                          help="append the NICs to this domain XML (saved as set saves); without it, print them")
     import_.add_argument("--dry-run", action="store_true", help="with --into: show the diff, write nothing")
     import_.add_argument("--force", action="store_true", help="with --into: write even with error problems")
-    import_.add_argument("--output", metavar="PATH", help="with --into: write here instead of FILE")
+    import_.add_argument("--output", metavar="PATH", type=_path, help="with --into: write here instead of FILE")
     import_.add_argument("--json", action="store_true", help="with --into: print the result as cli-json.md's object")
     return parser
 
@@ -173,7 +196,8 @@ def _tui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vifconf {__version__}")
     parser.add_argument("inputs", nargs="*", metavar="FILE|DIR|-|DOMAIN")
-    parser.add_argument("--output", metavar="PATH", help="where to save (required to save when reading stdin)")
+    parser.add_argument("--output", metavar="PATH", type=_path,
+                        help="where to save (required to save when reading stdin)")
     return parser
 
 
@@ -250,11 +274,29 @@ def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems:
 
 
 def format_problem(source: str, problem: Problem) -> str:
+    """One line (and a hint line): file names and messages quote the user's values, which
+    may hold a newline that would forge a line of output, or an escape sequence."""
     where = f"{source}:{problem.line}" if problem.line else source
     nic = f"NIC {problem.nic}" if problem.nic is not None else "domain"
     what = f"{nic} {problem.field}" if problem.field else nic
-    text = f"{where}: {problem.severity}: {what}: {problem.message} [{problem.code}]"
-    return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
+    text = printable(f"{where}: {problem.severity}: {what}: {problem.message} [{problem.code}]")
+    return text + (f"\n    hint: {printable(problem.hint)}" if problem.hint else "")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, with control characters escaped (`_CONTROL_ESCAPES`)."""
+    return text.translate(_CONTROL_ESCAPES)
+
+
+def printable_rendering(rendering: Rendering) -> str:
+    """A target's text with each item made `printable`; the layout's own line breaks stay."""
+    text, end = rendering.text, 0
+    pieces: list[str] = []
+    for start, stop in rendering.spans:
+        pieces += (text[end:start], printable(text[start:stop]))
+        end = stop
+    pieces.append(printable(text[end:]) if not rendering.spans else text[end:])
+    return "".join(pieces)
 
 
 def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[Problem],
@@ -262,12 +304,12 @@ def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[
     assert item.domain is not None
     facts = item.domain.facts
     kind = "HVM" if facts.hvm else "PV" if facts.is_xen else (facts.os_type or "")
-    lines = [f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)"]
+    lines = [printable(f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)")]
     for name, rendering in renderings.items():
         lines.append(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
         if rendering.text:
-            lines.append(rendering.text)
-        lines.extend(f"   note: {note}" for note in rendering.notes_and_refusals(name not in counted))
+            lines.append(printable_rendering(rendering))
+        lines.extend(f"   note: {printable(note)}" for note in rendering.notes_and_refusals(name not in counted))
     lines.extend(format_problem(item.name, problem) for problem in problems)
     return "\n".join(lines)
 
@@ -283,7 +325,7 @@ an escape sequence reach the terminal."""
 
 
 def error_line(error: Exception | str) -> None:
-    print(f"vifconf: {str(error).translate(_CONTROL_ESCAPES)}", file=sys.stderr)
+    print(f"vifconf: {printable(str(error))}", file=sys.stderr)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -378,7 +420,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.json:
             return None, encode(domain_json(item, {}, problems)), has_errors(problems)
         lines = [format_problem(item.name, problem) for problem in problems]
-        text = "\n".join(lines) if lines else f"{item.name}: ok ({len(item.domain.nics)} NICs)"
+        text = "\n".join(lines) if lines else printable(f"{item.name}: ok ({len(item.domain.nics)} NICs)")
         return None, text, has_errors(problems)
 
     return print_outcomes(each_input(args, work, prepare), args.json)
@@ -439,6 +481,12 @@ def parse_assignments(items: Sequence[str]) -> list[tuple[str, str]]:
                 raise UsageError(f"unknown key {key!r}; keys: {', '.join(SETTABLE_FIELDS)}")
             value, position = _read_value(item, equals + 1)
             pairs.append((key, value))
+    if not pairs:
+        raise UsageError("no KEY=VALUE to set; keys: " + ", ".join(SETTABLE_FIELDS))
+    keys = [key for key, _ in pairs]
+    twice = next((key for position, key in enumerate(keys) if key in keys[:position]), None)
+    if twice is not None:
+        raise UsageError(f"{twice} is given more than once; say which value you mean")
     # type first: it decides where source goes
     return sorted(pairs, key=lambda kv: kv[0] != "type")
 
@@ -483,7 +531,7 @@ def apply_assignments(domain: Domain, nic_spec: str, pairs: list[tuple[str, str]
             try:
                 nic = domain.nic(index)
             except IndexError as exc:
-                raise UsageError(str(exc)) from None
+                raise UsageError(f"{domain.source}: {exc}") from None
         for key, value in pairs:
             if key == "mac" and value.upper() == "RANDOM":
                 taken = [n.mac or "" for n in domain.nics if n.index != nic.index]
@@ -533,22 +581,26 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     atomically, with a ``.bak`` (or the diff with ``--dry-run``, or to ``--output``)."""
     import difflib
 
-    from vifconf.fileio import SaveConflict, SaveError, save_atomic
+    from vifconf.fileio import SaveConflict, SaveError, os_error_text, save_atomic
     from vifconf.render import render_all
     from vifconf.validate import check, counted_targets
 
     options = options_from(args)
     if args.connect:
         raise UsageError(f"{command} edits files; for a live domain use: vifconf --connect URI DOMAIN")
+    path = _stream_or_file(path, 0, "stdin", command)
+    output = _stream_or_file(args.output, 1, "stdout", command) if args.output is not None else path
     if path != "-" and os.path.isdir(path or "."):
         error_line(f"{path}: is a directory; {command} changes one domain XML file")
         return EXIT_INPUT
-    if args.json and not args.dry_run and (args.output or path) == "-":
+    if args.json and not args.dry_run and output == "-":
         raise UsageError("--json and the edited XML would both go to stdout; give --output FILE (or --dry-run)")
     item = load_input(path)
     if item.domain is None:
         assert item.error is not None
         error_line(item.error)
+        if args.json:  # the contract's error object, as render and check give it
+            print_json([domain_json(item, None, [])])
         return EXIT_INPUT
     domain = item.domain
     edit(domain)
@@ -562,46 +614,90 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         error_line(f"{path}: internal error, the edit does not parse back ({exc.message}); nothing written")
         return EXIT_INPUT
     problems = check(reread, options)
-    for problem in problems:
-        print(format_problem(path, problem), file=sys.stderr)
-
-    def print_result_json() -> None:
-        renderings = render_all(reread, options)
-        print_json([domain_json(Loaded(path, domain=reread), renderings, problems, counted_targets(reread, options))])
-
     refused = has_errors(problems) and not args.force
+    same_file = output != "-" and path != "-" and os.path.realpath(output) == os.path.realpath(path)
+    # A problem's line is a line of the file named with it: of what was written there, or else
+    # of the input as it still is on disk (the numbers of the unwritten result would mislead).
+    on_disk = [replace(p, line=_line_before_edit(p.line, domain.raw, result)) for p in problems]
 
-    if args.dry_run:
-        if args.json:
-            print_result_json()
-        else:
+    def report(name: str, shown: list[Problem]) -> None:
+        for problem in shown:
+            print(format_problem(name, problem), file=sys.stderr)
+
+    def print_result_json(shown: list[Problem]) -> None:
+        renderings = render_all(reread, options)
+        print_json([domain_json(Loaded(path, domain=reread), renderings, shown, counted_targets(reread, options))])
+
+    if args.dry_run or refused:
+        report(path, on_disk)
+        if refused:
+            error_line(f"{path}: not written: the result has error problems (above); use --force to write anyway")
+        if args.json:  # with --dry-run, or the problems for a script to read when refused
+            print_result_json(on_disk)
+        elif args.dry_run:
             before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             sys.stdout.writelines(difflib.unified_diff(before, after, path, f"{path} (edited)"))
         return EXIT_PROBLEMS if refused else EXIT_OK
-    if refused:
-        error_line(f"{path}: not written: the result has error problems (above); use --force to write anyway")
-        if args.json:  # the problems, for a script to read; the exit status says nothing was written
-            print_result_json()
-        return EXIT_PROBLEMS
 
     # write first, report after: a closed stdout must never cost the user their edit
-    target = args.output or path
-    same_file = target != "-" and path != "-" and os.path.realpath(target) == os.path.realpath(path)
-    if target == "-":
-        sys.stdout.buffer.write(result)
-        sys.stdout.flush()
-    elif same_file and result is domain.raw:
-        pass  # nothing changed: leave the file (and its .bak) alone
-    else:
+    warnings: list[str] = []
+    if output == "-":
+        report(path, on_disk)
         try:
-            save_atomic(target, result, expected=item.fingerprint if same_file else None, backup=same_file)
+            sys.stdout.buffer.write(result)
+            sys.stdout.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write the edited XML to stdout: {os_error_text(exc)}; nothing written") from None
+        return EXIT_OK
+    if not (same_file and result is domain.raw):  # nothing changed: leave the file (and its .bak) alone
+        try:
+            save_atomic(output, result, expected=item.fingerprint if same_file else None, backup=same_file,
+                        warnings=warnings)  # fmt: skip
         except (SaveConflict, SaveError) as exc:
+            report(path, on_disk)
             error_line(f"{exc}; nothing written")
             return EXIT_INPUT
+    report(output, problems)
+    for warning in warnings:
+        error_line(f"{output}: {warning}")
     if args.json:
-        print_result_json()
+        try:
+            print_result_json(problems if same_file else on_disk)
+        except OSError as exc:
+            raise OutputError(f"{output} is saved, but the JSON could not be written to stdout: "
+                              f"{os_error_text(exc)}") from None  # fmt: skip
     return EXIT_OK
+
+
+def _stream_or_file(name: str, stream: int, called: str, command: str) -> str:
+    """``-`` for a name of the standard stream ``stream`` (``/dev/stdin``, ``/dev/fd/0``),
+    which is what the user meant; any other descriptor name is refused (see `stream_alias`)."""
+    from vifconf.fileio import stream_alias
+
+    if name == "-":
+        return name
+    alias = stream_alias(name)
+    if alias == stream:
+        return "-"
+    if alias is not None:
+        raise UsageError(f"{name} names an open file descriptor, not a file {command} can replace; "
+                         f"give the file's own name, or - for {called}")  # fmt: skip
+    return name
+
+
+def _line_before_edit(line: int | None, before: bytes, after: bytes) -> int | None:
+    """The line of ``before`` that line ``line`` of ``after`` came from; a line the edit
+    added maps to where it was added."""
+    if line is None or before is after:
+        return line
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+    for _, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if new_start < line <= new_end:  # opcodes count lines from 0
+            return old_start + min(line - 1 - new_start, max(old_end - old_start - 1, 0)) + 1
+    return line
 
 
 def run_tui(argv: Sequence[str]) -> int:
@@ -661,25 +757,61 @@ def _command_first(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _command_first(list(sys.argv[1:] if argv is None else argv))
+    if sys.stdout is None:  # started with stdout closed (`>&-`): print() would drop the output silently
+        sys.stdout = _ClosedOutput()
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
             handler = {"render": cmd_render, "check": cmd_check, "set": cmd_set, "import": cmd_import}[args.command]
-            return handler(args)
+            code = handler(args)
+            sys.stdout.flush()  # here, where a full disk is still ours to report, not at exit
+            return code
         if argv and argv[0] in ("-h", "--help"):
             build_parser().print_help()
             return EXIT_OK
         return run_tui(argv)
-    except UsageError as exc:
+    except (UsageError, InputError, OutputError) as exc:
         error_line(exc)
-        return EXIT_INPUT
-    except InputError as exc:
-        error_line(exc)
+        _silence_stdout()
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # the reader went away (`vifconf check … | head`): say so the way Unix tools do, never
-        # with a success status that could hide an error; silence the flush at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # with a success status that could hide an error
+        _silence_stdout()
         return 128 + 13  # SIGPIPE
+    except OSError as exc:
+        from vifconf.fileio import os_error_text
+
+        # a failed write to stdout carries no file name (reading and saving report their own)
+        error_line(("cannot write the output: " if exc.filename is None else "") + os_error_text(exc))
+        _silence_stdout()
+        return EXIT_INPUT
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit neither fails again nor prints
+    "Exception ignored" (the output is lost either way; the status says so)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _ClosedOutput:
+    """Stands in for a closed stdout: writing fails as writing to a closed descriptor does."""
+
+    def write(self, text: object) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def writelines(self, lines: object) -> None:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def buffer(self) -> _ClosedOutput:
+        return self
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")

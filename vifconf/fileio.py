@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -60,7 +61,7 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
-        raise InputError(path, _strerror(exc)) from None
+        raise InputError(path, os_error_text(exc)) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -83,7 +84,7 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read: {_strerror(exc)}") from None
+        raise InputError(path, f"cannot read: {os_error_text(exc)}") from None
     finally:
         os.close(fd)
 
@@ -151,7 +152,7 @@ class SaveError(Exception):
         return f"{self.path}: {self.message}"
 
 
-def _strerror(exc: OSError) -> str:
+def os_error_text(exc: OSError) -> str:
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
 
@@ -225,7 +226,7 @@ def _check_unchanged(path: str, real: str, expected: Fingerprint) -> None:
     except FileNotFoundError:
         raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved") from None
     except OSError as exc:
-        raise SaveError(path, f"cannot check the file before saving: {_strerror(exc)}; not saved") from None
+        raise SaveError(path, f"cannot check the file before saving: {os_error_text(exc)}; not saved") from None
     if current.size != expected.size or current.sha256 != expected.sha256:
         raise SaveConflict(
             path,
@@ -269,9 +270,16 @@ def _fsync_dir(directory: str) -> None:
         os.close(dfd)
 
 
-def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_from: str | None = None) -> None:
+def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_from: str | None = None,
+                    expected: tuple[str, Fingerprint] | None = None) -> str | None:  # fmt: skip
     """Write ``data`` to a temp file beside ``real`` and rename it over; ``like`` gives
-    mode/owner/group to keep. Raises ``OSError``; the temp file never survives a failure."""
+    mode/owner/group to keep. Raises ``OSError``; the temp file never survives a failure.
+
+    ``expected`` (the name the user gave, the fingerprint at load time): checked once more
+    right before the rename, under `_directory_lock`, so of two vifconf runs saving the same
+    file at once the second sees the first's save as a conflict instead of overwriting it.
+    Returns why the directory could not be synced after the rename (the new file is in
+    place, but may not survive a crash), or None."""
     directory = os.path.dirname(real) or "."
     base = os.path.basename(real)
     import secrets  # here, not at the top: it imports hashlib, which render and check never need
@@ -280,37 +288,103 @@ def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_
     _fault("open")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
-        try:
-            _write_all(fd, data)
-            _fault("fsync")
-            os.fsync(fd)
-            if like is not None:
-                _fault("chown")
-                mine = os.fstat(fd)
-                if (mine.st_uid, mine.st_gid) != (like.st_uid, like.st_gid):
-                    try:
-                        os.fchown(fd, like.st_uid, like.st_gid)
-                    except PermissionError as exc:
-                        raise PermissionError(
-                            exc.errno, f"not permitted to keep the file's owner and group ({like.st_uid}:{like.st_gid})"
-                        ) from None
-                _copy_xattrs(xattrs_from or real, fd)
-                _fault("chmod")
-                os.fchmod(fd, stat.S_IMODE(like.st_mode))
-            else:
-                umask = os.umask(0o022)
-                os.umask(umask)
-                _fault("chmod")
-                os.fchmod(fd, 0o666 & ~umask)
-        finally:
-            os.close(fd)
-        _fault("rename")
-        os.replace(temp, real)
+        with _signals_as_interrupts():
+            try:
+                _write_all(fd, data)
+                _fault("fsync")
+                os.fsync(fd)
+                if like is not None:
+                    _fault("chown")
+                    mine = os.fstat(fd)
+                    if (mine.st_uid, mine.st_gid) != (like.st_uid, like.st_gid):
+                        try:
+                            os.fchown(fd, like.st_uid, like.st_gid)
+                        except PermissionError as exc:
+                            raise PermissionError(exc.errno, "not permitted to keep the file's owner and group "
+                                                  f"({like.st_uid}:{like.st_gid})") from None  # fmt: skip
+                    _copy_xattrs(xattrs_from or real, fd)
+                    _fault("chmod")
+                    os.fchmod(fd, stat.S_IMODE(like.st_mode))
+                else:
+                    umask = os.umask(0o022)
+                    os.umask(umask)
+                    _fault("chmod")
+                    os.fchmod(fd, 0o666 & ~umask)
+            finally:
+                os.close(fd)
+            with _directory_lock(directory):
+                if expected is not None:
+                    _check_unchanged(expected[0], real, expected[1])
+                _fault("rename")
+                os.replace(temp, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_dir(directory)
+    try:
+        _fsync_dir(directory)
+    except OSError as exc:
+        return _describe(exc, directory)
+    return None
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: str) -> Iterator[None]:
+    """An exclusive ``flock`` on the directory, for the last check and the rename: other
+    vifconf processes saving there wait their turn (a few microseconds). Programs that do
+    not take it are only caught by the last check, a window of one rename."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the last check alone
+        yield
+        return
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+    dfd = os.open(directory, flags)
+    try:
+        fcntl.flock(dfd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(dfd)  # releases the lock
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed SSH session) during a save raise KeyboardInterrupt, so
+    the temp file is removed as on Ctrl-C instead of left behind with the new content.
+    Only in the main thread (where Python runs signal handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    caught = [sig for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if sig is not None]
+    previous = {sig: signal.getsignal(sig) for sig in caught}
+    for sig in caught:
+        if previous[sig] is signal.SIG_DFL:  # leave handlers someone chose (or ignored) alone
+            signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _why_not_writable(what: str, path: str, info: os.stat_result, directory: str) -> str:
+    """Why ``os.access`` says no, in the user's terms: the mode, a read-only mount, or
+    neither (another owner, an ACL, the immutable flag)."""
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o222 == 0:
+        return f"{what} is read-only (mode {mode:04o})"
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return f"{what} is on a read-only file system"
+    return (f"{what} is not writable by this user (mode {mode:04o}, owner {info.st_uid}:{info.st_gid}; "
+            "or an ACL or the immutable flag)")  # fmt: skip
 
 
 def _describe(exc: OSError, directory: str) -> str:
@@ -326,10 +400,11 @@ def _describe(exc: OSError, directory: str) -> str:
         return f"permission denied (cannot write in {directory})"
     if exc.errno == errno.EIO:
         return "input/output error"
-    return _strerror(exc)
+    return os_error_text(exc)
 
 
-def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, backup: bool = True) -> Fingerprint:
+def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, backup: bool = True,
+                warnings: list[str] | None = None) -> Fingerprint:  # fmt: skip
     """Replace the file at ``path`` with ``data`` atomically; return the new fingerprint.
 
     - ``expected``: the fingerprint at load time; if the file's size or content differ now,
@@ -342,6 +417,11 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
       as ``<target>.bak`` (same mode and owner).
     - Read-only file or directory, disk full, I/O errors: `SaveError` with a one-line
       message; the original is untouched and no temp file is left behind.
+    - ``warnings`` gets what went wrong after the new file was in place (the directory could
+      not be synced): saved, but the caller should say so.
+    - Two vifconf processes saving the same file: the second gets `SaveConflict` (the last
+      check and the rename run under a directory lock). A hard link is split by the rename:
+      the other name keeps the old content.
     """
     real = os.path.realpath(path)
     directory = os.path.dirname(real) or "."
@@ -358,15 +438,18 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
             raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved")
         _check_unchanged(path, real, expected)
     if like is not None and (stat.S_IMODE(like.st_mode) & 0o222 == 0 or not os.access(real, os.W_OK)):
-        mode = stat.S_IMODE(like.st_mode)
-        raise SaveError(path, f"cannot save: the file is read-only (mode {mode:04o}); save elsewhere")
+        raise SaveError(path, f"cannot save: {_why_not_writable('the file', real, like, directory)}; save elsewhere")
     try:
         dir_info = os.stat(directory)
     except OSError as exc:
         raise SaveError(path, f"cannot save: {_describe(exc, directory)}") from None
     if stat.S_IMODE(dir_info.st_mode) & 0o222 == 0 or not os.access(directory, os.W_OK | os.X_OK):
-        mode = stat.S_IMODE(dir_info.st_mode)
-        raise SaveError(path, f"cannot save: the directory {directory} is read-only (mode {mode:04o}); save elsewhere")
+        what = f"the directory {directory}"
+        raise SaveError(path, f"cannot save: {_why_not_writable(what, directory, dir_info, directory)}; save elsewhere")
+    if backup and like is not None and real not in _backed_up:
+        bak = real + ".bak"
+        if os.path.lexists(bak) and not os.path.isfile(bak):
+            raise SaveError(path, f"cannot save: the backup path {bak} exists and is not a regular file; move it away")
     try:
         if backup and like is not None and real not in _backed_up:
             _fault("backup")
@@ -374,11 +457,12 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
                 original = handle.read()
             _atomic_replace(real + ".bak", original, like, xattrs_from=real)
             _backed_up.add(real)
-        if expected is not None:  # narrow the window: check again right before replacing
-            _check_unchanged(path, real, expected)
-        _atomic_replace(real, data, like)
+        unsynced = _atomic_replace(real, data, like, expected=(path, expected) if expected is not None else None)
     except OSError as exc:
         raise SaveError(path, f"cannot save: {_describe(exc, directory)}; the original is untouched") from None
+    if unsynced is not None and warnings is not None:
+        warnings.append(f"saved, but the directory could not be synced ({unsynced}): "
+                        "the change may not survive a crash")
     try:
         mtime = os.stat(real).st_mtime_ns
     except OSError:
@@ -388,6 +472,21 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
 
 # --------------------------------------------------------------------------------------
 # naming inputs
+
+_STREAM_NAMES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_FD_NAME = re.compile(r"/(?:dev/fd|proc/(?:self|thread-self)/fd)/([0-9]+)")
+
+
+def stream_alias(path: str) -> int | None:
+    """The file descriptor a name such as ``/dev/stdin`` or ``/dev/fd/3`` stands for, else
+    None. Followed as a link, such a name reaches whatever file the shell redirected, which a
+    save would then replace: ``set /dev/stdin < a.xml > b.xml`` would rewrite a.xml."""
+    absolute = os.path.normpath(os.path.abspath(path))
+    if absolute in _STREAM_NAMES:
+        return _STREAM_NAMES[absolute]
+    found = _FD_NAME.fullmatch(absolute)
+    return int(found.group(1)) if found else None
+
 
 
 def directory_xml_files(path: str | Path) -> list[Path]:
@@ -426,7 +525,7 @@ def empty_directory_reason(directory: str) -> str:
     except PermissionError:
         return "permission denied (cannot list the directory)"
     except OSError as exc:
-        return f"cannot list the directory: {_strerror(exc)}"
+        return f"cannot list the directory: {os_error_text(exc)}"
     return "directory holds no *.xml files"
 
 

@@ -27,7 +27,6 @@ MAX_INTERFACES = 4096
 """More ``<interface>`` elements than any real guest has (PCI and Xen vif limits are far
 lower); above this we refuse with a size message instead of taking minutes to render."""
 
-_INTERFACE_RE = re.compile(r"<interface[\s/>]")
 
 
 class InputError(Exception):
@@ -109,6 +108,15 @@ def root_position(text: str) -> tuple[int, int] | None:
     return None
 
 
+NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-8-sig"})
+"""Python codecs that are text transforms, not character sets: libxml2 (so libvirt) refuses
+them, and a file decoded with one here would be saved in a form nothing else reads."""
+
+
+def _is_charset(info: codecs.CodecInfo) -> bool:
+    return bool(getattr(info, "_is_text_encoding", True)) and info.name not in NOT_CHARSETS
+
+
 def decode(data: bytes, source: str) -> tuple[str, Encoding]:
     """Bytes to text, honouring a BOM or the XML declaration; strict, with a located error."""
     if not data.strip():
@@ -143,11 +151,13 @@ def decode(data: bytes, source: str) -> tuple[str, Encoding]:
                 name = _DECL_ENCODING_RE.search(declared.group(0))
                 if name:
                     try:
-                        encoding = Encoding(codecs.lookup(name.group(1)).name)
+                        info = codecs.lookup(name.group(1))
                     except LookupError:
-                        raise InputError(
-                            source, f"unknown encoding {name.group(1)!r} in the XML declaration", 1, 1
-                        ) from None
+                        info = None
+                    if info is None or not _is_charset(info):
+                        what = "unknown encoding" if info is None else "not a character set libvirt reads:"
+                        raise InputError(source, f"{what} {name.group(1)!r} in the XML declaration", 1, 1) from None
+                    encoding = Encoding(info.name)
                     if not _ascii_compatible(encoding.codec):
                         raise InputError(
                             source,
@@ -218,18 +228,14 @@ def parse(text: str, source: str) -> etree._Element:
     if text.startswith(("<!DOCTYPE", "<!ENTITY"), end):
         line, col = _line_col(text, end)
         raise InputError(source, _DTD_REFUSED, line, col)
-    # a cheap count first: only a file that may exceed the limit pays for the exact scan
-    may_exceed = text.count("<interface") > MAX_INTERFACES
-    for interfaces, match in enumerate(_INTERFACE_RE.finditer(text) if may_exceed else (), start=1):
-        if interfaces > MAX_INTERFACES:
-            total = interfaces + sum(1 for _ in _INTERFACE_RE.finditer(text, match.end()))
-            line, col = _line_col(text, match.start())
-            raise InputError(
-                source,
-                f"too large: {total} <interface> elements; vifconf handles up to {MAX_INTERFACES} per domain (refused)",
-                line,
-                col,
-            )
+    # a cheap count first: only a file that may exceed the limit pays for the exact scan,
+    # still before parsing (300k interfaces take seconds and a GB to parse)
+    if text.count("<interface") > MAX_INTERFACES:
+        starts = _interface_tags(text)
+        if len(starts) > MAX_INTERFACES:
+            line, col = _line_col(text, starts[MAX_INTERFACES])
+            raise InputError(source, f"too large: {len(starts)} <interface> elements; vifconf handles up to "
+                             f"{MAX_INTERFACES} per domain (refused)", line, col)  # fmt: skip
     # lxml refuses str input that carries an encoding declaration; blank it out in place so
     # line and column numbers stay true.
     declared = _DECL_RE.match(text)
@@ -253,6 +259,22 @@ def parse(text: str, source: str) -> etree._Element:
     if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise InputError(source, _DTD_REFUSED, 1, 1)
     return root
+
+
+_INTERFACE_RE = re.compile(r"<interface[\s/>]")
+_NOT_MARKUP_RE = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
+
+
+def _interface_tags(text: str) -> list[int]:
+    """Where each ``<interface`` start tag is: not the text in a comment or CDATA section."""
+    hidden = [match.span() for match in _NOT_MARKUP_RE.finditer(text)]
+    starts, position = [], 0
+    for match in _INTERFACE_RE.finditer(text):
+        while position < len(hidden) and hidden[position][1] <= match.start():
+            position += 1
+        if position == len(hidden) or match.start() < hidden[position][0]:
+            starts.append(match.start())
+    return starts
 
 
 _DTD_REFUSED = "DOCTYPE/ENTITY declarations are not allowed in domain XML (refused for safety)"
@@ -347,7 +369,7 @@ def detect_style(text: str) -> Style:
     return Style(
         quote="'" if single >= double else '"',
         indent=unit,
-        newline="\r\n" if "\r\n" in text else "\n",
+        newline="\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n",
     )
 
 

@@ -594,8 +594,9 @@ class EditorScreen(Screen[None]):
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
         session = self.session
+        warnings: list[str] = []
         try:
-            fingerprint = save_atomic(target, data, expected=expected)
+            fingerprint = save_atomic(target, data, expected=expected, warnings=warnings)
         except SaveConflict as exc:
             choice = await self.app.push_screen_wait(
                 ChoiceDialog(
@@ -639,6 +640,8 @@ class EditorScreen(Screen[None]):
             remember(target)
         self.refresh_views()
         self.notify(f"saved {target}")
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=15)
         return True
 
     async def reload(self) -> bool:
