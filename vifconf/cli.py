@@ -357,8 +357,9 @@ def print_outcomes(outcomes: Iterable[Outcome], as_json: bool) -> int:
     return EXIT_PROBLEMS if errors else EXIT_OK
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-"""``json.dumps(…, ensure_ascii=False)`` without building an encoder per document."""
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+"""``json.dumps(…, ensure_ascii=False)`` without building an encoder per document (and
+without the reference-cycle check: a document is fresh dicts and lists, never a cycle)."""
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -369,9 +370,11 @@ def encode(document: dict[str, object]) -> str:
     UTF-8 reaches Python with lone surrogates (PEP 383), which are written as ``\\udcff``
     escapes, so a reader gets the name back as Python spells it."""
     text = _ENCODER.encode(document)
-    if text.isascii():
-        return text
-    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    try:
+        text.encode()  # only a surrogate fails, and this is faster than searching for one
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    return text
 
 
 def cmd_render(args: argparse.Namespace) -> int:

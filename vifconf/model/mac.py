@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import random
 
 XEN_PREFIX = "00:16:3e"
 """Xensource's OUI: xend and libxl generate 00:16:3e:xx:xx:xx (first random byte < 0x80)."""
@@ -68,6 +71,8 @@ def prefix_for(hypervisor: str | None) -> str:
 
 def generate_mac(hypervisor: str | None, taken: Iterable[str], rng: random.Random | None = None) -> str:
     """A fresh unicast MAC with the hypervisor's prefix that no NIC in ``taken`` uses."""
+    import random  # here: only an edit generates a MAC
+
     rng = rng or random.Random()
     used = {normalize_mac(m) for m in taken}
     prefix = prefix_for(hypervisor)

@@ -180,6 +180,8 @@ class Survey:
     """Slots taken after the NICs (pc)."""
     unknown: int = 0
     conventional: bool = False
+    taken: dict[int, set[int]] = field(default_factory=dict)
+    """The slots explicit addresses take, per bus (the NICs' own included)."""
 
 
 def survey(devices: etree._Element, q35: bool) -> Survey:
@@ -188,20 +190,23 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
     SATA controller a disk names but the XML does not list (lsilogic and AHCI, conventional
     PCI; q35's AHCI is built in). On pc, USB controllers count one slot per index (companions
     share one), index 0's default model none (it is the PIIX3's function 2)."""
-    declared = {(str(c.get("type")), c.get("index") or "0") for c in devices.iterfind("controller")}
-    result = Survey(after=0 if devices.find("memballoon") is not None else 1)
+    controllers = devices.findall("controller")
+    declared = {(str(c.get("type")), c.get("index") or "0") for c in controllers}
+    addressed = _addressed_devices(devices)
+    taken = _slots_by_bus(addressed.values())
+    result = Survey(after=0 if devices.find("memballoon") is not None else 1, taken=taken)
     # Per USB index, the controllers that take a slot: one in the end (a USB2 set's companions
     # join the slot of its first member), but each its own in libvirt's first pass, which
     # decides whether a pc's bus 0 needs a bridge (measured), so more than one leaves that unsure.
     usb_slots: dict[str, int] = {}
-    joined = _usb2_indexes_addressed(devices)
+    joined = _usb2_indexes_addressed(controllers)
     implied: set[tuple[str, str]] = set()
     serial_needed = False
     primary = primary_video(devices)
-    in_chipset = q35_chipset_devices(devices) if q35 else set()
-    slot_1_free = 1 not in _explicit_slots(devices).get(0, ())
+    in_chipset = q35_chipset_devices(devices, taken) if q35 else set()
+    slot_1_free = 1 not in taken.get(0, ())
     virtio_scsi = any(c.get("type") == "scsi" and c.get("model") in ("virtio-scsi", "virtio-non-transitional")
-                      for c in devices.iterfind("controller"))  # fmt: skip
+                      for c in controllers)  # fmt: skip
     for element in devices:
         if not isinstance(element.tag, str):
             continue
@@ -209,7 +214,7 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
             needed, unsure = _disk_controllers(element, q35, virtio_scsi)
             implied.update(needed)
             result.unknown += unsure
-        if explicit_pci(element.find("address")) is not None or element in in_chipset:
+        if element in addressed or element in in_chipset:
             continue
         if element.tag == "video" and element is not primary and not q35:
             result.unknown += 1  # a secondary video: where libvirt puts it is not measured
@@ -244,10 +249,10 @@ USB2_MODELS = frozenset({"ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3"}
 """IS_USB2_CONTROLLER: a set (one USB index) shares one slot, a function each."""
 
 
-def _usb2_indexes_addressed(devices: etree._Element) -> set[str]:
+def _usb2_indexes_addressed(controllers: list[etree._Element]) -> set[str]:
     """USB indexes where a USB2 controller has an explicit PCI address: the set's other
     members take functions of that slot, no slot of their own (qemuDomainAssignDevicePCISlots)."""
-    return {c.get("index") or "0" for c in devices.iterfind("controller")
+    return {c.get("index") or "0" for c in controllers
             if c.get("type") == "usb" and c.get("model") in USB2_MODELS
             and explicit_pci(c.find("address")) is not None}  # fmt: skip
 
@@ -259,12 +264,12 @@ ICH9_USB2_SLOTS = (0x1D, 0x1A)
 ICH9_SOUND_SLOT = 0x1B
 
 
-def q35_chipset_devices(devices: etree._Element) -> set[etree._Element]:
+def q35_chipset_devices(devices: etree._Element, explicit_slots: dict[int, set[int]]) -> set[etree._Element]:
     """The unaddressed devices libvirt puts into ICH9's own bus-0 slots when those are free
     (qemuDomainValidateDevicePCISlotsQ35), so they need no bus of libvirt's: the USB2 sets at
     1d and 1a, the first ICH9 audio at 1b. Any other one is placed like a conventional PCI
-    device, behind the pcie-to-pci-bridge."""
-    taken = set(_explicit_slots(devices).get(0, ()))
+    device, behind the pcie-to-pci-bridge. ``explicit_slots``: `Survey.taken`."""
+    taken = set(explicit_slots.get(0, ()))
     placed: set[etree._Element] = set()
     usb2_indexes: set[str] = set()
     usb = [c for c in devices.iterfind("controller") if c.get("type") == "usb"]
@@ -354,7 +359,7 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
         chosen = _pc(devices, sum(explicit_pci(nic.address) is None for nic in nics))
     given = iter(chosen or [])
     renumbered = iter(layout.explicit if layout else [])
-    shared = shared_pci_slots(devices)
+    shared: set[tuple[int, int]] | None = None  # only a NIC with an explicit address asks
     bus_0_room = _surely_bus_0_room(devices) if chosen is None and not q35 else 0
     out: list[Placement] = []
     auto_position = 0
@@ -368,8 +373,10 @@ def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
             bus_name = ("pcie.0" if q35 else "pci.0") if bus == 0 else f"pci.{bus}"
             addr = f"0x{slot:x}" if function == 0 else f"0x{slot:x}.0x{function:x}"
             multifunction = ON_OFF.get(address.get("multifunction", ""))
-            if multifunction is None and function == 0 and (parts[1], slot) in shared:
-                multifunction = True  # libvirt turns it on when another function of the slot is used
+            if multifunction is None and function == 0:
+                shared = shared_pci_slots(devices) if shared is None else shared
+                if (parts[1], slot) in shared:
+                    multifunction = True  # libvirt turns it on when another function of the slot is used
             out.append(Placement(bus_name, addr, multifunction))
         elif chosen is None:
             on_bus_0 = auto_position < bus_0_room
@@ -399,19 +406,28 @@ def is_device(element: etree._Element) -> bool:
     return not (tag == "interface" and element.get("type") == "none")
 
 
+def _addressed_devices(devices: etree._Element) -> dict[etree._Element, tuple[int, int, int, int]]:
+    """Every device with an explicit PCI address of its own, and that address (a hostdev's
+    ``<source><address>`` is the host's, not the guest's)."""
+    found = ((device, explicit_pci(device.find("address"))) for device in devices if is_device(device))
+    return {device: parts for device, parts in found if parts is not None}
+
+
 def explicit_addresses(devices: etree._Element) -> list[tuple[int, int, int, int]]:
-    """Every device's own explicit PCI address (a hostdev's ``<source><address>`` is the
-    host's, not the guest's)."""
-    found = (explicit_pci(device.find("address")) for device in devices if is_device(device))
-    return [parts for parts in found if parts is not None]
+    """Every device's own explicit PCI address."""
+    return list(_addressed_devices(devices).values())
+
+
+def _slots_by_bus(addresses: Iterable[tuple[int, int, int, int]]) -> dict[int, set[int]]:
+    taken: dict[int, set[int]] = {}
+    for _, bus, slot, _ in addresses:
+        taken.setdefault(bus, set()).add(slot)
+    return taken
 
 
 def _explicit_slots(devices: etree._Element) -> dict[int, set[int]]:
     """The slots explicit addresses take, per bus."""
-    taken: dict[int, set[int]] = {}
-    for _, bus, slot, _ in explicit_addresses(devices):
-        taken.setdefault(bus, set()).add(slot)
-    return taken
+    return _slots_by_bus(explicit_addresses(devices))
 
 
 def primary_video(devices: etree._Element) -> etree._Element | None:
@@ -449,7 +465,7 @@ def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
     others = survey(devices, q35=False)
     if others.before:
         return None
-    taken = _explicit_slots(devices)
+    taken = others.taken
     declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
     named_buses = set(taken) - {0}
     if len(declared) > 1 or (declared and named_buses - {1}):
