@@ -87,9 +87,10 @@ async def test_diff_tab_highlights_the_selected_nic(make_test_app: Any, example_
 # -- 2. the Type explanation is readable at 80×24 ----------------------------------------
 async def test_type_explanation_fits_at_80x24_for_every_type(make_test_app: Any, example_file: Path) -> None:
     from vifconf.model.domain import INTERFACE_TYPES
-    from vifconf.tui.widgets.nic_form import TYPE_HELP
+    from vifconf.tui.widgets.nic_form import MISSING_TYPE, TYPE_HELP
 
-    assert set(TYPE_HELP) == set(INTERFACE_TYPES)
+    assert set(TYPE_HELP) == {*INTERFACE_TYPES, MISSING_TYPE}
+    assert len(TYPE_HELP[MISSING_TYPE]) <= 32
     app = make_test_app(example_file)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

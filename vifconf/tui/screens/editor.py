@@ -66,6 +66,24 @@ class EditorScreen(Screen[None]):
                 tooltip='back to the NIC list'),
     ]
 
+    LETTER_ACTIONS = frozenset({"add_nic", "delete_nic", "clone_nic", "import_vifs", "next_problem",
+                                "previous_problem", "copy_preview"})  # fmt: skip
+    """Bound to plain letters: off while a form field or a picker has focus, where a letter is
+    the user typing (a closed picker ignores letters, so `d` would reach the screen and delete
+    the NIC being edited)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LETTER_ACTIONS and self._focus_is_a_field():
+            return None  # shown dimmed, not run
+        return True
+
+    def _focus_is_a_field(self) -> bool:
+        focused = self.focused
+        if focused is None:
+            return False
+        return isinstance(focused, (Input, Select)) or any(isinstance(node, (NicForm, Select))
+                                                           for node in focused.ancestors_with_self)  # fmt: skip
+
     def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr") -> None:
         super().__init__(id="editor")
         self.session = session
@@ -144,6 +162,10 @@ class EditorScreen(Screen[None]):
         nic_list.show(self.domain, snapshot.problems, self.selected)
         panel.show(snapshot.problems)
         form.display = bool(nics)
+        if not nics and self.focused is not None and form in self.focused.ancestors_with_self:
+            nic_list.focus()  # the hidden form cannot keep the keyboard (the last NIC went)
+        elif self.focused is None:
+            nic_list.focus()
         if nics:
             if reload_form:
                 form.load(self.domain.nic(self.selected))

@@ -38,6 +38,8 @@ SOURCE_LABELS = {
 SCRIPT_TYPES = frozenset({"bridge", "ethernet"})
 DIRECT_MODES = ("vepa", "bridge", "private", "passthrough")
 FIELDS = ("type", "source", "mode", "script", "model", "mac", "target", "link")
+MISSING_TYPE = "(missing)"
+"""The Type picker's entry for an <interface> without ``type=`` (not a name libvirt has)."""
 TYPE_HELP: dict[str, str] = {
     "bridge": "attach to a host bridge (xenbr0)",
     "network": "attach to a libvirt network",
@@ -52,6 +54,7 @@ TYPE_HELP: dict[str, str] = {
     "hostdev": "PCI passthrough (SR-IOV VF)",
     "vdpa": "vDPA device, KVM only",
     "none": "no guest NIC; libvirt rejects it",
+    MISSING_TYPE: "no type=, so libvirt reads user",
 }
 """The line under Type: at most 32 characters, what the form leaves for it at 80×24 (the
 type picker's list keeps the engine's longer `INTERFACE_TYPES` explanations)."""
@@ -169,7 +172,7 @@ class NicForm(VerticalScroll):
         """Before the fields exist: the same rows as plain text (read-only, one widget)."""
         from rich.text import Text
 
-        kind = nic.type or "none"
+        kind = MISSING_TYPE if nic.type is None else nic.type
         model = nic.model or ""
         rows: list[tuple[str, str, str]] = [("Type", kind, ""), ("", type_help(kind), "help")]
         if kind in SOURCE_ATTRIBUTE or kind in SOCKET_TYPES:
@@ -210,13 +213,13 @@ class NicForm(VerticalScroll):
         self.nic_index = nic.index
         facts = nic.domain.facts
         self._choices = models_for(facts.hypervisor, facts.os_type)
-        kind = nic.type or "none"
+        kind = MISSING_TYPE if nic.type is None else nic.type
         self._shown = {}
 
         type_select = self.query_one("#field-type", Picker)
         kinds = [(t, explanation, t) for t, explanation in INTERFACE_TYPES.items()]
         if kind not in INTERFACE_TYPES:
-            kinds.append((kind, "unknown interface type", kind))
+            kinds.append((kind, type_help(kind), kind))
         if self._shown_kinds != kinds:  # rebuilding the dropdown costs; the list rarely changes
             self._shown_kinds = kinds
             type_select.set_choices(kinds)
@@ -282,6 +285,8 @@ class NicForm(VerticalScroll):
         ])
 
     def _update_visibility(self, kind: str, model_other: bool) -> None:
+        """The rows type ``kind`` uses; also Script while one is set, even where the type
+        takes none (after a change of type), so the problem it raises can be fixed here."""
         has_source = kind in SOURCE_ATTRIBUTE or kind in SOCKET_TYPES
         self.query_one("#row-source").display = has_source
         label = SOURCE_LABELS.get(kind, "Address" if kind in SOCKET_TYPES else "Source")
@@ -290,7 +295,8 @@ class NicForm(VerticalScroll):
         if kind == "direct":
             self._ensure_mode_row()
         self.query_one("#row-mode").display = kind == "direct"
-        self.query_one("#row-script").display = kind in SCRIPT_TYPES
+        script = self.query_one("#field-script", Input).value
+        self.query_one("#row-script").display = kind in SCRIPT_TYPES or bool(script)
         self.query_one("#row-model-other").display = model_other
         self.query_one("#type-help", Static).update(type_help(kind))
 
@@ -379,6 +385,8 @@ class NicForm(VerticalScroll):
             self._update_model_help(model)
             self._edit_model(model, typing=False)
             return
+        if field == "type" and value == MISSING_TYPE:
+            return  # the NIC has no type: there is nothing to write
         if field == "type" and value and self._shown.get("type") != value:
             self._update_visibility(value, self.query_one("#field-model", Select).value == OTHER)
         if field in FIELDS:

@@ -18,18 +18,23 @@ if TYPE_CHECKING:
     from vifconf.problems import Problem
 
 
+def _clipped(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _row(key: tuple[int, str | None, str | None, str | None, str | None, int, int]) -> Option:
     index, kind, source, model, mac, errors, warnings = key
     row = Text(no_wrap=True, overflow="ellipsis")
     row.append(f"{index:>2} ", style="bold")
-    row.append(f"{kind or '?':<9}")
-    row.append(source or "-", style="italic")
+    row.append(f"{kind or '?':<9} " if len(kind or "?") >= 9 else f"{kind or '?':<9}")
+    row.append(_clipped(source or "-", 16), style="italic")  # the badge after it stays in view
     if errors:
         row.append(f"  ✗{errors}", style="bold red")
     elif warnings:
         row.append(f"  !{warnings}", style="yellow")
     row.append("\n   ")  # always two lines: RowPatcher relies on rows keeping their height
-    row.append(f"{model or 'default':<9}")
+    model = _clipped(model or "default", 12)
+    row.append(f"{model:<9}" if len(model) < 9 else model + " ")
     row.append(mac or "(mac generated)", style="dim" if not mac else "")
     return Option(row, id=f"nic-{index}")
 

@@ -1,0 +1,127 @@
+"""Pilot tests (keyboard only) for a reviewer's session at 80×24 in tmux: letters typed on a
+closed picker, the focus after the last NIC goes, a script the type no longer takes, a NIC
+without a type, schema warnings in the editor, long values in the NIC list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Select
+
+from tests.tui.pilot_helpers import editor
+from vifconf.tui.widgets.nic_form import MISSING_TYPE
+from vifconf.tui.widgets.nic_list import NicList
+
+ONE_NIC = """<domain type='kvm'>
+  <name>one</name>
+  <memory unit='MiB'>256</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <interface type='bridge'>
+      <source bridge='br0'/>
+      <mac address='52:54:00:00:00:01'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+async def test_letters_on_a_closed_picker_never_delete_or_jump(make_test_app: Any, example_file: Path) -> None:
+    """Typing `down` on the Link picker (closed) used to delete the NIC (`d`) and jump to the
+    next problem (`n`): the screen's letter keys are off while a field has the keyboard."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.query_one("#field-link", Select).focus()
+        await pilot.pause()
+        await pilot.press("d", "o", "w", "n", "a", "c", "p", "i", "y")
+        await pilot.pause()
+        assert len(screen.domain.nics) == 3 and screen.selected == 1
+        assert screen.focused is screen.query_one("#field-link", Select)
+        assert app.screen is screen  # no import dialog either
+        screen.query_one(NicList).focus()
+        await pilot.pause()
+        await pilot.press("d")  # from the list, `d` still deletes
+        await pilot.pause()
+        assert len(screen.domain.nics) == 2
+
+
+async def test_deleting_the_last_nic_from_the_form_gives_the_keyboard_to_the_list(make_test_app: Any,
+                                                                                  tmp_path: Path) -> None:  # fmt: skip
+    path = tmp_path / "one.xml"
+    path.write_text(ONE_NIC)
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        await pilot.press("enter")  # into the form
+        await pilot.pause()
+        assert screen.focused is not None and screen.focused is not screen.query_one(NicList)
+        screen.action_delete_nic()
+        await pilot.pause()
+        assert screen.domain.nics == [] and screen.focused is screen.query_one(NicList)
+        await pilot.press("a")
+        await pilot.pause()
+        assert len(screen.domain.nics) == 1
+
+
+async def test_a_script_the_new_type_does_not_take_stays_editable(make_test_app: Any, example_file: Path) -> None:
+    """bridge → network keeps <script>, which libvirt then refuses: the Script row stays so
+    the user can clear it (it was hidden, with the error unfixable from the form)."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        assert screen.domain.nic(1).script == "vif-bridge"
+        screen.apply_edit(1, "type", "network")
+        await pilot.pause()
+        assert screen.query_one("#row-script").display
+        screen.apply_edit(1, "script", None)
+        screen.select_nic(2)
+        screen.select_nic(1)
+        await pilot.pause()
+        assert not screen.query_one("#row-script").display  # nothing to fix any more: hidden
+
+
+async def test_a_nic_without_a_type_is_not_shown_as_none(make_test_app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "untyped.xml"
+    path.write_text(ONE_NIC.replace("<interface type='bridge'>", "<interface>"))
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#field-type", Select).value == MISSING_TYPE
+        assert "libvirt reads user" in str(screen.query_one("#type-help").render())
+        assert screen.session.snapshot().dirty is False  # showing it wrote nothing
+
+
+async def test_the_editor_shows_the_schema_warnings_check_reports(make_test_app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "one.xml"
+    path.write_text(ONE_NIC)
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.apply_edit(1, "source", "brü0")
+        await pilot.pause()
+        assert [p.code for p in screen.session.snapshot().problems if p.nic == 1] == ["schema"]
+
+
+async def test_long_values_keep_every_nic_row_two_lines_high(make_test_app: Any, example_file: Path) -> None:
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.apply_edit(1, "source", "b" * 100)
+        screen.apply_edit(2, "model", "virtio-non-transitional")
+        await pilot.pause()
+        nic_list = screen.query_one(NicList)
+        assert [nic_list.get_option_at_index(i).prompt.plain.count("\n") for i in range(3)] == [1, 1, 1]
+        rendered = [nic_list.render_line(y).text for y in range(6)]
+        assert [line.lstrip()[:2] for line in rendered[0::2]] == ["1 ", "2 ", "3 "]
+        assert rendered[0].rstrip().endswith("…  ✗1")  # the source is cut, its problem badge is not
+        assert "virtio-non-… 00:16:3e:00:a5:58" in rendered[3]
