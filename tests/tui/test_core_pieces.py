@@ -80,3 +80,15 @@ def test_app_module_is_cheap_to_import() -> None:
     code = f"import sys, vifconf.tui.app\nprint(sorted(m for m in {heavy!r} if m in sys.modules))\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_kvm_guest_opens_on_the_qemu_tab() -> None:
+    """The remembered tab is kept when it shows the guest's own toolstack (or the diff)."""
+    from vifconf.model import Domain
+    from vifconf.tui.session import opening_tab
+
+    kvm = Domain.from_string("<domain type='kvm'><os><type>hvm</type></os><devices/></domain>")
+    xen = Domain.from_string("<domain type='xen'><os><type>hvm</type></os><devices/></domain>")
+    assert [opening_tab(kvm, tab) for tab in ("xend-sxpr", "xl", "qemu", "diff")] == ["qemu", "qemu", "qemu", "diff"]
+    assert [opening_tab(xen, tab) for tab in ("xend-sxpr", "xl", "qemu", "diff")] == ["xend-sxpr", "xl", "xend-sxpr",
+                                                                                      "diff"]  # fmt: skip

@@ -9,7 +9,6 @@ from textual.widgets import Input
 
 from tests.tui.pilot_helpers import editor, pick, type_into
 from vifconf.tui.dialogs.choice import ChoiceDialog
-from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
 from vifconf.tui.screens.editor import EditorScreen
 from vifconf.tui.screens.help import HelpScreen
@@ -117,7 +116,9 @@ async def test_each_preview_tab_changes_with_the_mac(make_test_app: Any, example
         assert "00:16:3e:11:22:33" in str(app.screen.query_one("#text-diff").render())
 
 
-async def test_invalid_mac_is_shown_and_blocks_save(make_test_app: Any, example_file: Path) -> None:
+async def test_invalid_mac_is_shown_and_save_asks_first(make_test_app: Any, example_file: Path) -> None:
+    """An invalid MAC is an error problem: saving asks, as for any error (`set --force`);
+    "Go to the first" lands in the MAC field."""
     original = example_file.read_bytes()
     app = make_test_app(example_file)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -129,9 +130,9 @@ async def test_invalid_mac_is_shown_and_blocks_save(make_test_app: Any, example_
         assert mac.value == "00:16:3e:zz"  # never silently dropped
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, MessageDialog)
-        assert "invalid MAC" in app.screen.title_text
-        await pilot.press("enter")
+        assert isinstance(app.screen, ChoiceDialog) and app.screen.id == "errors-dialog"
+        assert "not a MAC address" in app.screen.message and "ctrl+g" in app.screen.message
+        await pilot.press("g")
         await pilot.pause()
         assert isinstance(app.screen, EditorScreen)
         assert app.focused is app.screen.query_one("#field-mac")

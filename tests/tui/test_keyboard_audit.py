@@ -125,3 +125,96 @@ async def test_long_values_keep_every_nic_row_two_lines_high(make_test_app: Any,
         assert [line.lstrip()[:2] for line in rendered[0::2]] == ["1 ", "2 ", "3 "]
         assert rendered[0].rstrip().endswith("…  ✗1")  # the source is cut, its problem badge is not
         assert "virtio-non-… 00:16:3e:00:a5:58" in rendered[3]
+
+
+async def test_a_multi_line_paste_of_xm_list_output_imports_whole(make_test_app: Any, clean_file: Path) -> None:
+    """`xm list -l` prints one (vif …) over several lines; Textual's Input kept the first."""
+    from textual import events
+
+    from vifconf.tui.dialogs.path_dialog import PathDialog
+
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = len(screen.domain.nics)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, PathDialog)
+        pasted = "(device\n  (vif\n    (mac 00:16:3e:11:22:33)\n    (bridge xenbr7)\n  )\n)\n"
+        app.screen.query_one("#path-input").post_message(events.Paste(pasted))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert [(n.source, n.mac) for n in screen.domain.nics[before:]] == [("xenbr7", "00:16:3e:11:22:33")]
+
+
+async def test_with_no_nics_the_layout_stays_and_says_what_to_do(make_test_app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "one.xml"
+    path.write_text(ONE_NIC)
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        preview_before = screen.query_one("#preview").region
+        await pilot.press("d")
+        await pilot.pause()
+        assert screen.domain.nics == []
+        assert screen.query_one("#preview").region == preview_before  # it used to jump into the form's cell
+        assert "Press a to add one" in str(screen.query_one("#no-nics").render())
+        await pilot.press("a")
+        await pilot.pause()
+        assert not screen.query_one("#no-nics").display and screen.query_one("#nic-form").display
+
+
+async def test_the_first_enter_in_the_problems_panel_jumps(make_test_app: Any, example_file: Path) -> None:
+    from vifconf.tui.widgets.problems_panel import ProblemsPanel
+
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        screen.query_one(ProblemsPanel).focus()
+        await pilot.pause()
+        first = screen.query_one(ProblemsPanel).problems[0]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.selected == first.nic and screen.focused is not screen.query_one(ProblemsPanel)
+
+
+async def test_help_keeps_brackets_and_whole_key_names(make_test_app: Any, example_file: Path) -> None:
+    """Rich read "[y]" in a description as markup and dropped it; keys were cut at 14 columns."""
+    import html
+    import re
+
+    from vifconf.tui.screens.help import EXTRA_KEYS
+
+    assert all(len(key) <= 14 for key, _ in EXTRA_KEYS)
+    app = make_test_app(example_file)
+    async with app.run_test(size=(160, 80)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot()))
+        assert "Save [y], Cancel [n]" in text.replace("\xa0", " ")
+
+
+async def test_the_save_conflict_dialog_shows_all_four_choices_at_80x24(make_test_app: Any, clean_file: Path) -> None:
+    from textual.widgets import Button
+
+    from tests.tui.pilot_helpers import until
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        clean_file.write_text(clean_file.read_text().replace("gihan-hvm", "renamed"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: getattr(app.screen, "id", None) == "conflict-dialog")
+        box = app.screen.query_one(".dialog-box").content_region
+        buttons = list(app.screen.query(Button))
+        assert len(buttons) == 4 and all(box.contains_region(button.region) for button in buttons)

@@ -104,7 +104,9 @@ class VifconfApp(App[None]):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {_vifconf_commands}
 
     def get_default_screen(self) -> Screen[None]:
-        tab = self.settings.last_tab if self.settings is not None else "xend-sxpr"
+        from vifconf.tui.session import opening_tab
+
+        tab = opening_tab(self.session.domain, self.settings.last_tab if self.settings is not None else "xend-sxpr")
         if self.session.connect:  # a live domain: save through defineXML, offer the live apply
             from vifconf.tui.fleet_screen import FleetEditorScreen
 

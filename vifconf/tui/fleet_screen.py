@@ -88,6 +88,8 @@ class FleetEditorScreen(EditorScreen):
         self.on_saved = on_saved
         self.standalone = standalone
 
+    LETTER_ACTIONS = EditorScreen.LETTER_ACTIONS | {"back"}
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.standalone:
             return False
@@ -505,7 +507,11 @@ class FleetScreen(Screen[None]):
             self.rebuild()
             self.move_to(row.key)
 
-        editor = FleetEditorScreen(session, nic=row.nic or 1, on_saved=saved)
+        from vifconf.tui.session import opening_tab
+
+        settings = getattr(self.app, "settings", None)
+        tab = opening_tab(session.domain, settings.last_tab if settings is not None else "xend-sxpr")
+        editor = FleetEditorScreen(session, nic=row.nic or 1, initial_tab=tab, on_saved=saved)
         self.app.push_screen(editor, back)
 
     def file_state(self, position: int) -> tuple[bytes, Fingerprint | None]:

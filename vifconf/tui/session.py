@@ -26,6 +26,14 @@ TAB_TITLES: dict[str, str] = {
     "diff": "XML diff",
 }
 PREVIEW_TABS: tuple[str, ...] = (*TARGETS, "diff")
+XEN_TABS = ("xend-sxpr", "qemu-dm", "xl")
+
+
+def opening_tab(domain: Domain, remembered: str) -> str:
+    """The tab the preview opens on: the remembered one when it shows this kind of guest's
+    own toolstack (or the diff), else that toolstack's first (a KVM guest opens on qemu)."""
+    own = XEN_TABS if domain.facts.is_xen else ("qemu",)
+    return remembered if remembered in (*own, "diff") else own[0]
 
 
 class Renderings(Mapping[str, Rendering]):
@@ -209,15 +217,6 @@ class Session:
         self._snapshot = Snapshot(renderings, problems, diff, data, data != on_disk, errors)
         self._cache_key = key
         return self._snapshot
-
-    def invalid_macs(self) -> list[tuple[int, str]]:
-        """(NIC index, message) for every NIC whose MAC the form would refuse: saving is blocked."""
-        out = []
-        for nic in self.domain.nics:
-            error = mac_error(nic.mac)
-            if error:
-                out.append((nic.index, f"NIC {nic.index}: MAC {nic.mac!r} is {error}"))
-        return out
 
     def replace_domain(self, domain: Domain) -> None:
         """Show what the file says now (a reload): the edit history ends here."""

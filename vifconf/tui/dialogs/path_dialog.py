@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+
+class OneLineInput(Input):
+    """An Input that keeps a multi-line paste as one line, its lines joined by spaces:
+    Textual keeps only the first line, which cuts a pasted `xm list -l` (vif …) after
+    ``(device``. A path or an S-expression reads the same with spaces for line breaks."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if event.text:
+            line = " ".join(part.strip() for part in event.text.splitlines() if part.strip())
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *selection)
+        event.prevent_default()  # Input's own handler (first line only) must not run as well
+        event.stop()
 
 
 class PathDialog(ModalScreen[str | None]):
@@ -30,7 +48,7 @@ class PathDialog(ModalScreen[str | None]):
             yield Label(self.title_text, classes="dialog-title")
             if self.message:
                 yield Static(self.message, classes="dialog-message", id="path-why")
-            yield Input(self.initial, id="path-input", placeholder=self.placeholder)
+            yield OneLineInput(self.initial, id="path-input", placeholder=self.placeholder)
             yield Static(f"Enter to {self.enter}, Escape to cancel", classes="dialog-message")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Select
+from textual.widgets import Footer, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from vifconf.model.mac import generate_mac
@@ -130,6 +130,8 @@ class EditorScreen(Screen[None]):
                 yield NicList(id="nic-list")
                 yield ProblemsPanel(id="problems")
             yield NicForm(id="nic-form")
+            yield Static("No NICs: the guest gets none.\n\nPress a to add one, i to import old xend vifs.",
+                         id="no-nics")  # holds the form's place, so the layout does not move
             yield PreviewPane(self.session.options, self.initial_tab, id="preview")
         yield Footer(compact=True)
 
@@ -161,7 +163,9 @@ class EditorScreen(Screen[None]):
             header.show(*header_key)
         nic_list.show(self.domain, snapshot.problems, self.selected)
         panel.show(snapshot.problems)
-        form.display = bool(nics)
+        if form.display != bool(nics):
+            form.display = bool(nics)
+            self.query_one("#no-nics").display = not nics
         if not nics and self.focused is not None and form in self.focused.ancestors_with_self:
             nic_list.focus()  # the hidden form cannot keep the keyboard (the last NIC went)
         elif self.focused is None:
@@ -502,39 +506,30 @@ class EditorScreen(Screen[None]):
 
     # -- saving --------------------------------------------------------------------------
     async def ready_to_save(self) -> bool:
-        """The checks every save makes first (file or defineXML): no invalid MAC, and error
-        problems only with the user's explicit "save anyway"."""
-        from vifconf.tui.dialogs.message import MessageDialog
+        """The check every save makes first (file or defineXML): error problems (a MAC that
+        is not one included) only with the user's explicit "save anyway", as `set --force`."""
+        errors = [p for p in self.session.snapshot().problems if p.severity == "error"]
+        if not errors:
+            return True
+        from vifconf.tui.dialogs.choice import ChoiceDialog
 
-        session = self.session
-        invalid = session.invalid_macs()
-        if invalid:
-            await self.app.push_screen_wait(
-                MessageDialog("Cannot save: invalid MAC", "\n".join(m for _, m in invalid) +
-                              "\n\nFix it (or press ctrl+g in the form to generate one), then save again.")
+        listed = "\n".join(f"✗ {f'NIC {p.nic}: ' if p.nic else ''}{p.message}" for p in errors[:5])
+        more = f"\n… and {len(errors) - 5} more" if len(errors) > 5 else ""
+        mac_hint = ("\nIn the MAC field, ctrl+g generates a fresh one."
+                    if any(p.code in ("mac-invalid", "mac-multicast") for p in errors) else "")  # fmt: skip
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                f"{len(errors)} error problem{'s' if len(errors) != 1 else ''}",
+                f"{listed}{more}\n\nlibvirt or the hypervisor would likely refuse this file.{mac_hint}",
+                [("review", "Go to the first", "g"), ("save", "Save anyway", "a"), ("cancel", "Cancel", "c")],
+                id="errors-dialog",
             )
-            self.select_nic(invalid[0][0])
-            self.query_one(NicForm).focus_field("mac")
+        )
+        if choice == "review":
+            self.jump_to(errors[0])
+        if choice != "save":
+            self.notify("not saved")
             return False
-        errors = [p for p in session.snapshot().problems if p.severity == "error"]
-        if errors:
-            from vifconf.tui.dialogs.choice import ChoiceDialog
-
-            listed = "\n".join(f"✗ {f'NIC {p.nic}: ' if p.nic else ''}{p.message}" for p in errors[:5])
-            more = f"\n… and {len(errors) - 5} more" if len(errors) > 5 else ""
-            choice = await self.app.push_screen_wait(
-                ChoiceDialog(
-                    f"{len(errors)} error problem{'s' if len(errors) != 1 else ''}",
-                    f"{listed}{more}\n\nlibvirt or the hypervisor would likely refuse this file.",
-                    [("review", "Go to the first", "g"), ("save", "Save anyway", "a"), ("cancel", "Cancel", "c")],
-                    id="errors-dialog",
-                )
-            )
-            if choice == "review":
-                self.jump_to(errors[0])
-            if choice != "save":
-                self.notify("not saved")
-                return False
         return True
 
     @work(exclusive=True, group="save", exit_on_error=False)  # a failure is shown, not fatal
@@ -543,6 +538,9 @@ class EditorScreen(Screen[None]):
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
         session = self.session
+        if not ask_path and session.save_target is not None and not session.snapshot().dirty:
+            self.notify("nothing to save: the file already says this")
+            return False
         if not await self.ready_to_save():
             return False
         target = session.save_target
@@ -623,9 +621,9 @@ class EditorScreen(Screen[None]):
             choice = await self.app.push_screen_wait(
                 ChoiceDialog(
                     "The file changed on disk",
-                    f"{exc}\n\nSomeone else wrote {target} since vifconf loaded it. Saving now would "
-                    "throw their change away.",
-                    [("reload", "Reload (drop my edits)", "r"), ("overwrite", "Overwrite", "o"),
+                    f"{exc}\n\nSomeone else wrote {target} since vifconf loaded it. Overwrite throws "
+                    "their change away; Reload drops your edits.",
+                    [("reload", "Reload", "r"), ("overwrite", "Overwrite", "o"),
                      ("save-as", "Save as…", "s"), ("cancel", "Cancel", "c")],
                     id="conflict-dialog",
                 )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -13,16 +14,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 EXTRA_KEYS: list[tuple[str, str]] = [
-    ("tab / shift+tab", "move between the NIC list, the form, the problems and the preview"),
+    ("tab/shift+tab", "move between the NIC list, the form, the problems and the preview"),
     ("up/down, j/k", "move in the NIC list and the problems panel"),
-    ("enter (problems)", "jump to the NIC field the problem names"),
-    ("enter / space (picker)", "open a picker; type to search (e.g. 'netback' finds netfront)"),
-    ("escape (form)", "back to the NIC list"),
-    ("left/right (tabs)", "switch the preview tab when the tab bar has focus"),
+    ("enter", "in the problems panel: jump to the NIC field the problem names"),
+    ("enter/space", "on a picker: open it; type to search (e.g. 'netback' finds netfront)"),
+    ("escape", "in the form: back to the NIC list"),
+    ("left/right", "on the preview's tab bar: switch the tab"),
     ("ctrl+p", "command palette: every action by name"),
     ("dialogs", "each button shows its key (Save [y], Cancel [n], …); enter takes the focused one, "
                 "escape cancels; page up/down scroll the save dialog's diff"),
 ]
+"""Keys no binding lists. Each fits the 14-column key column at 80×24; the place it works
+in goes in the description."""
 
 
 def _key_name(key: str) -> str:
@@ -53,10 +56,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("where", style="dim", no_wrap=True, width=8)
         table.add_column("key", style="bold", no_wrap=True, width=14)
         table.add_column("does", ratio=1)
+        # Text, not str: Rich would read "[y]" in a description as markup and drop it
         for group, key, description in binding_rows(self.groups):
-            table.add_row(group, key, description)
+            table.add_row(Text(group), Text(key), Text(description))
         for key, description in EXTRA_KEYS:
-            table.add_row("", key, description)
+            table.add_row("", Text(key), Text(description))
         with VerticalScroll(id="help-box"):
             yield Label("vifconf keys  (escape closes)", classes="dialog-title")
             yield Static(table)

@@ -31,7 +31,7 @@ DEFAULT_MODEL = "__default__"
 SOURCE_LABELS = {
     "bridge": "Bridge",
     "network": "Network",
-    "direct": "Host dev",
+    "direct": "Device",
     "vdpa": "Device",
     "vhostuser": "Socket",
 }
@@ -41,7 +41,7 @@ FIELDS = ("type", "source", "mode", "script", "model", "mac", "target", "link")
 MISSING_TYPE = "(missing)"
 """The Type picker's entry for an <interface> without ``type=`` (not a name libvirt has)."""
 TYPE_HELP: dict[str, str] = {
-    "bridge": "attach to a host bridge (xenbr0)",
+    "bridge": "a host bridge (xenbr0, br0)",
     "network": "attach to a libvirt network",
     "ethernet": "a tap device, set up by a script",
     "user": "user-mode net (SLIRP), KVM only",
@@ -58,6 +58,12 @@ TYPE_HELP: dict[str, str] = {
 }
 """The line under Type: at most 32 characters, what the form leaves for it at 80×24 (the
 type picker's list keeps the engine's longer `INTERFACE_TYPES` explanations)."""
+
+
+def script_placeholder(nic: Nic) -> str:
+    """What runs without a <script>: xend's or libxl's vif script; libvirt's QEMU driver
+    runs none."""
+    return "(default vif script)" if nic.domain.facts.is_xen else "(none)"
 
 
 def type_help(kind: str) -> str:
@@ -181,7 +187,7 @@ class NicForm(VerticalScroll):
         if kind == "direct":
             rows.append(("Mode", nic.source_mode or "(vepa)", ""))
         if kind in SCRIPT_TYPES:
-            rows.append(("Script", nic.script or "(default vif script)", "" if nic.script else "help"))
+            rows.append(("Script", nic.script or script_placeholder(nic), "" if nic.script else "help"))
         choice = next((c for c in self._choices if c.name == model), None)
         rows.append(("Model", choice.label if choice else "other…", ""))
         if choice is None:
@@ -228,6 +234,7 @@ class NicForm(VerticalScroll):
         self._set_input("source", nic.source or "")
         self._set_mode(nic.source_mode or "")
         self._set_input("script", nic.script or "")
+        self.query_one("#field-script", Input).placeholder = script_placeholder(nic)
         model_select = self.query_one("#field-model", Picker)
         options = [(c.label, c.description, c.name or DEFAULT_MODEL) for c in self._choices]
         options.append(("other…", "a model not in this list: type its name", OTHER))

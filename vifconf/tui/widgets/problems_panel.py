@@ -56,6 +56,11 @@ class ProblemsPanel(OptionList):
             self.highlighted = min(highlighted, len(problems) - 1)
         self.border_title = f"Problems ({len(problems)})"
 
+    def on_focus(self) -> None:
+        """Land on the first problem, so the first Enter already jumps (the help says so)."""
+        if self.problems and self.highlighted is None:
+            self.highlighted = 0
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if 0 <= event.option_index < len(self.problems):
