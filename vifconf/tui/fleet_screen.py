@@ -356,12 +356,12 @@ class FleetScreen(Screen[None]):
         done, total, todo = self.fleet.progress()
         guests = sum(1 for e in self.fleet.entries if e.domain is not None)
         failed = sum(1 for e in self.fleet.entries if e.domain is None)
+        # what needs the user comes first: an 80-column terminal cuts the end of the line
         text = Text()
         text.append(" vifconf fleet ", style="bold reverse")
-        text.append(f" {guests} guest{'s' if guests != 1 else ''}, {total} row{'s' if total != 1 else ''}")
+        text.append(f" {guests} guest{'s' if guests != 1 else ''}")
         if failed:
             text.append(f", {failed} unreadable", style="bold red")
-        text.append(f" | reviewed {done}/{total} | {todo} with problems to review")
         unsaved = self.unsaved()
         if unsaved:
             text.append(f" | {len(unsaved)} edited, not saved", style="bold")
@@ -370,6 +370,7 @@ class FleetScreen(Screen[None]):
             text.append(f" | loading {self.load_progress[0]}/{self.load_progress[1]} {what}...", style="bold")
         if self.filter_text:
             text.append(f" | filter '{self.filter_text}': {len(self.shown_rows)} rows")
+        text.append(f" | {todo} to review, {done}/{total} rows reviewed")
         self.query_one("#fleet-header", Static).update(text)
 
     def update_detail(self) -> None:
