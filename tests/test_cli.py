@@ -425,6 +425,7 @@ def test_a_target_whose_refusals_are_not_the_domains_says_them_in_its_notes(caps
 
 def _shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO), V=f"{sys.executable} -m vifconf")
+    env.pop("PYTHONUNBUFFERED", None)  # buffered, as for a user: a failed write then surfaces late
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
@@ -444,6 +445,25 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path, co
     assert len(errors) == 1 and "cannot write" in errors[0], done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert path.read_text() == KVM
+
+
+def test_set_json_to_a_full_disk_says_the_file_is_saved(tmp_path: Path) -> None:
+    path = tmp_path / "k.xml"
+    path.write_text(KVM)
+    done = _shell(f"$V set {path} --nic 1 model=e1000 --json > /dev/full", tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{path} is saved, but the JSON could not be written" in done.stderr
+    assert "<model type='e1000'/>" in path.read_text()
+
+
+def test_line_numbers_of_a_utf16_file_survive_the_mapping() -> None:
+    """In UTF-16 a 0x0D or 0x0A byte can be half of a character (č is 0D 01)."""
+    from vifconf.cli import lines_before_edit
+
+    before = "<a>\n<b>č</b>\n<c/>\n</a>\n"
+    after = before.replace("<b>č</b>\n", "<b>č</b>\n<new/>\n")
+    mapping = lines_before_edit(before.encode("utf-16"), after.encode("utf-16"), "utf-16")
+    assert [mapping(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 3, 3, 4]
 
 
 def test_set_on_dev_stdin_edits_the_stream_not_the_file_behind_it(tmp_path: Path) -> None:

@@ -558,3 +558,39 @@ def test_concurrent_set_runs_never_lose_an_edit_they_report_saved(tmp_path: Path
                 assert written in text, f"trial {trial}: {edit} reported saved but lost"
             else:
                 assert "changed on disk" in stderr
+
+
+def test_a_save_that_finds_the_file_changed_keeps_the_old_backup(tmp_path: Path) -> None:
+    """Another save lands between this save's first check and its backup: the .bak must not
+    become the other save's content (the original would be lost), and nothing is written."""
+    path = tmp_path / "g.xml"
+    path.write_bytes(OLD)
+    loaded = fingerprint(str(path))
+    theirs = OLD.replace(b"old", b"theirs")
+
+    def other_save_lands(stage: str) -> None:
+        if stage == "backup":
+            path.write_bytes(theirs)
+
+    fileio.set_fault_hook(other_save_lands)
+    with pytest.raises(SaveConflict):
+        save_atomic(str(path), NEW, expected=loaded)
+    assert path.read_bytes() == theirs and not (tmp_path / "g.xml.bak").exists()
+
+
+def test_a_lock_held_too_long_is_a_clear_error_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    monkeypatch.setattr(fileio, "LOCK_WAIT", 0.2)
+    path = tmp_path / "g.xml"
+    path.write_bytes(OLD)
+    dfd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(dfd, fcntl.LOCK_EX)
+        with pytest.raises(SaveError, match="another process has held a lock on .* for 0.2 s"):
+            save_atomic(str(path), NEW, expected=fingerprint(str(path)), backup=False)
+    finally:
+        os.close(dfd)
+    assert path.read_bytes() == OLD and _leftovers(tmp_path) == []
+    save_atomic(str(path), NEW, expected=fingerprint(str(path)), backup=False)  # released: saves
+    assert path.read_bytes() == NEW

@@ -619,9 +619,12 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     problems = check(reread, options)
     refused = has_errors(problems) and not args.force
     same_file = output != "-" and path != "-" and os.path.realpath(output) == os.path.realpath(path)
-    # A problem's line is a line of the file named with it: of what was written there, or else
-    # of the input as it still is on disk (the numbers of the unwritten result would mislead).
-    on_disk = [replace(p, line=_line_before_edit(p.line, domain.raw, result)) for p in problems]
+
+    def on_disk() -> list[Problem]:
+        """The problems with lines of the input as it still is on disk: a problem's line is a
+        line of the file named with it, and the unwritten result's numbers would mislead."""
+        line_before = lines_before_edit(domain.raw, result, domain.encoding.codec)
+        return [replace(p, line=line_before(p.line)) for p in problems]
 
     def report(name: str, shown: list[Problem]) -> None:
         for problem in shown:
@@ -632,11 +635,12 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         print_json([domain_json(Loaded(path, domain=reread), renderings, shown, counted_targets(reread, options))])
 
     if args.dry_run or refused:
-        report(path, on_disk)
+        shown = on_disk()
+        report(path, shown)
         if refused:
             error_line(f"{path}: not written: the result has error problems (above); use --force to write anyway")
         if args.json:  # with --dry-run, or the problems for a script to read when refused
-            print_result_json(on_disk)
+            print_result_json(shown)
         elif args.dry_run:
             before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
             after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
@@ -646,7 +650,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     # write first, report after: a closed stdout must never cost the user their edit
     warnings: list[str] = []
     if output == "-":
-        report(path, on_disk)
+        report(path, on_disk())
         try:
             sys.stdout.buffer.write(result)
             sys.stdout.flush()
@@ -658,7 +662,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
             save_atomic(output, result, expected=item.fingerprint if same_file else None, backup=same_file,
                         warnings=warnings)  # fmt: skip
         except (SaveConflict, SaveError) as exc:
-            report(path, on_disk)
+            report(path, on_disk())
             error_line(f"{exc}; nothing written")
             return EXIT_INPUT
     report(output, problems)
@@ -666,7 +670,8 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         error_line(f"{output}: {warning}")
     if args.json:
         try:
-            print_result_json(problems if same_file else on_disk)
+            print_result_json(problems if same_file else on_disk())
+            sys.stdout.flush()  # here: a buffered failure would otherwise surface later, unexplained
         except OSError as exc:
             raise OutputError(f"{output} is saved, but the JSON could not be written to stdout: "
                               f"{os_error_text(exc)}") from None  # fmt: skip
@@ -689,18 +694,38 @@ def _stream_or_file(name: str, stream: int, called: str, command: str) -> str:
     return name
 
 
-def _line_before_edit(line: int | None, before: bytes, after: bytes) -> int | None:
-    """The line of ``before`` that line ``line`` of ``after`` came from; a line the edit
-    added maps to where it was added."""
-    if line is None or before is after:
-        return line
-    import difflib
+def lines_before_edit(before: bytes, after: bytes, codec: str) -> Callable[[int | None], int | None]:
+    """Line n of ``after`` → the line of ``before`` it came from; a line the edit added maps
+    to where it was added. An edit changes one stretch of the file (``set`` one NIC,
+    ``import`` appends), so the common head and tail are matched and the stretch between
+    them maps line by line as far as it goes: linear, where a diff of a 4096-NIC file's
+    repetitive lines is not."""
+    if before is after:
+        return lambda line: line
+    old = _text_lines(before, codec)
+    new = _text_lines(after, codec)
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    old_stretch, new_end = len(old) - tail - head, len(new) - tail
 
-    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
-    for _, old_start, old_end, new_start, new_end in matcher.get_opcodes():
-        if new_start < line <= new_end:  # opcodes count lines from 0
-            return old_start + min(line - 1 - new_start, max(old_end - old_start - 1, 0)) + 1
-    return line
+    def line_before(line: int | None) -> int | None:
+        if line is None or line <= head:
+            return line
+        if line > new_end:
+            return line - (len(new) - len(old))
+        return head + min(line - head, max(old_stretch, 1))
+
+    return line_before
+
+
+def _text_lines(data: bytes, codec: str) -> list[str]:
+    """Lines as the parser counts them (decoded first: in UTF-16 a byte 0x0A may be half of
+    a character; a lone CR counts, as `vifconf.model.source.parse` makes it)."""
+    return data.decode(codec, errors="replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def run_tui(argv: Sequence[str]) -> int:
@@ -788,7 +813,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vifconf.fileio import os_error_text
 
         # a failed write to stdout carries no file name (reading and saving report their own)
-        error_line(("cannot write the output: " if exc.filename is None else "") + os_error_text(exc))
+        where = "cannot write the output" if exc.filename is None else str(exc.filename)
+        error_line(f"{where}: {os_error_text(exc)}")
         _silence_stdout()
         return EXIT_INPUT
 

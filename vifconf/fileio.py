@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vifconf.model.source import MAX_INPUT_BYTES, InputError
 
@@ -328,23 +329,55 @@ def _atomic_replace(real: str, data: bytes, like: os.stat_result | None, xattrs_
     return None
 
 
+LOCK_WAIT = 5.0
+"""Seconds a save waits for another process's lock on the directory before giving up."""
+
+
 @contextlib.contextmanager
 def _directory_lock(directory: str) -> Iterator[None]:
     """An exclusive ``flock`` on the directory, for the last check and the rename: other
-    vifconf processes saving there wait their turn (a few microseconds). Programs that do
-    not take it are only caught by the last check, a window of one rename."""
+    vifconf processes saving there wait their turn (microseconds). Programs that do not take
+    it are only caught by the last check, a window of one rename. Where no lock can be had
+    (a directory we may write but not read, a file system without flock) the last check is
+    all there is, as before; a lock someone holds for longer than `LOCK_WAIT` is an error."""
     try:
         import fcntl
-    except ImportError:  # not POSIX: the last check alone
+    except ImportError:  # not POSIX
         yield
         return
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-    dfd = os.open(directory, flags)
     try:
-        fcntl.flock(dfd, fcntl.LOCK_EX)
+        dfd = os.open(directory, flags)
+    except OSError:
+        yield
+        return
+    try:
+        locked = _flock_within(dfd, fcntl, LOCK_WAIT)
+        if locked is False:
+            raise OSError(errno.EWOULDBLOCK, f"another process has held a lock on {directory} for {LOCK_WAIT:g} s")
         yield
     finally:
         os.close(dfd)  # releases the lock
+
+
+def _flock_within(fd: int, fcntl: Any, seconds: float) -> bool | None:
+    """True once locked; False if still held by another after ``seconds``; None when this
+    file system has no flock."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        except OSError as exc:
+            if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF):
+                return None
+            raise
 
 
 @contextlib.contextmanager
@@ -363,15 +396,22 @@ def _signals_as_interrupts() -> Iterator[None]:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     caught = [sig for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if sig is not None]
-    previous = {sig: signal.getsignal(sig) for sig in caught}
-    for sig in caught:
-        if previous[sig] is signal.SIG_DFL:  # leave handlers someone chose (or ignored) alone
-            signal.signal(sig, interrupt)
+    # leave handlers someone chose (or ignored) alone: only the defaults are replaced
+    replaced = [sig for sig in caught if signal.getsignal(sig) is signal.SIG_DFL]
+    for sig in replaced:
+        signal.signal(sig, interrupt)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        # A signal arriving while the defaults come back must not interrupt that (leaving
+        # `interrupt` installed): block them, restore, then let the default act on it.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, replaced) if replaced else None
+        try:
+            for sig in replaced:
+                signal.signal(sig, signal.SIG_DFL)
+        finally:
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _why_not_writable(what: str, path: str, info: os.stat_result, directory: str) -> str:
@@ -455,6 +495,11 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
             _fault("backup")
             with open(real, "rb") as handle:
                 original = handle.read()
+            if expected is not None and fingerprint_bytes(original).sha256 != expected.sha256:
+                # another save landed since the first check: keep the .bak as it was (it may
+                # hold the real original) and refuse, as the last check would
+                raise SaveConflict(path, "the file changed on disk since it was loaded; not saved "
+                                   "(reload, overwrite or save elsewhere)")  # fmt: skip
             _atomic_replace(real + ".bak", original, like, xattrs_from=real)
             _backed_up.add(real)
         unsynced = _atomic_replace(real, data, like, expected=(path, expected) if expected is not None else None)

@@ -218,3 +218,20 @@ async def test_the_save_conflict_dialog_shows_all_four_choices_at_80x24(make_tes
         box = app.screen.query_one(".dialog-box").content_region
         buttons = list(app.screen.query(Button))
         assert len(buttons) == 4 and all(box.contains_region(button.region) for button in buttons)
+
+
+async def test_ctrl_s_with_output_elsewhere_saves_even_without_edits(make_test_app: Any, clean_file: Path,
+                                                                     tmp_path: Path) -> None:  # fmt: skip
+    """`vifconf guest.xml --output copy.xml`: nothing edited, but copy.xml does not exist yet."""
+    from tests.tui.pilot_helpers import until
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    copy = tmp_path / "copy.xml"
+    app = make_test_app(clean_file, output=str(copy))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: copy.exists())
+    assert copy.read_bytes() == clean_file.read_bytes()

@@ -62,6 +62,16 @@ class Tmux:
         command = f"cd {workdir} && {vifconf}; echo EXITED $?; sleep 30"
         self.run("new-session", "-d", "-s", self.session, "-x", "80", "-y", "24", command)
 
+    def wait_for_form(self) -> None:
+        """Until the NIC form is built (its pickers show ▼; the first frame shows a sketch of
+        it): keys sent earlier would reach the list, as they would for a very fast typist."""
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            if any("Type" in line and "▼" in line for line in self.screen().splitlines()):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the form was never built:\n{self.screen()}")
+
     def wait_for(self, needle: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
@@ -88,6 +98,7 @@ def test_done_when_flow_in_tmux_80x24(tmux: Tmux, tmp_path: Path) -> None:
     tmux.start_vifconf(tmp_path, target.name)
     tmux.wait_for("NICs")
     tmux.wait_for("gihan-hvm")
+    tmux.wait_for_form()
 
     # NIC 1: Enter edits it (focus on the type picker), Enter opens the picker, type to search.
     tmux.key("Enter")

@@ -77,9 +77,9 @@ GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan")
 drops them when it reads a domain XML, so ``virsh dumpxml`` of a running guest can be reused
 and two guests never clash over them. Drivers add a prefix of their own (`XEN_NET_PREFIX`)."""
 XEN_NET_PREFIX = "vif"
+"""The libxl driver's ``netPrefix`` (libxl_domain.c); QEMU's driver has none."""
 QEMU_DRIVER_TYPES = frozenset({"kvm", "qemu"})
 """The ``<domain type>`` values libvirt's QEMU driver runs."""
-"""The libxl driver's ``netPrefix`` (libxl_domain.c); QEMU's driver has none."""
 
 SETTABLE_FIELDS = ("type", "source", "model", "mac", "target", "script", "link")
 

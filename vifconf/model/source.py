@@ -108,7 +108,8 @@ def root_position(text: str) -> tuple[int, int] | None:
     return None
 
 
-NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-8-sig"})
+NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-8-sig",
+                          "charmap"})  # fmt: skip
 """Python codecs that are text transforms, not character sets: libxml2 (so libvirt) refuses
 them, and a file decoded with one here would be saved in a form nothing else reads."""
 
@@ -241,6 +242,10 @@ def parse(text: str, source: str) -> etree._Element:
     declared = _DECL_RE.match(text)
     if declared:
         text = " " * len(declared.group(0)) + text[declared.end() :]
+    # libxml2 counts lines at LF only: a lone CR (a classic Mac file) becomes LF for it, same
+    # length, so every offset and line number stays true (XML reads a lone CR as LF anyway)
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
     try:
         root = etree.fromstring(text, _hardened_parser())
     except etree.XMLSyntaxError as exc:
@@ -262,6 +267,7 @@ def parse(text: str, source: str) -> etree._Element:
 
 
 _INTERFACE_RE = re.compile(r"<interface[\s/>]")
+_LONE_CR = re.compile(r"\r(?!\n)")
 _NOT_MARKUP_RE = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
 
 

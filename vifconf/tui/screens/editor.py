@@ -168,8 +168,6 @@ class EditorScreen(Screen[None]):
             self.query_one("#no-nics").display = not nics
         if not nics and self.focused is not None and form in self.focused.ancestors_with_self:
             nic_list.focus()  # the hidden form cannot keep the keyboard (the last NIC went)
-        elif self.focused is None:
-            nic_list.focus()
         if nics:
             if reload_form:
                 form.load(self.domain.nic(self.selected))
@@ -538,7 +536,9 @@ class EditorScreen(Screen[None]):
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
         session = self.session
-        if not ask_path and session.save_target is not None and not session.snapshot().dirty:
+        # nothing edited and the target is the file it came from (not an --output elsewhere,
+        # which _confirm_and_write compares with what that file holds)
+        if not ask_path and session.output is None and session.path is not None and not session.snapshot().dirty:
             self.notify("nothing to save: the file already says this")
             return False
         if not await self.ready_to_save():
