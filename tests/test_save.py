@@ -587,7 +587,7 @@ def test_a_lock_held_too_long_is_a_clear_error_not_a_hang(tmp_path: Path, monkey
     dfd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(dfd, fcntl.LOCK_EX)
-        with pytest.raises(SaveError, match="another process has held a lock on .* for 0.2 s"):
+        with pytest.raises(SaveError, match=r"another process has held a lock on .* for 0\.2 s"):
             save_atomic(str(path), NEW, expected=fingerprint(str(path)), backup=False)
     finally:
         os.close(dfd)
