@@ -206,15 +206,41 @@ def test_review_flow() -> None:
     assert fleet.progress() == (0, 5, 3)
     first = fleet.next_unreviewed(rows, -1)
     assert first == 0
-    assert fleet.toggle_reviewed(rows[0].key) is True
+    assert fleet.toggle_reviewed(rows[0]) is True
     assert fleet.next_unreviewed(rows, 0) == 2
     assert fleet.progress() == (1, 5, 2)
-    fleet.toggle_reviewed(rows[2].key)
-    fleet.toggle_reviewed(rows[3].key)
+    fleet.toggle_reviewed(rows[2])
+    fleet.toggle_reviewed(rows[3])
     assert fleet.next_unreviewed(rows, 3) is None
-    assert fleet.toggle_reviewed(rows[3].key) is False
+    assert fleet.toggle_reviewed(rows[3]) is False
     assert fleet.next_unreviewed(rows, 4) == 3  # wraps around
     assert fleet.progress() == (2, 5, 1)
+
+
+def test_a_review_mark_vouches_for_what_was_reviewed() -> None:
+    """Marks were kept by (guest, NIC index): deleting NIC 1 passed its mark to the next NIC,
+    and an edit that added a problem kept the row marked."""
+    from vifconf.validate import check
+
+    fleet = Fleet(checker=check)
+    fleet.add(guest("a", "bridge:br0:52:54:00:00:00:01", "bridge:br1:52:54:00:00:00:02"))
+    fleet.analyse()
+    first = fleet.rows[0]
+    fleet.toggle_reviewed(first)
+    domain = fleet.entries[0].domain
+    assert domain is not None and fleet.is_reviewed(fleet.rows[0])
+    domain.nic(2).set("model", "e1000")  # another NIC's edit: the mark stays
+    fleet.recheck(0)
+    assert fleet.is_reviewed(fleet.rows[0])
+    domain.nic(1).set("target", "a/b")  # not a column, but a new problem: to review again
+    fleet.recheck(0)
+    assert fleet.rows[0].problems and not fleet.is_reviewed(fleet.rows[0])
+    domain.undo()
+    fleet.recheck(0)
+    assert fleet.is_reviewed(fleet.rows[0])  # as it was when marked
+    domain.remove_nic(1)  # NIC 2 is now NIC 1: not the NIC that was reviewed
+    fleet.recheck(0)
+    assert fleet.rows[0].mac == "52:54:00:00:00:02" and not fleet.is_reviewed(fleet.rows[0])
 
 
 def test_recheck_after_an_edit_clears_the_cross_problem() -> None:
@@ -251,7 +277,7 @@ def test_multi_host_fleet() -> None:
 # -- export -----------------------------------------------------------------------------------
 def test_export_json_and_csv() -> None:
     fleet = make_fleet()
-    fleet.toggle_reviewed(fleet.rows[0].key)
+    fleet.toggle_reviewed(fleet.rows[0])
     data = json.loads(fleet.to_json())
     assert len(data) == 5
     assert data[0] == {

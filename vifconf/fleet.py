@@ -319,6 +319,14 @@ class Row:
     problems: list[Problem]
     file: str
 
+    @property
+    def reviewed_as(self) -> tuple[object, ...]:
+        """What a review mark vouches for: the NIC as shown and its problems. When a NIC is
+        deleted, the next takes its index; when an edit adds a problem, the row changes: in
+        both cases the mark no longer applies."""
+        problems = tuple((p.code, p.field, p.message) for p in self.problems)  # not lines: edits above move them
+        return (self.domain, self.type, self.source, self.model, self.mac, problems)
+
     def cell(self, column: str) -> str:
         if column == "nic":
             return "" if self.nic is None else str(self.nic)
@@ -349,7 +357,8 @@ class Fleet:
     def __init__(self, checker: Checker | None = None):
         self.entries: list[Entry] = []
         self.checker = checker
-        self.reviewed: set[tuple[int, int]] = set()
+        self.reviewed: dict[tuple[int, int], tuple[object, ...]] = {}
+        """Row key → what the row showed when marked (`Row.reviewed_as`)."""
         self._rows: list[Row] | None = None
 
     # -- building
@@ -439,18 +448,21 @@ class Fleet:
         return sort_rows(filter_rows(self.rows, text), sort, reverse)
 
     # -- review
-    def toggle_reviewed(self, key: tuple[int, int]) -> bool:
-        if key in self.reviewed:
-            self.reviewed.discard(key)
+    def toggle_reviewed(self, row: Row) -> bool:
+        if self.is_reviewed(row):
+            del self.reviewed[row.key]
             return False
-        self.reviewed.add(key)
+        self.reviewed[row.key] = row.reviewed_as
         return True
+
+    def is_reviewed(self, row: Row) -> bool:
+        return self.reviewed.get(row.key) == row.reviewed_as
 
     def progress(self) -> tuple[int, int, int]:
         """(reviewed rows, rows, rows with a problem not yet reviewed)."""
         rows = self.rows
-        done = sum(1 for r in rows if r.key in self.reviewed)
-        todo = sum(1 for r in rows if r.problems and r.key not in self.reviewed)
+        done = sum(1 for r in rows if self.is_reviewed(r))
+        todo = sum(1 for r in rows if r.problems and not self.is_reviewed(r))
         return done, len(rows), todo
 
     def next_unreviewed(self, rows: Sequence[Row], after: int) -> int | None:
@@ -458,7 +470,7 @@ class Fleet:
         count = len(rows)
         for step in range(1, count + 1):
             i = (after + step) % count
-            if rows[i].problems and rows[i].key not in self.reviewed:
+            if rows[i].problems and not self.is_reviewed(rows[i]):
                 return i
         return None
 
@@ -474,7 +486,7 @@ class Fleet:
                 "source": r.source or None,
                 "model": r.model or None,
                 "mac": r.mac or None,
-                "reviewed": r.key in self.reviewed,
+                "reviewed": self.is_reviewed(r),
                 "problems": [p.as_json() for p in r.problems],
             }
             for r in (self.rows if rows is None else rows)
@@ -498,7 +510,7 @@ class Fleet:
                     r.source,
                     r.model,
                     r.mac,
-                    "yes" if r.key in self.reviewed else "no",
+                    "yes" if self.is_reviewed(r) else "no",
                     " ".join(p.code for p in r.problems),
                     " | ".join(f"{p.severity}: {p.message}" for p in r.problems),
                 ]

@@ -45,6 +45,10 @@ class LiveError(InputError):
     """A libvirt failure, as one line: ``URI[#DOMAIN]: libvirt's message``."""
 
 
+class HostChanged(LiveError):
+    """`define` refused: the config on the host is not the one the edits started from."""
+
+
 def liveness(field_name: str, nic_type: str | None = None) -> Liveness:
     """Whether a change of this NIC field can be applied to a running guest. A source only
     moves live between bridges or networks of a NIC that keeps its type (``nic_type`` None
@@ -262,7 +266,7 @@ def define(uri: str, domain: Domain, expected_xml: bytes) -> bytes:
     except libvirt.libvirtError as exc:
         raise LiveError(source, _message(exc)) from None
     if now != expected_xml:
-        raise LiveError(source, "the domain changed on the host since it was loaded; nothing written (reload it)")
+        raise HostChanged(source, "the domain changed on the host since it was loaded; nothing written (reload it)")
     conn = connect(uri)
     try:
         text = domain.to_bytes().decode(domain.encoding.codec).lstrip("\ufeff")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ async def test_review_flow_space_and_n(fleet_dir: Path) -> None:
         assert "1/7 rows reviewed" in header
         for _ in range(6):
             row = screen.shown_rows[table.cursor_row]
-            if row.problems and row.key not in screen.fleet.reviewed:
+            if row.problems and not screen.fleet.is_reviewed(row):
                 await pilot.press("space")
             await pilot.press("n")
         assert screen.fleet.progress()[2] == 0
@@ -234,6 +235,8 @@ async def test_unreachable_host_is_reported_while_others_load(monkeypatch: pytes
     def fake_load(uri: str, names: Any) -> list[Domain | InputError]:
         if "down" in uri:
             return [live.LiveError(uri, "cannot connect: Connection refused")]
+        if "//a/" in uri:
+            time.sleep(0.3)  # the first host finishes last: the table still lists it first
         xml = GUEST.format(hv="kvm", name="vm", nics=NIC.format(kind="bridge", attr="bridge", src="br0",
                                                                    mac="52:54:00:00:00:01", extra=""))
         return [Domain.from_string(xml, f"{uri}#vm")]
@@ -243,7 +246,7 @@ async def test_unreachable_host_is_reported_while_others_load(monkeypatch: pytes
     async with app.run_test(size=(140, 30)) as pilot:
         screen = await loaded(pilot)
         assert screen.fleet.multi_host
-        assert sorted(cells(screen, "host")) == ["qemu+ssh://a/system", "qemu+ssh://b/system", "qemu+ssh://down/system"]
+        assert cells(screen, "host") == ["qemu+ssh://a/system", "qemu+ssh://down/system", "qemu+ssh://b/system"]
         problems = {r.host: [p.code for p in r.problems] for r in screen.shown_rows}
         assert problems["qemu+ssh://down/system"] == ["input-error"]
         assert problems["qemu+ssh://a/system"] == ["mac-duplicate-across-guests"]
@@ -314,3 +317,44 @@ async def test_live_save_defines_and_offers_live_apply() -> None:
             assert pilot.app.screen is screen
     finally:
         live.connect(uri).defineXML(original.decode())
+
+
+async def test_edits_restored_from_the_journal_count_as_unsaved(fleet_dir: Path) -> None:
+    """A restored version is a fresh document with no edit log, yet it is not the file: the
+    header must say so and quitting must ask (it quit at once, the journal left behind)."""
+    from vifconf.model import Domain
+
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        position = next(i for i, e in enumerate(screen.fleet.entries) if e.domain and e.domain.facts.name == "db")
+        entry = screen.fleet.entries[position]
+        assert entry.domain is not None and screen.unsaved_positions() == []
+        on_disk = entry.domain.raw
+        screen.on_disk[position] = (on_disk, None)
+        entry.domain = Domain.from_bytes(on_disk.replace(b"52:54:00:00:00:03", b"52:54:00:00:00:33"), entry.source)
+        assert not entry.domain.edits and screen.unsaved_positions() == [position]
+        screen.update_header()
+        assert "1 edited, not saved" in str(screen.query_one("#fleet-header").render())
+
+
+async def test_the_detail_pane_says_when_problems_do_not_fit(fleet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80×24 the pane has a few lines: the third problem was cut off without a word."""
+    from textual.widgets import Static
+
+    from vifconf.tui import session
+    from vifconf.validate import check
+
+    monkeypatch.setattr(session, "_check", lambda domain, options: check(domain, options))  # this guest's own too
+
+    write_guest(fleet_dir, "many", ("bridge", "bro", "01:00:5e:00:00:01"), model="netfront")
+    async with app_for(fleet_dir).run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        index = next(i for i, r in enumerate(screen.shown_rows) if r.domain == "many")
+        screen.query_one(DataTable).move_cursor(row=index)
+        await pilot.pause()
+        row = screen.shown_rows[index]
+        detail = screen.query_one("#fleet-detail", Static)
+        text = str(detail.render())
+        shown = sum(1 for p in row.problems if p.message[:30] in text)
+        assert len(row.problems) > shown and f"+{len(row.problems) - shown} more problem" in text
+        assert len(text.splitlines()) <= 5  # what is said is what the pane shows

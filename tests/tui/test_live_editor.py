@@ -127,15 +127,25 @@ async def test_nothing_is_written_when_the_domain_changed_since_load(
         theirs = live.current_xml(TEST_URI, "test")
         editor.apply_edit(1, "model", "e1000")
         await save_and_confirm(pilot)
-        await until(pilot, lambda: isinstance(pilot.app.screen, MessageDialog))
+        await until(pilot, lambda: getattr(pilot.app.screen, "id", None) == "host-changed-dialog")
         refusal = pilot.app.screen
-        assert isinstance(refusal, MessageDialog) and refusal.title_text == "libvirt did not save"
-        assert refusal.message == f"{TEST_URI}#test: the domain changed on the host since it was loaded; " \
-                                  "nothing written (reload it)"
+        assert isinstance(refusal, ChoiceDialog)
+        assert refusal.message.startswith(f"{TEST_URI}#test: the domain changed on the host since it was loaded; "
+                                          "nothing written")  # fmt: skip
         assert live.current_xml(TEST_URI, "test") == theirs  # their change stands, ours is not written
-        await pilot.press("enter")
-        await pilot.pause()
+        await pilot.press("c")
+        await until(pilot, lambda: pilot.app.screen is editor)
         assert editor.dirty  # the edit is still there
+        # saving again offers the host's version: Reload shows it and drops the edit
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: getattr(pilot.app.screen, "id", None) == "host-changed-dialog")
+        await pilot.press("r")
+        await until(pilot, lambda: pilot.app.screen is editor and not editor.dirty)
+        assert editor.domain.nic(1).source == "other" and editor.domain.nic(1).model != "e1000"
+        editor.apply_edit(1, "model", "e1000")  # and now a save goes through
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: live.current_xml(TEST_URI, "test") != theirs)
+        assert Domain.from_bytes(live.current_xml(TEST_URI, "test")).nic(1).model == "e1000"
 
 
 @pytest.mark.live

@@ -181,3 +181,25 @@ def test_stdin_keys_work_and_save_goes_to_output(tmux: Tmux, tmp_path: Path) -> 
     tmux.wait_for("EXITED 0")
     assert (tmp_path / "out.xml").read_text().count("</interface>") == 4
     assert source.read_bytes().count(b"</interface>") == 3
+
+
+def test_the_fleet_table_keeps_its_columns_after_the_editor(tmux: Tmux, tmp_path: Path) -> None:
+    """Back from a guest's editor, the table was rebuilt while the editor was still leaving
+    and measured every column as wide as its header (`gihan-`, `brid`, `00:`)."""
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    shutil.copyfile(EXAMPLE_DOMAIN, fleet / "a.xml")
+    (fleet / "b.xml").write_text(EXAMPLE_DOMAIN.read_text().replace("gihan-hvm", "second-guest"))
+    tmux.start_vifconf(tmp_path, "fleet")
+    tmux.wait_for("vifconf fleet")
+    tmux.wait_for("gihan-hvm")
+    tmux.key("Enter")
+    tmux.wait_for("fleet/a.xml")
+    tmux.wait_for_form()
+    tmux.key("b")
+    screen = tmux.wait_for("vifconf fleet")
+    time.sleep(0.5)
+    screen = tmux.screen()
+    assert "gihan-hvm" in screen and "00:16:3e:00:a5:57" in screen and "second-guest" in screen
+    tmux.key("C-q")
+    tmux.wait_for("EXITED 0")

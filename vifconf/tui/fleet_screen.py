@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -112,6 +113,32 @@ class FleetEditorScreen(EditorScreen):
             return self.live_save_flow()
         return super().save_flow(ask_path)
 
+    async def reload(self) -> bool:
+        """A live domain: drop the edits for the config the host has now (a file: as the
+        editor does)."""
+        uri = self.session.connect
+        if uri is None:
+            return await super().reload()
+        from vifconf.tui.dialogs.message import MessageDialog
+
+        source = self.session.domain.source
+        name = live.split_source(source)[1] if "#" in source else (self.session.domain.facts.name or "")
+        try:
+            data = await asyncio.to_thread(live.current_xml, uri, name)
+            domain = Domain.from_bytes(data, source)
+        except InputError as exc:
+            await self.app.push_screen_wait(MessageDialog("Cannot reload", f"{exc}\n\nYour edits are kept."))
+            return False
+        self.session.replace_domain(domain)
+        self.session.mark_saved(None, data)
+        if self.on_saved is not None:
+            self.on_saved(domain)  # the fleet's entry: the host's version, and what a save must find
+        self._coalesce = None
+        self.selected = min(max(self.selected, 1), len(domain.nics)) if domain.nics else 0
+        self.refresh_views(reload_form=True)
+        self.notify(f"reloaded {source}")
+        return True
+
     @work(exclusive=True, group="save")
     async def live_save_flow(self) -> bool:
         """Diff confirm → defineXML (refused when the host's config moved on) → offer to apply
@@ -140,6 +167,17 @@ class FleetEditorScreen(EditorScreen):
             return False
         try:
             new = await asyncio.to_thread(live.define, uri, domain, session.on_disk)
+        except live.HostChanged as exc:
+            choice = await self.app.push_screen_wait(ChoiceDialog(
+                "The domain changed on the host",
+                f"{exc}\n\nSomeone defined {target} since vifconf loaded it. Reload shows the host's "
+                "version and drops your edits; Cancel keeps them (not saved).",
+                [("reload", "Reload", "r"), ("cancel", "Cancel", "c")],
+                id="host-changed-dialog",
+            ))
+            if choice == "reload":
+                await self.reload()
+            return False
         except InputError as exc:
             await self.app.push_screen_wait(MessageDialog("libvirt did not save", str(exc)))
             return False
@@ -189,6 +227,10 @@ def describe_changes(changes: Sequence[live.NicChange]) -> str:
         marks = [f"{f}: {'applies live' if f in change.live else 'needs power-off'}" for f in change.fields]
         lines.append(f"NIC {change.nic}: " + ", ".join(marks))
     return "\n".join(lines)
+
+
+DETAIL_LINES = 5
+"""The detail pane's text lines (fleet.tcss: max-height 6, one of them its border)."""
 
 
 class FleetScreen(Screen[None]):
@@ -250,11 +292,19 @@ class FleetScreen(Screen[None]):
         if self.uris:
             total = len(self.uris)
             app.call_from_thread(self._progress, 0, total)
-            done = [0]
+            # hosts finish in any order; the table lists them in the order given (as `check
+            # --connect` does), each as soon as every host before it is in
+            finished: dict[str, list[Domain | InputError]] = {}
+            shown = [0]
+            lock = threading.Lock()
 
             def host_done(uri: str, results: list[Domain | InputError]) -> None:
-                done[0] += 1
-                app.call_from_thread(self._add, results, uri, done[0], total)
+                with lock:
+                    finished[uri] = results
+                    while shown[0] < total and self.uris[shown[0]] in finished:
+                        ready = self.uris[shown[0]]
+                        shown[0] += 1
+                        app.call_from_thread(self._add, finished.pop(ready), ready, len(finished) + shown[0], total)
 
             live.load_many(self.uris, self.names, on_done=host_done)
         else:
@@ -335,7 +385,7 @@ class FleetScreen(Screen[None]):
     def cell(self, row: Row, column: str) -> Text:
         """Always `Text`: a str would be parsed as markup (a guest named ``[b]x`` is text)."""
         if column == "reviewed":
-            return Text("yes" if row.key in self.fleet.reviewed else "")
+            return Text("yes" if self.fleet.is_reviewed(row) else "")
         if column == "problems":
             return problems_cell(row.problems)
         return Text(row.cell(column))
@@ -380,12 +430,24 @@ class FleetScreen(Screen[None]):
             text.append(f"{row.file}", style="bold")
             if row.nic is not None:
                 text.append(f"  NIC {row.nic}")
-            if row.key in self.fleet.reviewed:
+            if self.fleet.is_reviewed(row):
                 text.append("  [reviewed]")
-            for problem in row.problems:
+            legend = bool(row.host and row.host in self.live_hosts)
+            # the pane is a few lines high: say what does not fit instead of cutting it off
+            width = max(self.query_one("#fleet-detail", Static).content_region.width, 20)
+            room = DETAIL_LINES - -(-len(text.plain) // width) - (-(-len(LIVE_LEGEND) // width) if legend else 0)
+            for shown, problem in enumerate(row.problems):
+                line = f"{problem.severity}: {problem.message} [{problem.code}]"
+                needed = -(-len(line) // width)
+                left = len(row.problems) - shown
+                if needed > room - (left > 1):
+                    text.append(f"\n+{left} more problem{'s' if left > 1 else ''}: Enter opens the guest",
+                                style="bold")  # fmt: skip
+                    break
+                room -= needed
                 text.append(f"\n{problem.severity}: ", style=SEVERITY_STYLE.get(problem.severity, ""))
                 text.append(f"{problem.message} [{problem.code}]")
-            if row.host and row.host in self.live_hosts:
+            if legend:
                 text.append(f"\n{LIVE_LEGEND}", style="dim")
         self.query_one("#fleet-detail", Static).update(text)
 
@@ -451,10 +513,10 @@ class FleetScreen(Screen[None]):
         row = self.current_row()
         if row is None:
             return
-        self.fleet.toggle_reviewed(row.key)
+        self.fleet.toggle_reviewed(row)
         index = self.table.cursor_row
         self.table.update_cell(row_key(row), "reviewed", self.cell(row, "reviewed"))
-        if row.key in self.fleet.reviewed:  # reviewed: on to the next one that needs it
+        if self.fleet.is_reviewed(row):  # reviewed: on to the next one that needs it
             found = self.fleet.next_unreviewed(self.shown_rows, index)
             if found is not None:
                 self.table.move_cursor(row=found)
@@ -505,8 +567,9 @@ class FleetScreen(Screen[None]):
             if not live_uri and session.path == entry.source:  # after "save as" it is another file's state
                 self.on_disk[position] = (session.on_disk, session.fingerprint)
             self.fleet.recheck(position)
-            self.rebuild()
-            self.move_to(row.key)
+            # once this screen is back on top: rebuilt while the editor is still leaving,
+            # the table measured its cells as header-wide (seen in a real terminal)
+            self.call_after_refresh(self._rebuild_at, row.key)
 
         from vifconf.tui.session import opening_tab
 
@@ -514,6 +577,10 @@ class FleetScreen(Screen[None]):
         tab = opening_tab(session.domain, settings.last_tab if settings is not None else "xend-sxpr")
         editor = FleetEditorScreen(session, nic=row.nic or 1, initial_tab=tab, on_saved=saved)
         self.app.push_screen(editor, back)
+
+    def _rebuild_at(self, key: tuple[int, int]) -> None:
+        self.rebuild()
+        self.move_to(key)
 
     def file_state(self, position: int) -> tuple[bytes, Fingerprint | None]:
         if position not in self.on_disk:
@@ -532,7 +599,9 @@ class FleetScreen(Screen[None]):
     def unsaved_positions(self) -> list[int]:
         out = []
         for position, entry in enumerate(self.fleet.entries):
-            if entry.domain is None or not entry.domain.edits:
+            # not "has edits": edits restored from the crash journal are a fresh document
+            # with none, yet differ from the file
+            if entry.domain is None:
                 continue
             if entry.host in self.live_hosts:
                 saved = entry.expected_xml or entry.domain.raw
