@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input, Select
 
+from vifconf.tui.dialogs.save_dialog import SaveDialog
 from vifconf.tui.screens.editor import EditorScreen
 
 
@@ -47,3 +49,14 @@ async def type_into(pilot: Any, input_id: str, text: str, clear: bool = True) ->
     for char in text:
         await pilot.press(char)
     await pilot.pause()
+
+
+async def conflict(pilot: Any, clean_file: Path, change: Callable[[Path], None]) -> None:
+    """Add a NIC, let someone else change the file, ctrl+s → y → the conflict dialog."""
+    await pilot.pause()
+    await pilot.press("a")
+    change(clean_file)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
+    await pilot.press("y")
+    await until(pilot, lambda: getattr(pilot.app.screen, "id", None) == "conflict-dialog")

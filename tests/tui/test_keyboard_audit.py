@@ -27,6 +27,12 @@ ONE_NIC = """<domain type='kvm'>
 """
 
 
+def one_nic_file(directory: Path) -> Path:
+    path = directory / "one.xml"
+    path.write_text(ONE_NIC)
+    return path
+
+
 async def test_letters_on_a_closed_picker_never_delete_or_jump(make_test_app: Any, example_file: Path) -> None:
     """Typing `down` on the Link picker (closed) used to delete the NIC (`d`) and jump to the
     next problem (`n`): the screen's letter keys are off while a field has the keyboard."""
@@ -50,9 +56,7 @@ async def test_letters_on_a_closed_picker_never_delete_or_jump(make_test_app: An
 
 async def test_deleting_the_last_nic_from_the_form_gives_the_keyboard_to_the_list(make_test_app: Any,
                                                                                   tmp_path: Path) -> None:  # fmt: skip
-    path = tmp_path / "one.xml"
-    path.write_text(ONE_NIC)
-    app = make_test_app(path)
+    app = make_test_app(one_nic_file(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
@@ -100,9 +104,7 @@ async def test_a_nic_without_a_type_is_not_shown_as_none(make_test_app: Any, tmp
 
 
 async def test_the_editor_shows_the_schema_warnings_check_reports(make_test_app: Any, tmp_path: Path) -> None:
-    path = tmp_path / "one.xml"
-    path.write_text(ONE_NIC)
-    app = make_test_app(path)
+    app = make_test_app(one_nic_file(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
@@ -151,9 +153,7 @@ async def test_a_multi_line_paste_of_xm_list_output_imports_whole(make_test_app:
 
 
 async def test_with_no_nics_the_layout_stays_and_says_what_to_do(make_test_app: Any, tmp_path: Path) -> None:
-    path = tmp_path / "one.xml"
-    path.write_text(ONE_NIC)
-    app = make_test_app(path)
+    app = make_test_app(one_nic_file(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
@@ -203,18 +203,11 @@ async def test_help_keeps_brackets_and_whole_key_names(make_test_app: Any, examp
 async def test_the_save_conflict_dialog_shows_all_four_choices_at_80x24(make_test_app: Any, clean_file: Path) -> None:
     from textual.widgets import Button
 
-    from tests.tui.pilot_helpers import until
-    from vifconf.tui.dialogs.save_dialog import SaveDialog
+    from tests.tui.pilot_helpers import conflict
 
     app = make_test_app(clean_file)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("a")
-        clean_file.write_text(clean_file.read_text().replace("gihan-hvm", "renamed"))
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
-        await pilot.press("y")
-        await until(pilot, lambda: getattr(app.screen, "id", None) == "conflict-dialog")
+        await conflict(pilot, clean_file, lambda p: p.write_text(p.read_text().replace("gihan-hvm", "renamed")))
         box = app.screen.query_one(".dialog-box").content_region
         buttons = list(app.screen.query(Button))
         assert len(buttons) == 4 and all(box.contains_region(button.region) for button in buttons)

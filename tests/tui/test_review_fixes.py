@@ -3,14 +3,13 @@ fingerprints, the quit dialog's "Save first", and the model picker's "other…".
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input
 
-from tests.tui.pilot_helpers import pick, until
+from tests.tui.pilot_helpers import conflict, pick, until
 from vifconf.tui.dialogs.message import MessageDialog
 from vifconf.tui.dialogs.path_dialog import PathDialog
 from vifconf.tui.dialogs.save_dialog import SaveDialog
@@ -22,17 +21,6 @@ def editor(app: Any) -> EditorScreen:
         if isinstance(screen, EditorScreen):
             return screen
     raise AssertionError("no editor")
-
-
-async def conflict(pilot: Any, clean_file: Path, change: Callable[[Path], None]) -> None:
-    """Add a NIC, let someone else change the file, ctrl+s → y → the conflict dialog."""
-    await pilot.pause()
-    await pilot.press("a")
-    change(clean_file)
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
-    await pilot.press("y")
-    await until(pilot, lambda: getattr(pilot.app.screen, "id", None) == "conflict-dialog")
 
 
 async def palette(pilot: Any, command: str) -> None:
