@@ -262,3 +262,73 @@ def test_import_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     assert main(argv) == 2
     assert capsys.readouterr().err == message
+
+
+# -- from an audit of the command --------------------------------------------------------------
+def test_xm_list_of_a_whole_host_is_refused_naming_its_domains() -> None:
+    """Every domain's vifs were merged into one guest's NICs (dom0's too)."""
+    host = "\n".join(f"(domain (domid {i}) (name {name}) (device (vif (mac 00:16:3e:00:00:0{i}) (bridge xenbr0))))"
+                     for i, name in enumerate(("Domain-0", "web", "db")))  # fmt: skip
+    with pytest.raises(InputError, match=r"3 domains in it \(Domain-0, web, db\): import one guest's"):
+        read_vifs(host, "xm-list.sxp")
+    assert len(read_vifs(host.splitlines()[1], "one.sxp")) == 1
+
+
+def test_deep_nesting_is_a_located_error_not_a_traceback() -> None:
+    with pytest.raises(InputError, match="nested deeper than 64 levels"):
+        read_vifs("(" * 995 + "(vif (mac 00:16:3e:00:00:01))" + ")" * 995, "deep.sxp")
+    with pytest.raises(InputError, match="nested deeper"):
+        read_vifs("(vif (mac 00:16:3e:00:00:01)(extra " + "(" * 1000 + ")" * 1001, "deep.sxp")
+
+
+def test_vifconfs_network_placeholder_comes_back_as_a_network() -> None:
+    [nic] = read_vifs("(device (vif (mac '00:16:3e:00:00:01')(bridge '<network default>')(script 'vif-bridge')))",
+                      "x.sxp")  # fmt: skip
+    assert nic.kind == "network" and nic.fields["source"] == "default"
+    assert any("placeholder" in note for note in nic.notes)
+
+
+def test_bytes_that_are_not_utf8_are_a_located_error(tmp_path: Path) -> None:
+    from vifconf.importer import read_vifs_file
+
+    path = tmp_path / "latin.sxp"
+    path.write_bytes(b"(vif (mac 00:16:3e:00:00:01)\n (bridge br\xe90))")
+    with pytest.raises(InputError) as caught:
+        read_vifs_file(str(path))
+    assert (caught.value.line, caught.value.column) == (2, 12) and "UTF-8" in caught.value.message
+    path.write_bytes(b"\x00\x01(vif)\xff")
+    with pytest.raises(InputError, match="binary data"):
+        read_vifs_file(str(path))
+
+
+@pytest.mark.parametrize("name", ["vif3.0", "vnet0", "macvtap1", "macvlan2"])
+def test_a_generated_interface_name_is_not_imported_as_a_target(name: str) -> None:
+    [nic] = read_vifs(f"(vif (mac 00:16:3e:00:00:01)(bridge br0)(vifname {name}))", "x.sxp")
+    assert "target" not in nic.fields and any(name in note and "generates" in note for note in nic.notes)
+    [kept] = read_vifs("(vif (mac 00:16:3e:00:00:01)(bridge br0)(vifname web-eth0))", "x.sxp")
+    assert kept.fields["target"] == "web-eth0"
+
+
+def test_comments_are_not_read_as_vifs() -> None:
+    text = ("; saved by hand\n# removed: (vif (mac 00:16:3e:00:00:07)(bridge br9))\n"
+            "(vif (mac 00:16:3e:00:00:01)(bridge br0))")
+    assert [nic.fields["source"] for nic in read_vifs(text, "x.sxp")] == ["br0"]
+
+
+def test_what_libvirt_would_refuse_is_said_in_print_mode() -> None:
+    [bad_mac] = read_vifs("(vif (mac zz:zz)(bridge br0))", "x.sxp")
+    assert any("not a MAC address" in note for note in bad_mac.notes)
+    [slow] = read_vifs("(vif (mac 00:16:3e:00:00:01)(bridge br0)(rate 1Kb/s))", "x.sxp")
+    assert slow.rate_kbs is None and any("under 1 KB/s" in note for note in slow.notes)
+
+
+def test_lone_cr_lines_are_counted() -> None:
+    with pytest.raises(InputError) as caught:
+        read_vifs("(domain\r(vif (mac 00:16:3e:00:00:01)\r(bridge 'x)\r", "mac.sxp")
+    assert caught.value.line == 3
+
+
+def test_stdin_named_twice_for_import_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["/dev/stdin", "--into", "-"], ["-", "--into", "/dev/stdin"], ["/dev/fd/0", "--into", "/dev/stdin"]):
+        assert main(["import", *argv]) == 2
+        assert "cannot both come from stdin" in capsys.readouterr().err

@@ -117,7 +117,7 @@ def _path(text: str) -> str:
     """A file name; an empty one (an unset ``$OUT`` in a script) is refused, never taken for
     "the input file" by a later ``args.output or path``."""
     if not text:
-        raise argparse.ArgumentTypeError("an empty path (give a file name, or - for stdout)")
+        raise argparse.ArgumentTypeError("an empty path (give a file name, or -)")
     return text
 
 
@@ -552,8 +552,13 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from vifconf.fileio import stream_alias
     from vifconf.importer import add_to, interfaces_xml, read_vifs_file
 
+    if args.sxpr != "-" and stream_alias(args.sxpr) == 0:
+        args.sxpr = "-"
+    if args.into is not None:
+        args.into = _stream_or_file(args.into, 0, "stdin", "import")
     if args.sxpr == "-" and args.into == "-":
         raise UsageError("the S-expression and the domain cannot both come from stdin")
     if args.connect:

@@ -6,8 +6,10 @@ vifconf itself prints. The rules are libvirt's (``xenParseSxprNets``), restated 
 ``shared/spec/xend-sxpr.md`` ("The reverse direction"):
 
 * ``(bridge …)`` present, or the ``vif-bridge`` script (by name or path) → type bridge; otherwise ethernet
-  (type network is never produced: xend only ever saw the network's bridge);
-* ``(vifname …)`` → target dev; ``(model X)`` → model X; ``(type netfront)`` with no model →
+  (type network only from vifconf's own ``<network NAME>`` placeholder: xend only ever saw
+  the network's bridge);
+* ``(vifname …)`` → target dev, unless it is a generated name (``vif3.0``, ``vnet0``);
+  ``(model X)`` → model X; ``(type netfront)`` with no model →
   model netfront; ``(type ioemu)`` is ignored; the seed's ``(type none)`` → type none.
 
 Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as ordinary edits.
@@ -46,12 +48,18 @@ class ImportedNic:
 
 def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order."""
+    text = _LONE_CR.sub("\n", text)  # a lone CR ends a line too (same length: offsets stay)
     try:
         nodes = sxpr.parse(text)
     except sxpr.SxprError as exc:
         line = text.count("\n", 0, exc.offset) + 1
         column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
         raise InputError(source, f"not an S-expression: {str(exc).rsplit(' at offset', 1)[0]}", line, column) from None
+    domains = [node for node in nodes if isinstance(node, list) and node[:1] == ["domain"]]
+    if len(domains) > 1:  # `xm list -l` of a whole host: one guest's NICs, not everyone's
+        names = ", ".join(_domain_name(domain) for domain in domains)
+        raise InputError(source, f"{len(domains)} domains in it ({names}): import one guest's "
+                         "(its own config.sxp, or `xm list -l NAME`)")  # fmt: skip
     found = _vif_items(nodes)
     if not found:
         raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs")
@@ -61,20 +69,39 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
 
 
 def read_vifs_file(path: str) -> list[ImportedNic]:
-    """`read_vifs` of a file (``-`` is stdin), read with vifconf's safe reader."""
+    """`read_vifs` of a file (``-`` is stdin), read with vifconf's safe reader: UTF-8 (xend
+    wrote ASCII, non-ASCII as escapes), never with bytes silently replaced."""
     from vifconf.fileio import read_input
 
-    return read_vifs(read_input(path).decode("utf-8", errors="replace"), path)
+    data = read_input(path)
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(path, "binary data (NUL byte): not an S-expression", line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(path, "invalid UTF-8 byte sequence: not xend's text", line, column) from None
+    return read_vifs(text, path)
+
+
+def _domain_name(domain: list[sxpr.Node]) -> str:
+    return next((str(item[1]) for item in domain if isinstance(item, list) and len(item) == 2
+                 and item[0] == "name" and isinstance(item[1], str)), "?")  # fmt: skip
 
 
 def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:
+    """Every ``(vif …)`` at any depth, in document order."""
     found: list[list[sxpr.Node]] = []
-    for node in nodes:
+    pending: list[sxpr.Node] = list(reversed(nodes))
+    while pending:
+        node = pending.pop()
         if isinstance(node, list):
             if node and node[0] == "vif":
                 found.append(node[1:])
             else:
-                found.extend(_vif_items(node))
+                pending.extend(reversed(node))
     return found
 
 
@@ -95,11 +122,20 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
         kind = "bridge"
     else:
         kind = "ethernet"
+    network = _NETWORK_PLACEHOLDER.fullmatch(bridge or "")
+    if kind == "bridge" and network is not None:  # vifconf's own stand-in for the network's bridge
+        kind = "network"
     nic = ImportedNic(kind)
     mac = first.get("mac")
     if mac is not None:
         nic.fields["mac"] = normalize_mac(mac) or mac
-    if bridge is not None and kind == "bridge":
+        if normalize_mac(mac) is None:
+            nic.notes.append(f"(mac {mac!r}) is not a MAC address: libvirt refuses it (set mac=RANDOM for a fresh one)")
+    if network is not None and kind == "network":
+        nic.fields["source"] = network.group(1)
+        nic.notes.append(f"(bridge {bridge!r}) is vifconf's placeholder for the bridge of network "
+                         f"{network.group(1)!r}: imported as type network")  # fmt: skip
+    elif bridge is not None and kind == "bridge":
         nic.fields["source"] = bridge
     elif bridge is not None:
         nic.notes.append(f"(bridge {bridge!r}) is not carried over: type none attaches to nothing")
@@ -114,11 +150,20 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     elif vif_type == "netfront":
         nic.fields["model"] = "netfront"
     if "vifname" in first:
-        nic.fields["target"] = first["vifname"]
+        vifname = first["vifname"]
+        if vifname.startswith(GENERATED_NAME_PREFIXES):
+            nic.notes.append(f"(vifname {vifname!r}) is not carried over: a name of that form is one the "
+                             "toolstack generates, and libvirt drops it when it reads the XML")  # fmt: skip
+        else:
+            nic.fields["target"] = vifname
     if "rate" in first:
         nic.rate_kbs = rate_kbs(first["rate"])
         if nic.rate_kbs is None:
             nic.notes.append(f"(rate {first['rate']!r}) is not carried over: not a rate xend reads")
+        elif nic.rate_kbs == 0:
+            nic.rate_kbs = None
+            nic.notes.append(f"(rate {first['rate']!r}) is not carried over: under 1 KB/s, libvirt's unit "
+                             "(an average of 0 would mean no limit)")  # fmt: skip
     ips = [ip for found in values.get("ip", []) for ip in found.split()]  # xend kept several space-separated
     if ips:
         nic.ip = ips[0]
@@ -132,6 +177,12 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
         nic.notes.append("no MAC in the vif: a fresh one is generated")
     return nic
 
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+_NETWORK_PLACEHOLDER = re.compile(r"<network (.+)>")
+"""What vifconf's xend-sxpr target shows for a network NIC's bridge (libvirt looked it up)."""
+GENERATED_NAME_PREFIXES = ("vif", "vnet", "macvtap", "macvlan")
+"""virDomainNetDefParseXML drops a target dev with these prefixes (vif: the Xen drivers')."""
 
 _RATE = re.compile(r"([0-9]+)([GMK]?)([Bb])/s(@[0-9]+[mu]?s)?")
 """xend's vif rate, ``10MB/s`` or ``100Mb/s@20ms`` (the window does not survive into libvirt)."""

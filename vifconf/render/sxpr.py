@@ -61,6 +61,14 @@ def item(key: str, value: str, *, quoted: bool = True, escaped: bool = False) ->
     return f"({key} {quote(value, escaped=escaped) if quoted else value})"
 
 
+MAX_DEPTH = 64
+"""Nesting deeper than any xend record (a domain's is about five levels): refused, so the
+walks over the result never run out of stack."""
+COMMENT_STARTS = ";#"
+"""A token starting with one of these runs to the end of the line and is a comment (xend's
+own files have none; pasted ones do, and a commented-out vif must not be imported)."""
+
+
 def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
     """Every top-level expression in ``text``, as nested lists of strings.
 
@@ -73,7 +81,12 @@ def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
         ch = text[i]
         if ch.isspace():
             i += 1
+        elif ch in COMMENT_STARTS:
+            newline = text.find("\n", i)
+            i = length if newline < 0 else newline + 1
         elif ch == "(":
+            if len(stack) > MAX_DEPTH:
+                raise SxprError(f"nested deeper than {MAX_DEPTH} levels", i)
             stack.append([])
             i += 1
         elif ch == ")":
@@ -149,7 +162,8 @@ def tree(node: Node, *, escaped: bool = True, indent: str = "  ") -> str:
 
 
 def _atom(value: str, escaped: bool) -> str:
-    if value and not any(ch.isspace() or ch in _DELIMITERS or ch == "\\" for ch in value):
+    bare = value and value[0] not in COMMENT_STARTS  # a bare ";x" would read back as a comment
+    if bare and not any(ch.isspace() or ch in _DELIMITERS or ch == "\\" for ch in value):
         return value
     return quote(value, escaped=escaped)
 
