@@ -332,3 +332,12 @@ def test_stdin_named_twice_for_import_is_refused(capsys: pytest.CaptureFixture[s
     for argv in (["/dev/stdin", "--into", "-"], ["-", "--into", "/dev/stdin"], ["/dev/fd/0", "--into", "/dev/stdin"]):
         assert main(["import", *argv]) == 2
         assert "cannot both come from stdin" in capsys.readouterr().err
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    from vifconf.importer import MAX_SXPR_BYTES, read_vifs_file
+
+    path = tmp_path / "huge.sxp"
+    path.write_bytes(b"(vif (mac 00:16:3e:00:00:01))\n" * (MAX_SXPR_BYTES // 30 + 1))
+    with pytest.raises(InputError, match="refused above 4 MiB"):
+        read_vifs_file(str(path))

@@ -29,6 +29,8 @@ CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip"
 """The vif items that become part of the interface."""
 MAX_VIFS = 256
 """More than a guest ever had (xend's default limit was 8): a bigger file is not one guest."""
+MAX_SXPR_BYTES = 4 * 1024 * 1024
+"""A whole host's ``xm list -l`` is a few hundred KB; parsing tens of MB takes GBs."""
 XEND_BOOKKEEPING = frozenset({"uuid", "backend", "devid", "frontend", "state", "online", "handle"})
 """Items xend adds to its own records (``xm list -l``): they describe one run, not the NIC."""
 
@@ -74,6 +76,9 @@ def read_vifs_file(path: str) -> list[ImportedNic]:
     from vifconf.fileio import read_input
 
     data = read_input(path)
+    if len(data) > MAX_SXPR_BYTES:
+        raise InputError(path, f"file is {len(data) // (1024 * 1024)} MiB; xend's records of a guest are a few KB "
+                         f"(refused above {MAX_SXPR_BYTES // (1024 * 1024)} MiB)")  # fmt: skip
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise InputError(path, "binary data (NUL byte): not an S-expression", line)
