@@ -453,8 +453,9 @@ def test_sigterm_or_hangup_during_a_save_leaves_no_temp_file(tmp_path: Path, sig
     path.write_bytes(old)
     child = textwrap.dedent(
         f"""
-        import os, sys
+        import os, signal, sys
         from vifconf import fileio
+        signal.signal({int(signum)}, signal.SIG_DFL)  # as in a terminal; `nohup` or a CI runner may ignore it
         fileio.set_fault_hook(lambda current: current == {stage!r} and os.kill(os.getpid(), {int(signum)}))
         try:
             fileio.save_atomic(sys.argv[1], b"<!-- new -->" * 1000, backup=False)
