@@ -486,12 +486,13 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
     if stat.S_IMODE(dir_info.st_mode) & 0o222 == 0 or not os.access(directory, os.W_OK | os.X_OK):
         what = f"the directory {directory}"
         raise SaveError(path, f"cannot save: {_why_not_writable(what, directory, dir_info, directory)}; save elsewhere")
-    if backup and like is not None and real not in _backed_up:
+    backing_up = backup and like is not None and real not in _backed_up
+    if backing_up:
         bak = real + ".bak"
         if os.path.lexists(bak) and not os.path.isfile(bak):
             raise SaveError(path, f"cannot save: the backup path {bak} exists and is not a regular file; move it away")
     try:
-        if backup and like is not None and real not in _backed_up:
+        if backing_up:
             _fault("backup")
             with open(real, "rb") as handle:
                 original = handle.read()

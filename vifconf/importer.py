@@ -21,7 +21,9 @@ import re
 from dataclasses import dataclass, field
 
 from vifconf.model import Domain, InputError
+from vifconf.model.domain import GENERATED_TARGET_PREFIXES, XEN_NET_PREFIX
 from vifconf.model.mac import normalize_mac
+from vifconf.model.source import byte_line_col, lone_cr_as_lf
 from vifconf.render import sxpr
 from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
 
@@ -50,7 +52,7 @@ class ImportedNic:
 
 def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order."""
-    text = _LONE_CR.sub("\n", text)  # a lone CR ends a line too (same length: offsets stay)
+    text = lone_cr_as_lf(text)  # a lone CR ends a line too
     try:
         nodes = sxpr.parse(text)
     except sxpr.SxprError as exc:
@@ -80,14 +82,12 @@ def read_vifs_file(path: str) -> list[ImportedNic]:
         raise InputError(path, f"file is {len(data) // (1024 * 1024)} MiB; xend's records of a guest are a few KB "
                          f"(refused above {MAX_SXPR_BYTES // (1024 * 1024)} MiB)")  # fmt: skip
     if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(path, "binary data (NUL byte): not an S-expression", line)
+        raise InputError(path, "binary data (NUL byte): not an S-expression", *byte_line_col(data, data.index(b"\x00")))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(path, "invalid UTF-8 byte sequence: not xend's text", line, column) from None
+        where = byte_line_col(data, exc.start)
+        raise InputError(path, "invalid UTF-8 byte sequence: not xend's text", *where) from None
     return read_vifs(text, path)
 
 
@@ -133,8 +133,9 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     nic = ImportedNic(kind)
     mac = first.get("mac")
     if mac is not None:
-        nic.fields["mac"] = normalize_mac(mac) or mac
-        if normalize_mac(mac) is None:
+        normalized = normalize_mac(mac)
+        nic.fields["mac"] = normalized or mac
+        if normalized is None:
             nic.notes.append(f"(mac {mac!r}) is not a MAC address: libvirt refuses it (set mac=RANDOM for a fresh one)")
     if network is not None and kind == "network":
         nic.fields["source"] = network.group(1)
@@ -183,11 +184,10 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     return nic
 
 
-_LONE_CR = re.compile(r"\r(?!\n)")
 _NETWORK_PLACEHOLDER = re.compile(r"<network (.+)>")
 """What vifconf's xend-sxpr target shows for a network NIC's bridge (libvirt looked it up)."""
-GENERATED_NAME_PREFIXES = ("vif", "vnet", "macvtap", "macvlan")
-"""virDomainNetDefParseXML drops a target dev with these prefixes (vif: the Xen drivers')."""
+GENERATED_NAME_PREFIXES = (*GENERATED_TARGET_PREFIXES, XEN_NET_PREFIX)
+"""The target devs libvirt drops as generated (`Nic.target_generated_by`), the Xen drivers' too."""
 
 _RATE = re.compile(r"([0-9]+)([GMK]?)([Bb])/s(@[0-9]+[mu]?s)?")
 """xend's vif rate, ``10MB/s`` or ``100Mb/s@20ms`` (the window does not survive into libvirt)."""

@@ -168,9 +168,7 @@ def decode(data: bytes, source: str) -> tuple[str, Encoding]:
                             name.start(1) + 1,
                         )
     if _ascii_compatible(encoding.codec) and b"\x00" in body:
-        offset = body.index(b"\x00")
-        line = body.count(b"\n", 0, offset) + 1
-        col = offset - (body.rfind(b"\n", 0, offset) + 1) + 1
+        line, col = byte_line_col(body, body.index(b"\x00"))
         raise InputError(source, "binary data (NUL byte): not an XML document", line, col)
     try:
         text = body.decode(encoding.codec)
@@ -179,12 +177,22 @@ def decode(data: bytes, source: str) -> tuple[str, Encoding]:
             before = body[: exc.start].decode(encoding.codec, errors="replace")
             line, col = _line_col(before, len(before))
         else:
-            line = body.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+            line, col = byte_line_col(body, exc.start)
         raise InputError(
             source, f"invalid {encoding.codec.upper()} byte sequence (a binary file, or the wrong encoding)", line, col
         ) from None
     return text, encoding
+
+
+def byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of a byte offset in ASCII-compatible bytes."""
+    return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def lone_cr_as_lf(text: str) -> str:
+    """A lone CR (a classic Mac file) as LF, same length, so offsets stay true for a reader
+    that counts lines at LF only (libxml2 does; XML reads a lone CR as LF anyway)."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def _ascii_compatible(codec: str) -> bool:
@@ -242,10 +250,7 @@ def parse(text: str, source: str) -> etree._Element:
     declared = _DECL_RE.match(text)
     if declared:
         text = " " * len(declared.group(0)) + text[declared.end() :]
-    # libxml2 counts lines at LF only: a lone CR (a classic Mac file) becomes LF for it, same
-    # length, so every offset and line number stays true (XML reads a lone CR as LF anyway)
-    if "\r" in text:
-        text = _LONE_CR.sub("\n", text)
+    text = lone_cr_as_lf(text)
     try:
         root = etree.fromstring(text, _hardened_parser())
     except etree.XMLSyntaxError as exc:

@@ -81,8 +81,7 @@ class EditorScreen(Screen[None]):
         focused = self.focused
         if focused is None:
             return False
-        return isinstance(focused, (Input, Select)) or any(isinstance(node, (NicForm, Select))
-                                                           for node in focused.ancestors_with_self)  # fmt: skip
+        return any(isinstance(node, (NicForm, Select, Input)) for node in focused.ancestors_with_self)
 
     def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr") -> None:
         super().__init__(id="editor")
