@@ -61,6 +61,42 @@ async def help_screen(pilot: Any) -> None:
     await pilot.press("question_mark")
 
 
+async def shoot_fleet(name: str, size: tuple[int, int]) -> None:
+    """The fleet view over a directory made from the bundled example: a guest cloned with its
+    MACs, a KVM copy, and one with a long name (what 80 columns must cut)."""
+    from vifconf.examples import EXAMPLE_DOMAIN
+    from vifconf.tui.fleet_screen import FleetScreen, make_fleet_app
+
+    example = EXAMPLE_DOMAIN.read_text()
+    guests = {
+        "gihan-hvm": example,
+        "gihan-hvm-clone": example.replace("gihan-hvm", "gihan-hvm-clone"),
+        "kvm-guest": example.replace("type='xen'", "type='kvm'").replace("gihan-hvm", "kvm-guest")
+        .replace("00:16:3e:00:a5", "52:54:00:00:a5").replace("xenfv", "pc"),
+        "webserver-production-frontend": example.replace("gihan-hvm", "webserver-production-frontend")
+        .replace("00:16:3e:00:a5", "00:16:3e:00:b5"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        os.environ["VIFCONF_STATE_DIR"] = str(Path(tmp) / "state")
+        try:
+            Path("guests").mkdir()
+            for guest, text in guests.items():
+                Path("guests", f"{guest}.xml").write_text(text)
+            app = make_fleet_app(["guests"])
+            async with app.run_test(size=size) as pilot:
+                for _ in range(100):
+                    await pilot.pause()
+                    screen = app.screen
+                    if isinstance(screen, FleetScreen) and screen.load_progress is None and screen.fleet.entries:
+                        break
+                await pilot.pause()
+                app.save_screenshot(str(OUT / f"{name}.svg"))
+        finally:
+            os.chdir(cwd)
+
+
 async def main() -> None:
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     OUT.mkdir(exist_ok=True)
@@ -70,6 +106,7 @@ async def main() -> None:
     await shoot("edited-160x48", (160, 48), edited)
     await shoot("save-dialog-80x24", (80, 24), save_dialog)
     await shoot("help-80x24", (80, 24), help_screen)
+    await shoot_fleet("fleet-80x24", (80, 24))
 
 
 if __name__ == "__main__":

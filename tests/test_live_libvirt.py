@@ -171,6 +171,38 @@ def test_nic_changes_and_liveness() -> None:
     assert live.liveness("source", "direct") == "power-off"
 
 
+def test_stored_differently_ignores_layout_and_names_what_libvirt_changed() -> None:
+    sent = Domain.from_string(guest_xml("x", "52:54:00:00:00:0A"))
+    same = Domain.from_string(guest_xml("x", "52:54:00:00:00:0A").replace("\n      ", " "))
+    assert live.stored_differently(sent, same) == []  # only the layout differs
+    stored = Domain.from_string(guest_xml("x", "52:54:00:00:00:0a").replace(
+        "</interface>", "<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/></interface>"))
+    assert live.stored_differently(sent, stored) == [
+        "NIC 1 mac: 52:54:00:00:00:0A → 52:54:00:00:00:0a", "NIC 1: <address> added or changed"]
+
+
+def test_embed_define_reports_what_the_qemu_driver_adds(embed: str) -> None:
+    """The QEMU driver gives a NIC without a model its default model and a PCI slot on
+    define; the editor then holds that version and says so (`live.stored_differently`)."""
+    conn = live.connect(embed)
+    conn.defineXML(guest_xml("adds", "52:54:00:00:0d:01"))
+    try:
+        [domain] = live.load_domains(embed, ["adds"])
+        assert isinstance(domain, Domain)
+        expected = domain.raw
+        domain.nic(1).set("model", None)
+        domain.nic(1).set("mac", "52:54:00:00:0D:02")
+        for address in domain.nic(1).element.findall("address"):
+            domain.remove_element(address)
+        stored = Domain.from_bytes(live.define(embed, domain, expected), domain.source)
+        said = live.stored_differently(domain, stored)
+        assert said == [f"NIC 1 model: (none) → {stored.nic(1).model}",
+                        "NIC 1 mac: 52:54:00:00:0D:02 → 52:54:00:00:0d:02", "NIC 1: <address> added or changed"]
+        assert stored.nic(1).model  # the driver's default, written into the config
+    finally:
+        conn.lookupByName("adds").undefine()
+
+
 def test_embed_apply_live_on_a_running_guest(embed: str) -> None:
     need(Path("/sys/class/net/br0").exists(), "no br0 bridge (run scripts/prepare-live-libvirt as root)")
     conn = live.connect(embed)

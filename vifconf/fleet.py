@@ -273,7 +273,9 @@ def iter_load(paths: Iterable[str | Path]) -> Iterator[Domain | InputError]:
 
 
 # -- the fleet table ----------------------------------------------------------------------
-COLUMNS: tuple[str, ...] = ("host", "domain", "nic", "type", "source", "model", "mac", "problems")
+COLUMNS: tuple[str, ...] = ("host", "domain", "nic", "problems", "type", "source", "model", "mac")
+"""The table's columns, in the order shown: which NIC and what is wrong with it first, so an
+80-column terminal shows the problems and cuts (or scrolls) the NIC's own fields."""
 CSV_COLUMNS = ("host", "file", "domain", "nic", "type", "source", "model", "mac", "reviewed", "problems", "messages")
 Checker = Callable[[Domain], list[Problem]]
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from vifconf.model.domain import Domain, Nic
+from vifconf.model.domain import FIELD_ELEMENTS, Domain, Nic
 from vifconf.model.mac import normalize_mac
 from vifconf.model.source import InputError
 
@@ -338,6 +338,43 @@ def nic_changes(before: Domain, after: Domain) -> list[NicChange]:
         if fields:
             changes.append(NicChange(index, a.mac, a.type if a.type == b.type else None, fields))
     return changes
+
+
+def stored_differently(sent: Domain, stored: Domain) -> list[str]:
+    """What libvirt changed in the NICs it was given by ``defineXML``: a generated MAC or
+    target dev, a lowercased MAC, a canonical model name, an added PCI address. The user
+    saved one thing and the host keeps another; say so, one line per field."""
+    lines = []
+    for change in nic_changes(sent, stored):
+        if change.fields == ["device"]:
+            lines.append(f"NIC {change.nic}: {'added' if change.nic > len(sent.nics) else 'dropped'}")
+            continue
+        before, after = sent.nic(change.nic), stored.nic(change.nic)
+        for name in change.fields:
+            if name in ("source", "driver"):
+                lines.append(f"NIC {change.nic} {name}: changed")
+            elif name != "other":
+                old, new = getattr(before, name), getattr(after, name)
+                lines.append(f"NIC {change.nic} {name}: {old or '(none)'} → {new or '(none)'}")
+        skipped = {FIELD_ELEMENTS[name] for name in COMPARED_FIELDS if name in FIELD_ELEMENTS}
+        differing = _shapes(before.element, skipped) ^ _shapes(after.element, skipped)
+        if differing:  # libvirt writes children in its own order and layout: only content counts
+            tags = sorted({tag for tag, _ in differing})
+            lines.append(f"NIC {change.nic}: " + ", ".join(f"<{tag}>" for tag in tags) + " added or changed")
+    return lines
+
+
+def _shapes(interface: etree._Element, skipped: set[str]) -> set[tuple[str, str]]:
+    children = (child for child in interface if isinstance(child.tag, str) and child.tag not in skipped)
+    return {(str(child.tag), _shape(child)) for child in children}
+
+
+def _shape(element: etree._Element) -> str:
+    """An element's content without its layout: attributes in order of name, text without
+    surrounding blanks, children in any order."""
+    children = sorted(_shape(child) for child in element if isinstance(child.tag, str))
+    attributes = sorted(element.attrib.items())
+    return f"{element.tag}{attributes}{(element.text or '').strip()!r}{children}"
 
 
 def apply_live(uri: str, domain: Domain, changes: Sequence[NicChange]) -> list[str]:

@@ -358,3 +358,72 @@ async def test_the_detail_pane_says_when_problems_do_not_fit(fleet_dir: Path, mo
         shown = sum(1 for p in row.problems if p.message[:30] in text)
         assert len(row.problems) > shown and f"+{len(row.problems) - shown} more problem" in text
         assert len(text.splitlines()) <= 5  # what is said is what the pane shows
+
+
+# -- fitting the table to the terminal ------------------------------------------------------
+def test_fit_widths_keeps_natural_widths_that_fit() -> None:
+    from vifconf.tui.fleet_screen import fit_widths
+
+    natural = {"reviewed": 3, "domain": 20, "nic": 3, "problems": 30, "type": 8, "mac": 17}
+    assert fit_widths(natural, 200) == natural
+
+
+def test_fit_widths_cuts_the_widest_cuttable_column_first_and_never_below_its_limit() -> None:
+    from vifconf.tui.fleet_screen import CELL_PADDING, CUT_TO, fit_widths
+
+    natural = {"reviewed": 3, "domain": 40, "nic": 3, "problems": 20, "type": 8, "source": 9, "mac": 17}
+    padding = 2 * CELL_PADDING * len(natural)
+    room = sum(natural.values()) + padding - 15
+    widths = fit_widths(natural, room)
+    assert sum(widths.values()) + padding == room
+    assert widths["domain"] == 25 and widths["problems"] == 20  # only the widest gave way
+    assert {c: w for c, w in widths.items() if c != "domain"} == {c: natural[c] for c in natural if c != "domain"}
+    evened = fit_widths(natural, room - 10)  # past the next widest: the two give way in turn
+    assert sorted([evened["domain"], evened["problems"]]) == [17, 18]
+    tiny = fit_widths(natural, 10)
+    assert all(tiny[c] >= min(CUT_TO[c], natural[c]) for c in natural if c in CUT_TO)
+    assert {c: tiny[c] for c in natural if c not in CUT_TO} == {c: natural[c] for c in natural if c not in CUT_TO}
+
+
+def test_fit_widths_fits_through_the_problems_when_everything_cannot_fit() -> None:
+    """80 columns with a host column: which NIC and what is wrong stay on screen; the
+    NIC's own fields (type … MAC) are left to scroll, uncut."""
+    from vifconf.tui.fleet_screen import CELL_PADDING, fit_widths
+
+    natural = {"reviewed": 3, "host": 40, "domain": 24, "nic": 3, "problems": 30, "type": 8, "source": 20,
+               "model": 8, "mac": 17}
+    widths = fit_widths(natural, 79)
+    through_problems = ["reviewed", "host", "domain", "nic", "problems"]
+    assert sum(widths[c] + 2 * CELL_PADDING for c in through_problems) <= 79
+    assert widths["problems"] >= 16 and widths["host"] < 40
+    assert [widths[c] for c in ("type", "source", "model", "mac")] == [8, 20, 8, 17]
+
+
+async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) -> None:
+    """The problems column came last and an 80-column terminal cut it to "error model-";
+    now it comes after the NIC, long names give way (cut with "…"), and a resize refits."""
+    directory = tmp_path / "fleet"
+    directory.mkdir()
+    long_name = "webserver-production-frontend-01.example.com"
+    write_guest(directory, long_name, ("bridge", "br-production-frontend", "52:54:00:00:00:01"),
+                model="netfront")  # a model QEMU lacks: an error with a long code
+    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:01"))
+    app = app_for(directory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        order = [str(c.value) for c in table.columns]
+        assert order.index("problems") == order.index("nic") + 1
+        shown = order[: order.index("problems") + 1]
+        assert sum(screen.widths[c] + 2 for c in shown) <= 79
+        domains = cells(screen, "domain")
+        assert any(d.endswith("…") and long_name.startswith(d[:-1]) for d in domains)
+        problems = cells(screen, "problems")
+        assert all(p.startswith("error ") for p in problems)  # the severity word always shows
+        assert table.fixed_columns == order.index("nic") + 1
+        await pilot.resize_terminal(200, 30)
+        for _ in range(5):
+            await pilot.pause()
+        assert long_name in cells(screen, "domain")
+        assert screen.widths == screen.natural

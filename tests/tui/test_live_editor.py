@@ -101,6 +101,25 @@ async def test_connect_domain_opens_the_live_editor_and_saves_through_define(
 
 
 @pytest.mark.live
+async def test_what_libvirt_changes_on_define_is_said(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
+    """libvirt lowercases a MAC and a model name on define: the editor then holds the host's
+    version, and used to say only "defined"."""
+    async with live_editor(monkeypatch) as (pilot, editor):
+        seen: list[str] = []
+        monkeypatch.setattr(editor, "notify", lambda message, **_: seen.append(str(message)))
+        editor.apply_edit(1, "model", "E1000")
+        editor.apply_edit(1, "mac", "52:54:00:AB:CD:EF")
+        await pilot.pause()
+        await save_and_confirm(pilot)
+        await until(pilot, lambda: not editor.dirty)
+        assert editor.session.domain.nic(1).mac == "52:54:00:ab:cd:ef"  # the host's version, shown
+        notice = next(message for message in seen if message.startswith(f"defined {TEST_URI}#test"))
+        assert "libvirt stored the NICs differently" in notice
+        assert "NIC 1 mac: 52:54:00:AB:CD:EF → 52:54:00:ab:cd:ef" in notice
+        assert "NIC 1 model: E1000 → e1000" in notice
+
+
+@pytest.mark.live
 async def test_running_guest_is_offered_the_live_apply(monkeypatch: pytest.MonkeyPatch, test_domain: bytes) -> None:
     async with live_editor(monkeypatch) as (pilot, editor):
         editor.apply_edit(1, "link", "down")  # can change on a running guest

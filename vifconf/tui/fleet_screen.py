@@ -8,7 +8,8 @@ Keys: ``/`` filter (any column or problem text), ``enter`` open the NIC in the e
 (``b`` or escape twice returns here, cursor kept), ``space`` mark reviewed and go on to the
 next unreviewed NIC with a problem (again: unmark), ``n`` next unreviewed NIC with a
 problem, ``s``/``S`` sort column / direction (or click a header), ``x`` export the visible
-table and its problems (``.json`` or ``.csv`` by the file name).
+table and its problems (``.json`` or ``.csv`` by the file name), ``←``/``→`` scroll the
+columns after the NIC number. Columns are sized to the terminal (`fit_widths`).
 
 All analysis is `vifconf.fleet` (pure); live saving and ``updateDeviceFlags`` are
 `vifconf.live`. This module only shows them.
@@ -56,19 +57,62 @@ TITLES: dict[str, str] = {
     "model": "Model", "mac": "MAC", "problems": "Problems",
 }
 SEVERITY_STYLE: dict[str, str] = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+CUT_TO: dict[str, int] = {"host": 16, "domain": 12, "problems": 16, "source": 8, "model": 7}
+"""The columns cut (with "…") when the table is wider than the screen, and how far at most;
+the detail pane shows the highlighted row's full values."""
+CELL_PADDING = 1
+"""The table's blank cells on each side of every column (DataTable's ``cell_padding``)."""
 LIVE_LEGEND = "live: link and source apply to a running guest; MAC, model, driver, target need a power-off"
 
 
-def problems_cell(problems: Sequence[Problem]) -> Text:
-    """Severity as a word (never hue alone) + the first code + how many more."""
+def problems_cell(problems: Sequence[Problem], width: int | None = None) -> Text:
+    """Severity as a word (never hue alone) + the first code + how many more; in ``width``
+    cells, the code is what gets cut."""
     if not problems:
         return Text("")
     first = problems[0]
+    more = f" +{len(problems) - 1}" if len(problems) > 1 else ""
     text = Text(f"{first.severity} ", style=SEVERITY_STYLE.get(first.severity, ""))
-    text.append(first.code)
-    if len(problems) > 1:
-        text.append(f" +{len(problems) - 1}", style="dim")
+    text.append_text(clipped(Text(first.code), max(width - len(text) - len(more), 1)) if width else Text(first.code))
+    if more:
+        text.append(more, style="dim")
     return text
+
+
+def fit_widths(natural: dict[str, int], room: int) -> dict[str, int]:
+    """Column widths (in ``natural``'s order) for a table ``room`` cells wide.
+
+    The natural widths when they fit. Otherwise the widest column of `CUT_TO` is narrowed
+    first, never below its limit, until all columns fit; when even the limits leave no room
+    for all, only the columns up to the problems are fitted and the rest scroll (an
+    80-column terminal with a host column still shows which NIC and what is wrong)."""
+    widths = dict(natural)
+    columns = list(natural)
+    through_problems = columns[: columns.index("problems") + 1] if "problems" in columns else columns
+    for shown in (columns, through_problems):
+        widths = dict(natural)
+        excess = sum(widths[c] + 2 * CELL_PADDING for c in shown) - room
+        while excess > 0:
+            cuttable = [c for c in shown if c in CUT_TO and widths[c] > CUT_TO[c]]
+            if not cuttable:
+                break
+            widest = max(cuttable, key=lambda c: widths[c])
+            next_widest = max([CUT_TO[widest], *(widths[c] for c in cuttable if c != widest)])
+            cut = max(min(excess, widths[widest] - next_widest), 1)
+            widths[widest] -= cut
+            excess -= cut
+        if excess <= 0:
+            break
+    return widths
+
+
+def clipped(text: Text, width: int) -> Text:
+    """``text`` cut to ``width`` cells with a "…", so a cut value never passes for a whole one."""
+    if text.cell_len <= width:
+        return text
+    cut = text.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
 
 
 def export_text(fleet: Fleet, rows: Sequence[Row], path: str) -> str:
@@ -183,12 +227,17 @@ class FleetEditorScreen(EditorScreen):
             return False
         name = live.split_source(target)[1] if "#" in target else (domain.facts.name or "")
         fresh = Domain.from_bytes(new, target)
+        adjusted = live.stored_differently(domain, fresh)
         session.domain = fresh
         session.mark_saved(None, new)
         self.refresh_views(reload_form=True)
         if self.on_saved is not None:
             self.on_saved(fresh)
-        self.notify(f"defined {target}")
+        if adjusted:  # shown now in the form: the host's version is what the editor holds
+            self.notify(f"defined {target}; libvirt stored the NICs differently:\n" + "\n".join(adjusted),
+                        severity="warning", timeout=15)
+        else:
+            self.notify(f"defined {target}")
         try:
             running = await asyncio.to_thread(live.is_running, uri, name)
         except InputError:
@@ -258,6 +307,10 @@ class FleetScreen(Screen[None]):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.shown_rows: list[Row] = []
+        self.natural: dict[str, int] = {}
+        """Each column's width if nothing were cut: its widest cell or title."""
+        self.widths: dict[str, int] = {}
+        """Each column's width as shown (`fit_widths`)."""
         self.load_progress: tuple[int, int] | None = None
         self.live_hosts: set[str] = set()
         self._filter_timer: Timer | None = None
@@ -269,7 +322,7 @@ class FleetScreen(Screen[None]):
         yield Static(id="fleet-header")
         yield Input(placeholder="filter: any text in any column or problem (Enter: table, Escape: clear)",
                     id="fleet-filter")
-        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING)
         yield Static(id="fleet-detail")
         yield Footer()
 
@@ -358,29 +411,62 @@ class FleetScreen(Screen[None]):
         """Refill the table from the fleet (filter + sort), keeping the cursor on its row."""
         table = self.table
         current = self.current_row()
-        columns = self.columns()
         table.clear(columns=True)
-        for column in columns:
-            title = "Rev" if column == "reviewed" else TITLES[column]
-            if column == self.sort_column:
-                title += " (desc)" if self.sort_reverse else " (asc)"
-            table.add_column(title, key=column)
         self.shown_rows = []
+        self.natural = {}
         self.append_rows(self.fleet.view(self.filter_text, self.sort_column, self.sort_reverse))
         if current is not None:
             self.move_to(current.key)
         self.update_detail()
 
+    def column_title(self, column: str) -> str:
+        title = "Rev" if column == "reviewed" else TITLES[column]
+        if column == self.sort_column:
+            title += " (desc)" if self.sort_reverse else " (asc)"
+        return title
+
+    def room(self) -> int:
+        """The cells a row may take: the table's width less its scrollbar; 0 before layout."""
+        width = self.table.size.width or self.size.width
+        return max(width - 1, 0)
+
     def append_rows(self, rows: list[Row]) -> None:
+        """Add rows; columns are sized to the content and the screen (`fit_widths`), and the
+        table is refilled when new rows or a resize change those sizes."""
         table = self.table
+        columns = self.columns()
+        cells = [[self.cell(row, c) for c in columns] for row in rows]
+        natural = dict(self.natural) or {c: len(self.column_title(c)) for c in columns}
+        for line in cells:
+            for column, text in zip(columns, line, strict=True):
+                natural[column] = max(natural[column], text.cell_len)
+        room = self.room()
+        widths = fit_widths(natural, room) if room else natural
+        if table.columns and widths != self.widths:
+            self.rebuild()
+            return
         if not table.columns:
-            for column in self.columns():
-                table.add_column("Rev" if column == "reviewed" else TITLES[column], key=column)
-        columns = [str(key.value) for key in table.columns]
-        for row in rows:
-            table.add_row(*(self.cell(row, c) for c in columns), key=row_key(row))
+            for column in columns:
+                table.add_column(self.column_title(column), width=widths[column], key=column)
+            table.fixed_columns = columns.index("nic") + 1  # scrolled right, a row still says which NIC
+        self.natural, self.widths = natural, widths
+        cut = [c for c in columns if widths[c] < natural[c]]
+        for row, line in zip(rows, cells, strict=True):
+            shown = dict(zip(columns, line, strict=True))
+            for column in cut:
+                width = widths[column]
+                shown[column] = problems_cell(row.problems, width) if column == "problems" else clipped(
+                    shown[column], width)
+            table.add_row(*shown.values(), key=row_key(row))
         self.shown_rows.extend(rows)
         self.update_header()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self.table.columns and self.natural and fit_widths(self.natural, self.room()) != self.widths:
+            self.rebuild()
 
     def cell(self, row: Row, column: str) -> Text:
         """Always `Text`: a str would be parsed as markup (a guest named ``[b]x`` is text)."""
@@ -429,7 +515,7 @@ class FleetScreen(Screen[None]):
         if row is not None:
             text.append(f"{row.file}", style="bold")
             if row.nic is not None:
-                text.append(f"  NIC {row.nic}")
+                text.append(f"  NIC {row.nic}" + (f"  {row.mac}" if row.mac else ""))  # the cut-off column at 80
             if self.fleet.is_reviewed(row):
                 text.append("  [reviewed]")
             legend = bool(row.host and row.host in self.live_hosts)
