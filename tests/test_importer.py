@@ -3,6 +3,7 @@ backwards, a round trip through the renderer, and the ``vifconf import`` command
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from vifconf.cli import main
 from vifconf.importer import add_to, interfaces_xml, rate_kbs, read_vifs
 from vifconf.model import Domain, InputError, Nic
 from vifconf.model.mac import normalize_mac
-from vifconf.render import RenderOptions, xend_sxpr
+from vifconf.render import RenderOptions, sxpr, xend_sxpr
 
 GUEST = """<domain type='xen'>
   <name>g</name>
@@ -341,3 +342,190 @@ def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path.write_bytes(b"(vif (mac 00:16:3e:00:00:01))\n" * (MAX_SXPR_BYTES // 30 + 1))
     with pytest.raises(InputError, match="refused above 4 MiB"):
         read_vifs_file(str(path))
+
+
+# -- xend's own escapes: Python 2 repr() of UTF-8 bytes ----------------------------------------
+def py2_repr(data: bytes) -> str:
+    """What xend's ``sxp.show`` wrote for a value that is not a bare atom: Python 2's
+    ``repr()`` of the byte string. Python 3's ``bytes`` repr is that very function (2's
+    ``string_repr``, renamed ``bytes_repr``: same quote choice, same escapes), less the ``b``."""
+    return repr(data)[1:]
+
+
+def test_py2_repr_is_what_xend_wrote() -> None:
+    assert py2_repr("café".encode()) == r"'caf\xc3\xa9'"
+    assert py2_repr(b"a\x07b\tc\x7f\\") == r"'a\x07b\tc\x7f\\'"
+    assert py2_repr(b"it's") == '"it\'s"' and py2_repr(b"\"'") == r"""'"\''"""
+
+
+@pytest.mark.parametrize(("written", "value"), [
+    (r"'caf\xc3\xa9'", "café"),
+    (r"'CAF\xC3\x89\xc3\xA9'", "CAFÉé"),               # either case of hex digit
+    (r"'\xe2\x82\xac\xc3\xa9x'", "€éx"),             # a run of escapes is one UTF-8 sequence
+    (r"'\xc3\xa9\n\xc3\xa9'", "é\né"),              # runs either side of a named escape
+    (r"'a\x07b'", "a\x07b"),
+    (r"'\x41\x00'", "A\x00"),
+    (r'"caf\xc3\xa9"', "café"),
+    (r"'\\xc3'", "\\xc3"),                           # an escaped backslash: no byte escape
+    (r"'\n\t\r\b\f\v\\\'\"\q'", "\n\t\r\b\f\v\\'\"q"),  # the other escapes, as before
+])  # fmt: skip
+def test_xends_byte_escapes_are_decoded_as_utf8(written: str, value: str) -> None:
+    assert sxpr.parse(f"(bridge {written})") == [["bridge", value]]
+
+
+def test_without_backslash_escapes_a_byte_escape_stays_as_written() -> None:
+    assert sxpr.parse(r"(bridge 'caf\xc3\xa9\xzz')", backslash_escapes=False) == [["bridge", r"caf\xc3\xa9\xzz"]]
+
+
+@settings(max_examples=300)
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_every_value_xend_wrote_reads_back(value: str) -> None:
+    assert sxpr.parse(f"(vif (bridge {py2_repr(value.encode())}))") == [["vif", ["bridge", value]]]
+
+
+@settings(max_examples=200)
+@given(st.binary(min_size=1).filter(lambda data: not _is_utf8(data)))
+def test_bytes_that_are_not_utf8_are_refused(data: bytes) -> None:
+    with pytest.raises(sxpr.SxprEscapeError) as raised:
+        sxpr.parse(f"(vif (bridge {py2_repr(data)}))")
+    assert raised.value.item == "bridge" and "is not UTF-8" in raised.value.reason
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("text", "message", "column"), [
+    (r"(vif (bridge 'br\xe90'))", r"(bridge …): \xe9 is not UTF-8", 17),
+    (r"(vif (bridge 'caf\xc3\xa9\xff'))", r"(bridge …): \xff is not UTF-8", 26),
+    (r"(vif (bridge '\xc3'))", r"(bridge …): \xc3 is not UTF-8", 15),         # cut short by the quote
+    (r"(vif (script '\xed\xa0\x80'))", r"(script …): \xed is not UTF-8", 15),       # a surrogate
+    (r"(vif (bridge 'br\xg0'))", r"(bridge …): \x not followed by two hex digits", 17),
+    (r"(vif (bridge 'br\x4'))", r"(bridge …): \x not followed by two hex digits", 17),
+    (r"(vif (bridge 'br\x'))", r"(bridge …): \x not followed by two hex digits", 17),
+    (r"(vif (bridge 'br\x+f'))", r"(bridge …): \x not followed by two hex digits", 17),
+    (r"(vif (bridge ('br\xff')))", r"(bridge …): \xff is not UTF-8", 18),       # the nearest name
+    (r"(vif ('br\xff'))", r"(vif …): \xff is not UTF-8", 10),
+])  # fmt: skip
+def test_an_escape_that_gives_no_text_is_a_located_error_naming_the_field(text: str, message: str,
+                                                                          column: int) -> None:  # fmt: skip
+    """Before: ``\\xe9`` read as the text ``xe9`` (``br\\xe90`` imported as bridge ``brxe90``)."""
+    with pytest.raises(InputError) as raised:
+        read_vifs("(domain\n  (name g)\n  (device " + text + "))", "c.sxp")
+    assert raised.value.message.startswith(message) and (raised.value.line, raised.value.column) == (3, column + 10)
+    with pytest.raises(InputError) as raised:
+        read_vifs(r"'\xff' (vif)", "c.sxp")  # no list around it: no field to name
+    assert raised.value.message.startswith(r"\xff is not UTF-8") and (raised.value.line, raised.value.column) == (1, 2)
+
+
+def test_import_decodes_xends_escapes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = tmp_path / "config.sxp"
+    source.write_text("(device (vif (mac 00:16:3e:00:00:01) (bridge 'caf\\xc3\\xa9') (vifname 'w\\x65b0')))\n")
+    assert main(["import", str(source)]) == 0
+    out, err = capsys.readouterr()
+    assert "<source bridge='café'/>" in out and "<target dev='web0'/>" in out and err == ""
+
+
+def test_import_of_escaped_bytes_that_are_not_utf8_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    source, guest = tmp_path / "config.sxp", tmp_path / "guest.xml"
+    source.write_text("(device (vif (mac 00:16:3e:00:00:01)\n  (bridge 'br\\xe90')))\n")
+    guest.write_text(GUEST)
+    for into in ([], ["--into", str(guest)]):
+        assert main(["import", str(source), *into]) == 2
+        assert capsys.readouterr() == (
+            "", f"vifconf: {source}:2:14: (bridge …): \\xe9 is not UTF-8 (xend's values were UTF-8 bytes)\n"
+        )
+    assert guest.read_text() == GUEST
+
+
+@pytest.mark.parametrize("written", ["'a\\x07b'", "'a\x07b'", "'a\\x1b[31mb'", "'a\\xef\\xbf\\xbeb'"])
+def test_a_value_xml_cannot_hold_is_refused_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            written: str) -> None:  # fmt: skip
+    """Before: lxml's ValueError as a traceback (a raw control character), or the escape
+    read as text (``\\x07`` as ``x07``)."""
+    source = tmp_path / "config.sxp"
+    source.write_text(f"(vif (mac 00:16:3e:00:00:01)(bridge br0))\n(vif (mac 00:16:3e:00:00:02)(bridge {written}))")
+    assert main(["import", str(source)]) == 2
+    out, err = capsys.readouterr()
+    [value] = sxpr.parse(written)  # "a", one character XML has no way to write, "b"
+    assert out == ""
+    assert err == f"vifconf: {source}: vif 2: (bridge {value!r}) holds {value[1]!r}, a character XML cannot carry\n"
+
+
+# -- items with more than one value (xend's sxp.child_value: the first) ------------------------
+def test_an_item_with_extra_values_keeps_its_first_like_xend(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    """Before: ``(bridge 'br0' extra)`` was dropped whole, and the NIC came out as ethernet."""
+    source = tmp_path / "config.sxp"
+    source.write_text("(vif (mac 00:16:3e:00:00:01 00:16:3e:00:00:09)(bridge 'br0' extra)(ip 10.0.0.1 10.0.0.2)"
+                      "(uuid a b))")  # fmt: skip
+    assert main(["import", str(source)]) == 0
+    out, err = capsys.readouterr()
+    assert out == ("    <interface type='bridge'>\n      <mac address='00:16:3e:00:00:01'/>\n"
+                   "      <source bridge='br0'/>\n      <ip address='10.0.0.1'/>\n    </interface>\n")  # fmt: skip
+    assert err.splitlines() == [
+        f"{source}: vif 1: (mac '00:16:3e:00:00:01' '00:16:3e:00:00:09'): more than one value; only the first, "
+        "'00:16:3e:00:00:01', is imported (the one xend read)",
+        f"{source}: vif 1: (bridge 'br0' 'extra'): more than one value; only the first, 'br0', is imported "
+        "(the one xend read)",
+        f"{source}: vif 1: (ip '10.0.0.1' '10.0.0.2'): more than one value; only the first, '10.0.0.1', is "
+        "imported (the one xend read)",
+    ]  # uuid is xend's bookkeeping: silent however many values
+
+
+@pytest.mark.parametrize(("vif", "kind", "fields", "notes"), [
+    ("(bridge (x))", "ethernet", {}, ["(bridge (x)) is not carried over: its value is a list, not a name or a number"]),
+    ("(bridge (x) br0)", "ethernet", {},
+     ["(bridge (x) 'br0') is not carried over: its value is a list, not a name or a number"]),
+    ("(bridge 'br0' (x (y)))", "bridge", {"source": "br0"},
+     ["(bridge 'br0' (x (y))): more than one value; only the first, 'br0', is imported (the one xend read)"]),
+    ("(bridge br0)(bridge br1 br2)", "bridge", {"source": "br0"}, []),  # a second (bridge) is not read at all
+    ("(bridge br0)(accel (x (y)) z)", "bridge", {"source": "br0"}, ["(accel (x (y)) 'z') is not carried over"]),
+    ("(bridge br0)(accel 'a' 'b')", "bridge", {"source": "br0"}, ["(accel 'a' 'b') is not carried over"]),
+    ("(bridge br0)(bridge)", "bridge", {"source": "br0"}, ["(bridge) is not carried over"]),
+])  # fmt: skip
+def test_nested_values_are_noted_on_one_line(vif: str, kind: str, fields: dict[str, str], notes: list[str]) -> None:
+    nic = one(f"(vif (mac 00:16:3e:00:00:01){vif})")
+    assert (nic.kind, {k: v for k, v in nic.fields.items() if k != "mac"}, nic.notes) == (kind, fields, notes)
+
+
+def test_notes_print_on_one_line_with_control_characters_escaped(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    source = tmp_path / "config.sxp"
+    source.write_text("(vif (mac 00:16:3e:00:00:01)(bridge br0)(\x1b]0;owned\x07 (x\n(y)) 'a\\nb'))")
+    assert main(["import", str(source)]) == 0
+    assert capsys.readouterr().err == f"{source}: vif 1: (\\x1b]0;owned\\x07 (x (y)) 'a\\nb') is not carried over\n"
+
+
+# -- import --into --json on an unreadable SXPR: set's error object ----------------------------
+@pytest.mark.parametrize(("content", "error"), [
+    ("(domain\n (vif", ":2:6: not an S-expression: missing ')'"),
+    ("(vif (mac 00:16:3e:00:00:01)(bridge 'br\\xe90'))", ":1:40: (bridge …): \\xe9 is not UTF-8 (xend's values were "
+     "UTF-8 bytes)"),
+    (b"(vif (bridge br\xe9))", ":1:16: invalid UTF-8 byte sequence: not xend's text"),
+    (None, ": no such file"),
+])  # fmt: skip
+def test_import_json_on_an_unreadable_sxpr_prints_sets_error_object(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path, content: str | bytes | None,
+                                                                    error: str) -> None:  # fmt: skip
+    """Before: the error line and exit 2, but nothing on stdout for the script that asked for JSON."""
+    source, guest = tmp_path / "config.sxp", tmp_path / "guest.xml"
+    if isinstance(content, str):
+        source.write_text(content)
+    elif content is not None:
+        source.write_bytes(content)
+    guest.write_text(GUEST)
+    assert main(["import", str(source), "--into", str(guest), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"vifconf: {source}{error}\n" and guest.read_text() == GUEST
+    assert json.loads(out) == [{"file": str(source), "error": f"{source}{error}", "domain": None, "hypervisor": None,
+                                "hvm": None, "nics": None, "targets": None, "problems": None}]  # fmt: skip
+    # the very object set --json prints for its own unreadable input
+    assert main(["set", str(source), "--nic", "1", "model=e1000", "--json"]) == 2
+    set_out = json.loads(capsys.readouterr().out)
+    assert set_out[0].keys() == json.loads(out)[0].keys() and set_out[0]["error"] and set_out[0]["nics"] is None

@@ -572,11 +572,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         nics = read_vifs_file(args.sxpr)
     except InputError as exc:
-        error_line(exc)
-        return EXIT_INPUT
+        return unreadable(Loaded(args.sxpr, error=exc), args.json)
     for position, nic in enumerate(nics, start=1):
         for note in nic.notes:
-            print(f"{args.sxpr}: vif {position}: {note}", file=sys.stderr)
+            print(printable(f"{args.sxpr}: vif {position}: {note}"), file=sys.stderr)
     if args.into is None:
         sys.stdout.write(interfaces_xml(nics))
         return EXIT_OK
@@ -605,11 +604,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         raise UsageError("--json and the edited XML would both go to stdout; give --output FILE (or --dry-run)")
     item = load_input(path)
     if item.domain is None:
-        assert item.error is not None
-        error_line(item.error)
-        if args.json:  # the contract's error object, as render and check give it
-            print_json([domain_json(item, None, [])])
-        return EXIT_INPUT
+        return unreadable(item, args.json)
     domain = item.domain
     edit(domain)
     result = domain.to_bytes()
@@ -681,6 +676,16 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
             raise OutputError(f"{output} is saved, but the JSON could not be written to stdout: "
                               f"{os_error_text(exc)}") from None  # fmt: skip
     return EXIT_OK
+
+
+def unreadable(item: Loaded, as_json: bool) -> int:
+    """An input ``set`` or ``import`` could not read: its one-line error on stderr and, with
+    ``--json``, the contract's error object on stdout (as render and check give it)."""
+    assert item.error is not None
+    error_line(item.error)
+    if as_json:
+        print_json([domain_json(item, None, [])])
+    return EXIT_INPUT
 
 
 def _stream_or_file(name: str, stream: int, called: str, command: str) -> str:

@@ -10,7 +10,9 @@ vifconf itself prints. The rules are libvirt's (``xenParseSxprNets``), restated 
   the network's bridge);
 * ``(vifname …)`` → target dev, unless it is a generated name (``vif3.0``, ``vnet0``);
   ``(model X)`` → model X; ``(type netfront)`` with no model →
-  model netfront; ``(type ioemu)`` is ignored; the seed's ``(type none)`` → type none.
+  model netfront; ``(type ioemu)`` is ignored; the seed's ``(type none)`` → type none;
+* an item is its first value, as xend's ``sxp.child_value`` read it (``(bridge 'br0' x)`` is
+  bridge ``br0``, with a note); values are xend's text, its ``\\xNN`` escapes decoded as UTF-8.
 
 Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as ordinary edits.
 """
@@ -58,7 +60,11 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
     except sxpr.SxprError as exc:
         line = text.count("\n", 0, exc.offset) + 1
         column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
-        raise InputError(source, f"not an S-expression: {str(exc).rsplit(' at offset', 1)[0]}", line, column) from None
+        if isinstance(exc, sxpr.SxprEscapeError):  # well-formed, but a value that is no text
+            message = f"({exc.item} …): {exc.reason}" if exc.item else exc.reason
+        else:
+            message = f"not an S-expression: {exc.reason}"
+        raise InputError(source, message, line, column) from None
     domains = [node for node in nodes if isinstance(node, list) and node[:1] == ["domain"]]
     if len(domains) > 1:  # `xm list -l` of a whole host: one guest's NICs, not everyone's
         names = ", ".join(_domain_name(domain) for domain in domains)
@@ -69,7 +75,13 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
         raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs")
     if len(found) > MAX_VIFS:
         raise InputError(source, f"{len(found)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
-    return [nic_from_vif(items) for items in found]
+    nics: list[ImportedNic] = []
+    for position, items in enumerate(found, start=1):
+        try:
+            nics.append(nic_from_vif(items))
+        except UnfitValue as exc:
+            raise InputError(source, f"vif {position}: {exc}") from None
+    return nics
 
 
 def read_vifs_file(path: str) -> list[ImportedNic]:
@@ -110,14 +122,47 @@ def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:
     return found
 
 
+class UnfitValue(ValueError):
+    """A vif value the interface would carry that XML cannot hold (a control character)."""
+
+
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""The characters XML 1.0 has no way to write, not even as a character reference."""
+TO_XML = ("mac", "bridge", "script", "model", "vifname")
+"""The vif items whose first value goes into the interface's XML as it is (every ip does too)."""
+
+
 def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
+    """One vif's items as an interface (`UnfitValue` when XML cannot hold one of them).
+
+    An item is read as xend's ``sxp.child_value`` read it: the first value after the name
+    (extra values are ignored, with a note); one whose value is a list gives nothing."""
     values: dict[str, list[str]] = {}
-    dropped: list[str] = []
+    whole: dict[str, list[sxpr.Node]] = {}  # the first (name value …) item of each name, as written
+    odd: list[str] = []  # notes on items that are not a plain (name value)
     for entry in items:
-        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and isinstance(entry[1], str):
-            values.setdefault(entry[0], []).append(entry[1])
-        elif not (isinstance(entry, list) and entry and entry[0] in XEND_BOOKKEEPING):
-            dropped.append(sxpr.tree(entry) if isinstance(entry, list) else entry)
+        if not (isinstance(entry, list) and entry and isinstance(entry[0], str)):
+            odd.append(f"{_shown(entry)} is not carried over")
+            continue
+        key = entry[0]
+        if key in XEND_BOOKKEEPING:
+            continue
+        if len(entry) < 2:
+            odd.append(f"{_shown(entry)} is not carried over")
+        elif not isinstance(entry[1], str):
+            odd.append(f"{_shown(entry)} is not carried over" + (": its value is a list, not a name or a number"
+                                                                   if key in CARRIED else ""))  # fmt: skip
+        else:
+            if len(entry) > 2 and key in CARRIED and (key == "ip" or key not in values):
+                odd.append(f"{_shown(entry)}: more than one value; only the first, {entry[1]!r}, is imported "
+                           "(the one xend read)")  # fmt: skip
+            values.setdefault(key, []).append(entry[1])
+            whole.setdefault(key, entry)
+    ips = [ip for found in values.get("ip", []) for ip in found.split()]  # xend kept several space-separated
+    for key, value in [(key, values[key][0]) for key in TO_XML if key in values] + [("ip", ip) for ip in ips]:
+        unfit = _NOT_XML.search(value)
+        if unfit is not None:
+            raise UnfitValue(f"({key} {value!r}) holds {unfit.group()!r}, a character XML cannot carry")
     first = {key: found[0] for key, found in values.items()}
     bridge, script = first.get("bridge"), first.get("script")
     vif_type = first.get("type")
@@ -170,18 +215,25 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
             nic.rate_kbs = None
             nic.notes.append(f"(rate {first['rate']!r}) is not carried over: under 1 KB/s, libvirt's unit "
                              "(an average of 0 would mean no limit)")  # fmt: skip
-    ips = [ip for found in values.get("ip", []) for ip in found.split()]  # xend kept several space-separated
     if ips:
         nic.ip = ips[0]
     nic.notes += [f"a second ip {ip!r} is dropped: an interface carries one" for ip in ips[1:]]
-    nic.notes += [f"({key} {found[0]!r}) is not carried over" for key, found in values.items()
-                  if key not in CARRIED and key not in XEND_BOOKKEEPING]  # fmt: skip
-    nic.notes += [f"{item} is not carried over" for item in dropped]
+    nic.notes += [f"{_shown(entry)} is not carried over" for key, entry in whole.items() if key not in CARRIED]
+    nic.notes += odd
     if vif_type not in (None, "ioemu", "netfront", "none"):
         nic.notes.append(f"(type {vif_type}) is not carried over: libvirt reads only netfront")
     if mac is None:
         nic.notes.append("no MAC in the vif: a fresh one is generated")
     return nic
+
+
+def _shown(node: sxpr.Node) -> str:
+    """A vif item on one line, as the notes quote it: ``(name 'value' …)``, each value as a
+    Python literal (so a control character in it stays escaped)."""
+    if isinstance(node, str):
+        return repr(node)
+    head = node[:1] if node and isinstance(node[0], str) else []
+    return "(" + " ".join([*(str(name) for name in head), *map(_shown, node[len(head) :])]) + ")"
 
 
 _NETWORK_PLACEHOLDER = re.compile(r"<network (.+)>")

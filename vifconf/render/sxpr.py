@@ -8,7 +8,10 @@ value broke xend's reader. ``mac`` and ``rate`` were never escaped (libvirt form
 Reading: xend's own reader (``xen/xend/sxp.py``) takes bare symbols and ``'…'``/``"…"`` strings,
 and always honours backslash escapes inside strings. ``parse`` does the same by default; with
 ``backslash_escapes=False`` it reads a string raw up to the next quote, as the pre-0.8.6 writer
-meant it. Everything here is a pure function over strings and nested lists.
+meant it. xend itself wrote a value that is not a bare atom with Python 2's ``repr()``, so a
+byte outside printable ASCII comes back as ``\\xNN``; a value is Python 2 bytes, UTF-8 in
+xend's records, and ``parse`` decodes each run of such bytes as UTF-8 (`SxprEscapeError`
+when they are not). Everything here is a pure function over strings and nested lists.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ ESCAPING_ERAS = frozenset({"0.8.6", "0.9.12", "1.3.1"})
 UNSAFE_RAW = ("'", "\\")
 """Characters that a raw (pre-0.8.6) quoted value cannot carry."""
 
-# xend's sxp reader maps these escapes; anything else after a backslash stands for itself.
+# xend's sxp reader maps these escapes, and ``\xNN`` to the byte NN (`_read_string`); anything
+# else after a backslash stands for itself.
 _READ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _DELIMITERS = "()'\""
 
 
@@ -34,7 +39,16 @@ class SxprError(ValueError):
 
     def __init__(self, message: str, offset: int):
         super().__init__(f"{message} at offset {offset}")
+        self.reason = message
         self.offset = offset
+
+
+class SxprEscapeError(SxprError):
+    """A ``\\x`` escape in a string that does not give text: not two hex digits, or bytes
+    that are not UTF-8. ``item``: the name of the innermost list around the string (the
+    field, ``bridge`` for ``(bridge 'br\\xff')``), None when no list around it has one."""
+
+    item: str | None = None
 
 
 def escapes(era: str) -> bool:
@@ -96,7 +110,11 @@ def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
             stack[-1].append(done)
             i += 1
         elif ch in "'\"":
-            value, i = _read_string(text, i, backslash_escapes)
+            try:
+                value, i = _read_string(text, i, backslash_escapes)
+            except SxprEscapeError as exc:
+                exc.item = next((node[0] for node in reversed(stack) if node and isinstance(node[0], str)), None)
+                raise
             stack[-1].append(value)
         else:
             start = i
@@ -109,11 +127,33 @@ def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
 
 
 def _read_string(text: str, start: int, backslash_escapes: bool) -> tuple[str, int]:
+    """The string that starts with the quote at ``start``, and the offset after it.
+
+    ``\\xNN`` (two hex digits, either case) is the byte NN, as in xend's reader; the bytes of
+    consecutive ``\\xNN`` are decoded together, as UTF-8. ``\\x`` without two hex digits is an
+    error rather than a guess: Python 2's ``repr()``, xend's writer, always wrote two digits,
+    and xend's reader did not take it as a plain ``x`` either (it went into its hex state),
+    so reading it as ``x`` (what this reader did before) would silently import another value.
+    """
     closing = text[start]
     out: list[str] = []
+    run = bytearray()  # the bytes of the current run of \xNN escapes
+    run_start = 0
     i = start + 1
     while i < len(text):
         ch = text[i]
+        if ch == "\\" and backslash_escapes and text.startswith("x", i + 1):
+            digits = text[i + 2 : i + 4]
+            if len(digits) < 2 or not _HEX_DIGITS.issuperset(digits):
+                raise SxprEscapeError("\\x not followed by two hex digits (xend wrote a byte as \\xNN)", i)
+            if not run:
+                run_start = i
+            run.append(int(digits, 16))
+            i += 4
+            continue
+        if run:
+            out.append(_utf8(run, run_start))
+            run.clear()
         if ch == closing:
             return "".join(out), i + 1
         if ch == "\\" and backslash_escapes:
@@ -126,6 +166,16 @@ def _read_string(text: str, start: int, backslash_escapes: bool) -> tuple[str, i
         out.append(ch)
         i += 1
     raise SxprError("unterminated string", start)
+
+
+def _utf8(run: bytearray, offset: int) -> str:
+    """A run of ``\\xNN`` bytes (the first escape at ``offset``, each four characters) as UTF-8."""
+    try:
+        return run.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = "".join(f"\\x{byte:02x}" for byte in run[exc.start : exc.end])
+        raise SxprEscapeError(f"{shown} is not UTF-8 (xend's values were UTF-8 bytes)",
+                              offset + 4 * exc.start) from None  # fmt: skip
 
 
 def parse_one(text: str, *, backslash_escapes: bool = True) -> Node:
