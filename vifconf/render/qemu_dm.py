@@ -278,11 +278,20 @@ def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: 
         out.notes.append("FreeBSD: script=no as from Xen 4.5 (FreeBSD dom0 support started there)")
 
 
+def is_placeholder_bridge(bridge: str) -> bool:
+    """The stand-in vifconf shows for a libvirt network's bridge (`xend_sxpr.network_placeholder`,
+    `xl.network_placeholder`): libvirt looked the real bridge up, so its name is unknown here
+    and whatever the network's name holds never reaches qemu-dm."""
+    return bridge.startswith("<network")
+
+
 def _comma_problems(vif: dict[str, str], era: str, nic: int | None) -> list[Problem]:
     """Values are pasted into comma-separated options unescaped: a comma splits them."""
     problems = []
     for key, field_name in COMMA_FIELDS.items():
         value = vif.get(key, "")
+        if key == "bridge" and is_placeholder_bridge(value):
+            continue
         if "," in value and (key != "vifname" or era == "xend-4.0"):
             problems.append(
                 Problem(
@@ -323,14 +332,27 @@ def _xend_source(domain: Domain, options: RenderOptions) -> _VifSource:
     return _VifSource([vif.fields() for vif in built.vifs], [vif.nic for vif in built.vifs], notes, rule)
 
 
+def _as_xl_reads(entry: dict[str, str]) -> dict[str, str]:
+    """The entry as xl hands it to libxl (a comma cuts a value); a network's placeholder
+    bridge is vifconf's, not a value xl would see, so it stays whole."""
+    from vifconf.render import xl
+
+    bridge = entry.get("bridge", "")
+    if not is_placeholder_bridge(bridge):
+        return xl.parse_entry(xl.format_entry(entry))
+    return {**xl.parse_entry(xl.format_entry({k: v for k, v in entry.items() if k != "bridge"})), "bridge": bridge}
+
+
 def _xl_source(domain: Domain, options: RenderOptions) -> _VifSource:
     from vifconf.render import xl
 
     indexed = xl.indexed_entries(domain, options)
-    entries = [xl.parse_entry(xl.format_entry(entry)) for _, entry in indexed]  # what xl hands libxl
+    entries = [_as_xl_reads(entry) for _, entry in indexed]
     numbers: list[int | None] = [index for index, _ in indexed]
     notes = [
-        f"NIC {nic.index} (type none) is left out of the xl vif line, so qemu gets no NIC for it"
+        f"NIC {nic.index} (type none) is left out of the xl vif line, so qemu gets no NIC for it "
+        "(a type=none written into xl.cfg by hand is the trap: from Xen 4.6 xl ignores the "
+        "unknown type and emulates the NIC anyway)"
         for nic in domain.nics
         if nic.type == "none"
     ]
@@ -359,7 +381,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     notes += [
         f"{args.label(position)}: bridge {vif['bridge']} is a placeholder until a live libvirt resolves the network"
         for position, vif in enumerate(source.vifs)
-        if vif.get("bridge", "").startswith("<network") and args.vif_items[position]
+        if is_placeholder_bridge(vif.get("bridge", "")) and args.vif_items[position]
     ]
     if era == "xend-3.2" and not args.argv:
         seed = any(nic.type == "none" for nic in domain.nics)

@@ -297,6 +297,8 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
     problems = []
     both_quotes = "'" in format_entry(entry)
     for key, value in entry.items():
+        if key == "bridge" and nic.libvirt_type == "network":
+            continue  # a placeholder: libvirt writes the running network's bridge, not its name
         found = [why for character, why in UNSAFE_CHARACTERS.items() if character in value]
         if '"' in value and both_quotes:
             found.append(BOTH_QUOTES)
