@@ -150,10 +150,7 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
     if kind not in SUPPORTED_TYPES:
         out.problems.append(_unsupported_type_problem(nic, kind))
         return None
-    entry: dict[str, str] = {}
-    mac = _mac(nic, out)
-    if mac is not None:
-        entry["mac"] = mac
+    entry: dict[str, str] = {"mac": _mac(nic, out)}
     if kind == "bridge":
         _bridge_items(nic, entry, out)
     elif kind == "ethernet":
@@ -188,14 +185,16 @@ def _unsupported_type_problem(nic: Nic, kind: str) -> Problem:
     )
 
 
-def _mac(nic: Nic, out: _Entries) -> str | None:
-    """``mac=`` always comes first, lowercase and zero-padded (virMacAddrFormat)."""
+def _mac(nic: Nic, out: _Entries) -> str:
+    """``mac=`` always comes first, lowercase and zero-padded (virMacAddrFormat); libvirt's
+    parser gave a NIC without one a random MAC under the libxl driver's prefix before
+    xenFormatNet ran, shown as `GENERATED_XEN_MAC`."""
     if nic.mac is None:
         out.notes.append(
-            f"NIC {nic.index} has no MAC: libvirt generates a random one when it reads the XML, "
-            "so the converted line would carry that one"
+            f"NIC {nic.index} has no MAC: libvirt generates a random one ({macs.GENERATED_XEN_MAC}) when it "
+            "reads the XML, and the converted line carries that one"
         )
-        return None
+        return macs.GENERATED_XEN_MAC
     # an unparsable MAC is validation's `mac-invalid`; show it as written (lowercased)
     return macs.normalize_mac(nic.mac) or nic.mac.lower()
 
