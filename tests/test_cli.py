@@ -70,6 +70,33 @@ def seed_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize(("os_part", "hvm"), [("", None), ("<os><type>linux</type></os>", False),
+                                              ("<os><type>hvm</type></os>", True),
+                                              ("<bootloader>/usr/bin/pygrub</bootloader>", False)])
+def test_hvm_is_null_when_the_domain_says_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                  os_part: str, hvm: bool | None) -> None:
+    """cli-json.md: "unknown values are null": without <os><type> nothing says HVM or PV,
+    unless a bootloader does (libvirt then reads a Xen PV guest; vector xend-sxpr/*--curmem)."""
+    path = tmp_path / "g.xml"
+    path.write_text(f"<domain type='xen'><name>d</name>{os_part}<devices/></domain>")
+    _, doc = run_json(capsys, "render", str(path))
+    assert doc[0]["hvm"] is hvm
+
+
+def test_render_target_t_reports_ts_own_refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """xl.md: every other type is "Unsupported net type 'T'". A xend-era Xen guest's own
+    refusal said the same fault first and the xl one was dropped, so `render --target xl`
+    never showed it; the target asked for now speaks first."""
+    path = tmp_path / "g.xml"
+    path.write_text("<domain type='xen'><name>d</name><os><type>hvm</type></os><devices>"
+                    "<interface type='user'><mac address='00:16:3e:00:00:01'/></interface></devices></domain>")
+    _, [xl] = run_json(capsys, "render", "--target", "xl", str(path))
+    assert [p["code"] for p in xl["problems"]] == ["xl-unsupported-type"]
+    assert "Unsupported net type 'user'" in xl["problems"][0]["message"]
+    _, [everything] = run_json(capsys, "render", str(path))
+    assert [p["code"] for p in everything["problems"]] == ["xend-unsupported-type"]  # the native target's
+
+
 def test_render_json_has_every_key_of_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(capsys, "render", str(EXAMPLE))
     assert code == 0

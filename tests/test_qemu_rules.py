@@ -595,3 +595,36 @@ def test_a_declared_q35_bridge_needs_a_bus_below_it(controllers: str, refused: b
     """Each also in tests/data/qemu-corners/r7-*, as libvirt 9.0 started or refused it."""
     d = domain(user(VIRTIO), user("<model type='e1000'/>", mac="52:54:00:00:00:02"), machine="q35", extra=controllers)
     assert ("pci-controller-invalid" in codes(d)) is refused
+
+
+# -- libvirt 9.0's last three interface types -----------------------------------------------------
+def test_internal_is_user_networking_without_options() -> None:
+    """qemuBuildHostNetProps: VirtualBox's internal network starts as plain slirp (checked live:
+    tests/data/qemu-corners/r9-internal.xml)."""
+    d = domain("<interface type='internal'><source name='intnet'/><mac address='52:54:00:00:00:01'/></interface>")
+    assert netdev(d) == {"type": "user", "id": "hostnet0"}
+    assert codes(d) == []
+    assert d.nic(1).source == "intnet"
+
+
+@pytest.mark.parametrize("kind", ["null", "vds"])
+def test_null_and_vds_have_no_qemu_backend(kind: str) -> None:
+    d = domain(user(kind=kind))
+    assert "type-unsupported" in codes(d)
+    assert render(d).items == []
+
+
+@pytest.mark.parametrize(("interface", "missing"), [
+    ("<interface type='internal'><mac address='52:54:00:00:00:01'/></interface>", True),
+    ("<interface type='vds'><source switchid='00000000-0000-0000-0000-000000000001' portid='1'/></interface>", True),
+    ("<interface type='vds'><source switchid='00000000-0000-0000-0000-000000000001' portid='1' portgroupid='pg' "
+     "connectionid='2'/></interface>", False),
+])
+def test_internal_and_vds_need_their_source(interface: str, missing: bool) -> None:
+    """virDomainNetDefParseXML: internal needs <source name>, vds four source attributes;
+    they are libvirt types, not unknown ones."""
+    from vifconf.validate import check
+
+    found = {p.code for p in check(domain(interface), schema=False)}
+    assert ("source-missing" in found) is missing
+    assert "type-unknown" not in found

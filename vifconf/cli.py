@@ -266,7 +266,7 @@ def domain_json(item: Loaded, renderings: dict[str, Rendering] | None, problems:
         "error": None,
         "domain": facts.name,
         "hypervisor": facts.hypervisor,
-        "hvm": facts.hvm,
+        "hvm": facts.hvm_known,
         "nics": [nic.summary() for nic in item.domain.nics],
         "targets": {name: r.as_json(refusals_as_notes=name not in counted) for name, r in (renderings or {}).items()},
         "problems": [p.as_json() for p in problems],

@@ -41,6 +41,9 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 LINK_STATES = ("up", "down")
 
+VDS_SOURCE = frozenset({"switchid", "portid", "portgroupid", "connectionid"})
+"""What libvirt 9.0's parser requires of a vds interface's <source> (each one, or it refuses)."""
+
 TYPE_NONE_HINT = (
     "libvirt accepts neither; to give the guest no NIC remove the <interface>, or, on Xen HVM, "
     "use <model type='netfront'/> for a PV-only NIC (no emulated card for qemu-dm)"
@@ -53,8 +56,8 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     Refusals count from the domain's native targets, plus those in ``also`` (``render
     --target xl`` of a xend-era Xen guest still shows what the xl converter refuses).
 
-    Sources are asked from the most to the least specific: the model checks, then the native
-    targets' refusals, then the schema. A later source's finding about a NIC field that
+    Sources are asked from the most to the least specific: the model checks, then the counted
+    targets' refusals (`counted_targets`), then the schema. A later source's finding about a NIC field that
     already has a problem at least as severe is the same fault said again, and is dropped.
     """
     options = options or RenderOptions()
@@ -72,10 +75,11 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
 
 
 def counted_targets(domain: Domain, options: RenderOptions, also: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The targets whose refusals `check` counts as the domain's problems: the native ones,
-    then those in ``also``. Any other target's refusals are only that target's to show."""
+    """The targets whose refusals `check` counts as the domain's problems: those in ``also``
+    first (the user asked for them, so where two targets refuse the same thing theirs is the
+    wording kept), then the native ones. Any other target's refusals are only its own to show."""
     native = native_targets(domain, options)
-    return native + tuple(target for target in also if target not in native)
+    return also + tuple(target for target in native if target not in also)
 
 
 PARSER_REFUSALS: tuple[tuple[str, str, Callable[[Nic], str | None], str | None], ...] = (
@@ -174,13 +178,16 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     if kind in SOURCE_ATTRIBUTE and not nic.source:
         attribute = SOURCE_ATTRIBUTE[kind]
         found.add("source-missing", "error", "source", "source",
-                  f"a {kind} interface needs <source {attribute}='…'/>",
+                  f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} interface needs <source {attribute}='…'/>",
                   {"bridge": "e.g. xenbr0 (Xen) or br0 (KVM)", "network": "e.g. default"}.get(kind))
     elif kind in SOCKET_TYPES:
         attrs = nic.source_attrs
         if not attrs.get("port") or (kind != "server" and not attrs.get("address")):
             found.add("source-missing", "error", "source", "source",
                       f"a {kind} interface needs <source address='…' port='…'/>")
+    elif kind == "vds" and not set(nic.source_attrs) >= VDS_SOURCE:
+        found.add("source-missing", "error", "source", "source",
+                  "a vds interface needs <source switchid='UUID' portid='N' portgroupid='…' connectionid='N'/>")
     if kind in ("bridge", "direct") and nic.source:
         _check_ifname(nic.source, "source", "host device", found)
     if nic.target:
@@ -196,7 +203,7 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
                   f"link state {nic.link!r} is neither 'up' nor 'down'; libvirt refuses the domain")
     facts = domain.facts
     model = nic.model
-    if model is not None and not _MODEL_NAME.fullmatch(model):
+    if model and not _MODEL_NAME.fullmatch(model):  # an empty one is no model to libvirt
         found.add("model-invalid", "error", "model", "model",
                   f"model {model!r}: libvirt refuses it (\"Model name contains invalid characters\")",
                   "letters, digits, '-' and '_' only, e.g. e1000 or virtio")

@@ -45,6 +45,9 @@ INTERFACE_TYPES: dict[str, str] = {
     "udp": "QEMU UDP socket tunnel, KVM only",
     "hostdev": "PCI passthrough of a host NIC (SR-IOV VF)",
     "vdpa": "vDPA device, KVM only",
+    "internal": "VirtualBox internal network (<source name=…>); KVM starts it as user networking",
+    "null": "not connected (VMware ESX); libvirt's QEMU driver cannot start it",
+    "vds": "VMware distributed switch (ESX); libvirt's QEMU driver cannot start it",
     "none": "present no NIC to the guest (the 2008 proposal; not accepted by libvirt)",
 }
 
@@ -70,6 +73,7 @@ SOURCE_ATTRIBUTE: dict[str, str] = {
     "direct": "dev",
     "vdpa": "dev",
     "vhostuser": "path",
+    "internal": "name",
 }
 
 GENERATED_TARGET_PREFIXES = ("vnet", "macvtap", "macvlan")
@@ -109,10 +113,18 @@ class DomainFacts:
     arch: str | None
     machine: str | None
     emulator: str | None
+    bootloader: bool = False
+    """A ``<bootloader>`` (pygrub): without an os type, libvirt reads the guest as Xen PV."""
 
     @property
     def hvm(self) -> bool:
         return self.os_type == "hvm"
+
+    @property
+    def hvm_known(self) -> bool | None:
+        """`hvm`, or None when nothing says: no ``<os><type>`` and no bootloader, a domain
+        libvirt refuses ("an os <type> must be specified")."""
+        return self.hvm if self.os_type or self.bootloader else None
 
     @property
     def is_xen(self) -> bool:
@@ -293,12 +305,13 @@ class Nic:
 
     @property
     def libvirt_model(self) -> str | None:
-        """The model as today's libvirt reads it: ``E1000`` is e1000, ``VIRTIO`` virtio."""
+        """The model as today's libvirt reads it: ``E1000`` is e1000, ``VIRTIO`` virtio, and an
+        empty ``type=''`` is no model (virXPathString gives NULL for an empty string)."""
         if self._indexed_generation != self.domain.generation:
             self._index()
         if self._libvirt_model is _MISSING:
             model = self.model
-            canonical = _CANONICAL_MODEL.get(model.lower(), model) if model is not None else None
+            canonical = _CANONICAL_MODEL.get(model.lower(), model) if model else None
             self._libvirt_model = None if canonical is not None and canonical.lower() == "unknown" else canonical
         return cast("str | None", self._libvirt_model)
 
@@ -469,7 +482,7 @@ class Nic:
         self.domain.set_child_attr(self.element, "source", attribute, value)
 
 
-ADDRESSING_ATTRIBUTES = frozenset({"bridge", "network", "dev", "path", "address", "port"})
+ADDRESSING_ATTRIBUTES = frozenset({"bridge", "network", "dev", "path", "address", "port", "name"})
 """The ``<source>`` attributes that say where a NIC attaches (others, like ``mode``, stay)."""
 
 
@@ -556,6 +569,7 @@ class Domain:
             arch=os_type.get("arch") if os_type is not None else None,
             machine=os_type.get("machine") if os_type is not None else None,
             emulator=(self.root.findtext("devices/emulator") or "").strip() or None,
+            bootloader=self.root.find("bootloader") is not None,
         )
 
     @property

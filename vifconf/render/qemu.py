@@ -95,8 +95,11 @@ def is_known_model(model: str | None) -> bool:
 TAP_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
 """libvirt opens the tap/macvtap itself and passes an fd; the device name never appears."""
 SOCKET_KEYS = {"mcast": "mcast", "server": "listen", "client": "connect", "udp": "udp"}
-RENDERED_TYPES = TAP_TYPES | frozenset(SOCKET_KEYS) | {"user", "vhostuser"}
+RENDERED_TYPES = TAP_TYPES | frozenset(SOCKET_KEYS) | {"user", "vhostuser", "internal"}
 ABSENT_TYPE = "none"
+NO_BACKEND_TYPES = frozenset({"null", "vds"})
+"""Types libvirt 9.0 parses but its QEMU driver builds no -netdev for: starting such a guest
+crashed libvirt 9.0.0 (a segfault, seen on qemu:///embed), so vifconf refuses them."""
 
 TXMODE = {"iothread": "bh", "timer": "timer"}
 VIRTIO_HOST_FLAGS = (("csum", "csum"), ("gso", "gso"), ("tso4", "host_tso4"), ("tso6", "host_tso6"),
@@ -188,6 +191,8 @@ def netdev_props(domain: Domain, nic: Nic, host_id: str, chardev_id: str) -> dic
     queues = _queues(nic) if (nic.libvirt_model or "") in VIRTIO_MODELS else 1
     if kind == "user":
         props = {"type": "user", **_user_network(nic)}
+    elif kind == "internal":  # qemuBuildHostNetProps: VirtualBox's internal network becomes slirp, no options
+        props = {"type": "user"}
     elif kind in TAP_TYPES:
         props = {"type": "tap"}
         if queues > 1:
@@ -386,6 +391,10 @@ def refusals(nic: Nic) -> list[Problem]:
         found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
                              line=nic.field_line(tag), target=TARGET))  # fmt: skip
 
+    if kind in NO_BACKEND_TYPES:
+        add("type-unsupported", "type", "interface",
+            f"libvirt 9.0's QEMU driver has no network backend for type {kind}: the guest does not start "
+            "(libvirt 9.0.0 crashed trying)", "use bridge or network (or user for no host setup)")
     if nic.mac is not None and macs.is_multicast(nic.mac):
         add("mac-multicast", "mac", "mac", f"libvirt refuses the multicast MAC {nic.mac} (expected unicast)",
             "clear the lowest bit of the first byte, e.g. 52:54:00:…, or let vifconf generate one")
@@ -440,7 +449,7 @@ def refusals(nic: Nic) -> list[Problem]:
         add("backend-unsupported", "driver", "backend",
             f"libvirt takes a custom tap device path only on types network, bridge and ethernet, not {kind}",
             "remove the tap attribute")
-    if nic.child("script") is not None and kind != "ethernet":
+    if nic.script and kind != "ethernet":  # virXPathString: no path, or an empty one, is no script
         add("script-unsupported", "script", "script",
             f"libvirt's QEMU driver runs a script only for type ethernet, not {kind}", "remove <script>")
     driver_options = nic.driver

@@ -34,6 +34,7 @@ SOURCE_LABELS = {
     "direct": "Device",
     "vdpa": "Device",
     "vhostuser": "Socket",
+    "internal": "Name",
 }
 SCRIPT_TYPES = frozenset({"bridge", "ethernet"})
 DIRECT_MODES = ("vepa", "bridge", "private", "passthrough")
@@ -53,6 +54,9 @@ TYPE_HELP: dict[str, str] = {
     "udp": "UDP socket tunnel, KVM only",
     "hostdev": "PCI passthrough (SR-IOV VF)",
     "vdpa": "vDPA device, KVM only",
+    "internal": "VirtualBox internal network",
+    "null": "not connected (VMware); no KVM",
+    "vds": "VMware distributed switch",
     "none": "no guest NIC; libvirt rejects it",
     MISSING_TYPE: "no type=, so libvirt reads user",
 }
