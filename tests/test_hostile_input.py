@@ -9,8 +9,10 @@ only stop a hang. Measured figures are in ``bench/bench_big_domain.py`` and the 
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -575,6 +577,22 @@ def test_cli_check_refuses_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.xml"
     os.mkfifo(fifo)
     _assert_cli_refuses(str(fifo), "not a regular file")
+
+
+def test_cli_reads_the_callers_own_pipes(tmp_path: Path) -> None:
+    """`render <(…)` and `check /dev/stdin` name the caller's own descriptors: a pipe there is
+    read like stdin (a named FIFO, which anyone could leave in a fleet directory, is not)."""
+    source = tmp_path / "seed.xml"
+    source.write_bytes(SEED)
+    command = f"{shlex.quote(sys.executable)} -m vifconf render --target xl --json <(cat {shlex.quote(str(source))})"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+                          env=_env(), cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    [document] = json.loads(done.stdout)
+    assert document["file"].startswith("/dev/fd/") and document["error"] is None and document["nics"]
+    done = subprocess.run([sys.executable, "-m", "vifconf", "check", "/dev/stdin"], input=SEED, capture_output=True,
+                          timeout=CHILD_TIMEOUT, env=_env(), cwd=REPO)
+    assert done.returncode in (0, 1) and b"not a regular file" not in done.stderr
 
 
 def test_cli_check_refuses_missing(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """File I/O: reading inputs safely and saving atomically.
 
 Reading refuses what is not a regular file (a FIFO would block forever, a device could be
-endless) and bounds the size before reading. Saving writes a temp file beside the target,
+endless), except a pipe named by one of the caller's own descriptors (``<(…)``,
+``/dev/stdin``), and bounds the size before reading. Saving writes a temp file beside the target,
 fsyncs it and the directory, then renames, so a crash leaves either the old or the new file.
 
 Saving API (used by the CLI ``set`` command and the TUI)::
@@ -67,27 +68,34 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise InputError(path, "is a directory")
+        if stat.S_ISFIFO(info.st_mode) and stream_alias(path) is not None:
+            # the caller's own pipe (`<(…)`, /dev/stdin): read as stdin is, to its end
+            os.set_blocking(fd, True)
+            return _read_bounded(fd, path), 0
         if not stat.S_ISREG(info.st_mode):
             raise InputError(path, "not a regular file (FIFO, socket or device); refusing to read it")
         if info.st_size > MAX_INPUT_BYTES:
             raise _too_big(path, info.st_size)
-        chunks = []
-        total = 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > MAX_INPUT_BYTES:  # grew while we read it
-                raise _too_big(path, total)
-            chunks.append(chunk)
-        return b"".join(chunks), info.st_mtime_ns
+        return _read_bounded(fd, path), info.st_mtime_ns
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {os_error_text(exc)}") from None
     finally:
         os.close(fd)
+
+
+def _read_bounded(fd: int, path: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > MAX_INPUT_BYTES:  # grew while we read it, or a pipe that goes on
+            raise _too_big(path, total)
+        chunks.append(chunk)
 
 
 # --------------------------------------------------------------------------------------
@@ -542,15 +550,17 @@ def directory_xml_files(path: str | Path) -> list[Path]:
 
 
 def _directory_xml_entries(directory: str) -> list[tuple[str, str]]:
-    """``(path, realpath)`` of each ``*.xml`` in ``directory``, sorted by name. One
-    ``scandir`` instead of a stat and a realpath per file: a fleet directory holds thousands."""
+    """``(path, realpath)`` of each ``*.xml`` in ``directory``, sorted by name; hidden ones
+    are left out, as a shell's ``*.xml`` does (an editor's lock file ``.#guest.xml`` is a
+    dangling symlink). One ``scandir`` instead of a stat and a realpath per file: a fleet
+    directory holds thousands."""
     base = str(Path(directory))  # how Path would spell the joined names
     real_base = os.path.realpath(base)
     found = []
     try:
         with os.scandir(base) as entries:
             for entry in entries:
-                if not entry.name.endswith(".xml"):
+                if not entry.name.endswith(".xml") or entry.name.startswith("."):
                     continue
                 symlink = entry.is_symlink()
                 if symlink or entry.is_file():
