@@ -92,6 +92,20 @@ def test_test_driver_ships_a_domain() -> None:
     assert live.is_running("test:///default", "test") is True
 
 
+def test_a_network_nic_gets_its_bridge_from_the_host(capsys: pytest.CaptureFixture[str]) -> None:
+    """xl.md: bridge=<the network's bridge> "needs the live network; offline, vifconf says it
+    cannot resolve it". With --connect the host says: the test driver's default is virbr0."""
+    _need_binding()
+    assert live.network_bridges("test:///default") == {"default": "virbr0"}
+    assert cli.main(["render", "--json", "--connect", "test:///default", "test"]) == 0
+    [document] = json.loads(capsys.readouterr().out)
+    targets = document["targets"]
+    assert targets["xl"]["entries"] == ["mac=aa:bb:cc:dd:ee:ff,bridge=virbr0,script=vif-bridge,vifname=testnet0"]
+    assert "(bridge 'virbr0')" in targets["xend-sxpr"]["vifs"][0]
+    assert "bridge=virbr0" in targets["qemu-dm"]["text"]
+    assert not {p["code"] for p in document["problems"]} & {"xend-network-unresolved", "xl-network-unresolved"}
+
+
 def test_a_domain_or_host_named_twice_is_loaded_once(capsys: pytest.CaptureFixture[str]) -> None:
     _need_binding()
     [[domain]] = live.load_many(["test:///default", "test:///default"], ["test", "test"])

@@ -416,3 +416,21 @@ def test_openvswitch_vlan_as_libvirt_reads_it(vlan: str, bridge: str) -> None:
     ovs = "<virtualport type='openvswitch'/>" + vlan
     (entry,) = vif_entries(xen_domain(BRIDGE.replace("xenbr0", "ovsbr0").format(ovs)), RenderOptions())
     assert entry["bridge"] == bridge
+
+
+@pytest.mark.parametrize(("bridges", "shown", "warned"), [
+    (None, "<network:lan>", "only known to a live libvirt"),
+    ({"lan": "virbr3"}, "virbr3", None),
+    ({"other": "virbr0"}, "<network:lan>", "not defined on the domain's host"),
+])
+def test_a_network_bridge_is_the_hosts_when_known(bridges: dict[str, str] | None, shown: str,
+                                                 warned: str | None) -> None:
+    """`live.load_domains` gives a domain its host's network bridges; a file has none."""
+    domain = xen_domain("<interface type='network'><source network='lan'/><mac address='00:16:3e:00:00:01'/>"
+                        "</interface>")
+    domain.network_bridges = bridges
+    for target in ("xl", "xend-sxpr"):
+        rendering = renderer(target)(domain, RenderOptions())
+        assert shown.replace("<network:", "<network " if target == "xend-sxpr" else "<network:") in rendering.text
+        messages = [p.message for p in rendering.problems if p.code.endswith("network-unresolved")]
+        assert (messages == []) if warned is None else (warned in messages[0])

@@ -190,18 +190,39 @@ def load_domains(uri: str, names: Sequence[str] | None = None) -> list[Domain | 
         return [exc]
     except Exception as exc:  # libvirtError while listing
         return [LiveError(uri, _message(exc))]
+    bridges = network_bridges(uri)
     out: list[Domain | InputError] = []
     for name, dom in targets:
         source = domain_source(uri, name)
         try:
             if dom is None:
                 dom = conn.lookupByName(name)
-            out.append(Domain.from_bytes(_inactive_xml(libvirt, dom), source))
+            domain = Domain.from_bytes(_inactive_xml(libvirt, dom), source)
+            domain.network_bridges = bridges
+            out.append(domain)
         except InputError as exc:
             out.append(exc)
         except libvirt.libvirtError as exc:
             out.append(LiveError(source, _message(exc)))
     return out
+
+
+def network_bridges(uri: str) -> dict[str, str] | None:
+    """Each libvirt network on the host and its bridge (``virNetworkGetBridgeName``, what
+    libvirt's Xen driver and xl converter look up for a type network NIC); a network without
+    one (macvtap or hostdev forwarding) is left out. None when the host cannot say."""
+    try:
+        libvirt = _libvirt(uri)
+        networks = connect(uri).listAllNetworks(0)
+    except Exception:  # a host that cannot list its networks: nothing is known of them
+        return None
+    bridges = {}
+    for network in networks:
+        try:
+            bridges[str(network.name())] = str(network.bridgeName())
+        except libvirt.libvirtError:
+            continue
+    return bridges
 
 
 def load_many(

@@ -287,6 +287,14 @@ class Nic:
         return self._attr("source", attribute) if attribute else None
 
     @property
+    def network_bridge(self) -> str | None:
+        """The bridge of a type network NIC's network as libvirt looks it up on the host
+        (virNetworkGetBridgeName); None when the domain came from a file, or the host has
+        no such network."""
+        bridges = self.domain.network_bridges
+        return bridges.get(self.source or "") if bridges is not None and self.type == "network" else None
+
+    @property
     def source_mode(self) -> str | None:
         return self._attr("source", "mode")
 
@@ -512,6 +520,10 @@ class Domain:
         """Bumped on every edit, so caches (renders, problems) know when to recompute."""
         self._memo: dict[Hashable, Any] = {}
         self._memo_generation = -1
+        self.network_bridges: dict[str, str] | None = None
+        """The bridge of each libvirt network on the domain's host (name → bridge), when it was
+        loaded from a live connection: what libvirt looks up for a type network NIC. None for
+        a file: then nothing is known of the host's networks."""
 
     @functools.cached_property
     def style(self) -> Style:

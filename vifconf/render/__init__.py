@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from vifconf.problems import Problem
 
 if TYPE_CHECKING:
-    from vifconf.model import Domain
+    from vifconf.model import Domain, Nic
 
 LIBVIRT_ERAS = ("0.5", "0.6", "0.7.5", "0.8.6", "0.9.12", "1.3.1")
 XEN_ERAS = (
@@ -39,6 +39,16 @@ def is_bridge_name(name: str) -> bool:
     xl.conf and the comma-separated qemu-dm options can hold as is (no space, '/', ',', ':';
     not ``.`` or ``..``)."""
     return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15 and name not in (".", "..")
+
+
+def unresolved_network(nic: Nic) -> str:
+    """Why a type network NIC's bridge is shown as a placeholder (`Nic.network_bridge` is None)."""
+    name = nic.source or "?"
+    if nic.domain.network_bridges is not None:
+        return (f"libvirt network '{name}' is not defined on the domain's host (or has no bridge): libvirt "
+                "would refuse the NIC; shown as a placeholder")
+    return (f"the bridge of libvirt network '{name}' is only known to a live libvirt (the network must "
+            "exist and be active); shown as a placeholder")
 
 
 @dataclass(frozen=True)

@@ -685,7 +685,8 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
     re-rendering after an edit only recomputes the NIC that changed."""
     key: tuple[object, ...] | None = None
     if _nic_cache_enabled:
-        key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor, network_boot_index(nic))
+        key = (_element_key(nic), nic.index, device_id, place, domain.facts.hypervisor, network_boot_index(nic),
+               nic.network_bridge)
         cached = _FRAGMENTS.get(key)
         if cached is not None:
             return list(cached[0]), list(cached[1])
@@ -725,6 +726,8 @@ def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
         notes.append(prefix + "bandwidth is applied after start (tc on the host tap), not an argument")
     if nic.libvirt_type in TAP_TYPES:
         name = nic.source or nic.target
+        if nic.network_bridge:
+            name = f"network {nic.source}, bridge {nic.network_bridge}"
         if name:
             notes.append(prefix + f"libvirt opens the tap itself ({name}); QEMU only sees a file descriptor")
     if uses_vhost_net(domain, nic):

@@ -26,7 +26,7 @@ from vifconf.model import Domain, Nic
 from vifconf.model.libvirt9 import GuestIp, read_guest_ip
 from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, lines_layout, positions_by_nic, sxpr
+from vifconf.render import Rendering, RenderOptions, lines_layout, positions_by_nic, sxpr, unresolved_network
 
 TARGET = "xend-sxpr"
 
@@ -111,6 +111,8 @@ class VifSet:
 def network_placeholder(network: str | None) -> str:
     """What vifconf prints for a network's bridge it cannot look up offline."""
     return f"<network {network or '?'}>"
+
+
 
 
 def build_vifs(domain: Domain, options: RenderOptions) -> VifSet:
@@ -206,14 +208,12 @@ def _add_source(vif: Vif, nic: Nic, kind: str, rules: EraRules, era: str, out: V
     if kind == "bridge":
         _add_bridge(vif, nic, rules, era, out)
     elif kind == "network":
-        vif.items.append(VifItem("bridge", network_placeholder(nic.source)))
+        bridge = nic.network_bridge
+        vif.items.append(VifItem("bridge", bridge or network_placeholder(nic.source)))
         vif.items.append(VifItem("script", DEFAULT_BRIDGE_SCRIPT))
-        message = (
-            f"the bridge of libvirt network '{nic.source or '?'}' is only known to a live libvirt "
-            "(the network must exist and be active); shown as a placeholder"
-        )
-        _problem(out, nic, "xend-network-unresolved", "warning", message, field="source",
-                 hint="connect to the host, or use type bridge with the network's bridge")  # fmt: skip
+        if bridge is None:
+            _problem(out, nic, "xend-network-unresolved", "warning", unresolved_network(nic), field="source",
+                     hint="connect to the host, or use type bridge with the network's bridge")  # fmt: skip
         if nic.script is not None:
             message = "scripts are not supported on interfaces of type network"
             _problem(out, nic, "xend-network-script", "error", message, field="script", hint="remove the <script>")

@@ -14,7 +14,7 @@ from vifconf.model import mac as macs
 from vifconf.model.domain import XEN_NET_PREFIX, Domain, Nic
 from vifconf.model.libvirt9 import Vlan, guest_ips, read_vlan
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic
+from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic, unresolved_network
 
 TARGET = "xl"
 
@@ -240,22 +240,24 @@ def _ethernet_items(nic: Nic, entry: dict[str, str]) -> None:
 
 
 def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
-    """``bridge=<the network's bridge>,script=vif-bridge``: libvirt asks the running network
-    for its bridge (virNetworkGetBridgeName); offline vifconf shows a placeholder."""
+    """``bridge=<the network's bridge>,script=vif-bridge``: libvirt asks the network for its
+    bridge (virNetworkGetBridgeName); a domain loaded from a file shows a placeholder."""
     network = nic.source or ""
-    entry["bridge"] = f"<network:{network}>"
+    bridge = nic.network_bridge
+    entry["bridge"] = bridge or f"<network:{network}>"
     entry["script"] = DEFAULT_BRIDGE_SCRIPT
-    out.problems.append(
-        _problem(
-            "xl-network-unresolved",
-            "warning",
-            nic,
-            "source",
-            f"the bridge of libvirt network '{network}' is only known while the network runs; "
-            f"the vif line shows the placeholder <network:{network}>",
-            "convert with a live connection (virsh domxml-to-native xen-xl), or use a bridge interface",
+    if bridge is None:
+        out.problems.append(
+            _problem(
+                "xl-network-unresolved",
+                "warning",
+                nic,
+                "source",
+                f"{unresolved_network(nic)} (<network:{network}>)",
+                "convert with a live connection (vifconf render --connect URI, or virsh domxml-to-native "
+                "xen-xl), or use a bridge interface",
+            )
         )
-    )
 
 
 def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, str]) -> None:

@@ -170,6 +170,7 @@ class FleetEditorScreen(EditorScreen):
         try:
             data = await asyncio.to_thread(live.current_xml, uri, name)
             domain = Domain.from_bytes(data, source)
+            domain.network_bridges = self.session.domain.network_bridges  # the same host
         except InputError as exc:
             await self.app.push_screen_wait(MessageDialog("Cannot reload", f"{exc}\n\nYour edits are kept."))
             return False
@@ -227,6 +228,7 @@ class FleetEditorScreen(EditorScreen):
             return False
         name = live.split_source(target)[1] if "#" in target else (domain.facts.name or "")
         fresh = Domain.from_bytes(new, target)
+        fresh.network_bridges = domain.network_bridges  # the same host
         adjusted = live.stored_differently(domain, fresh)
         session.domain = fresh
         session.mark_saved(None, new)
