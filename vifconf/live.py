@@ -39,6 +39,8 @@ LIVE_FIELDS = frozenset({"link", "source"})
 """Fields libvirt can change on a running guest; everything else needs a power-off."""
 LIVE_SOURCE_TYPES = frozenset({"bridge", "network"})
 COMPARED_FIELDS = ("type", "source", "model", "mac", "target", "script", "link", "driver")
+COMPARED_ELEMENTS = frozenset(FIELD_ELEMENTS[name] for name in COMPARED_FIELDS if name in FIELD_ELEMENTS)
+"""The children behind `COMPARED_FIELDS`: `stored_differently` reports the other children."""
 
 
 class LiveError(InputError):
@@ -377,16 +379,15 @@ def stored_differently(sent: Domain, stored: Domain) -> list[str]:
             elif name != "other":
                 old, new = getattr(before, name), getattr(after, name)
                 lines.append(f"NIC {change.nic} {name}: {old or '(none)'} → {new or '(none)'}")
-        skipped = {FIELD_ELEMENTS[name] for name in COMPARED_FIELDS if name in FIELD_ELEMENTS}
-        differing = _shapes(before.element, skipped) ^ _shapes(after.element, skipped)
+        differing = _shapes(before.element) ^ _shapes(after.element)
         if differing:  # libvirt writes children in its own order and layout: only content counts
             tags = sorted({tag for tag, _ in differing})
             lines.append(f"NIC {change.nic}: " + ", ".join(f"<{tag}>" for tag in tags) + " added or changed")
     return lines
 
 
-def _shapes(interface: etree._Element, skipped: set[str]) -> set[tuple[str, str]]:
-    children = (child for child in interface if isinstance(child.tag, str) and child.tag not in skipped)
+def _shapes(interface: etree._Element) -> set[tuple[str, str]]:
+    children = (child for child in interface if isinstance(child.tag, str) and child.tag not in COMPARED_ELEMENTS)
     return {(str(child.tag), _shape(child)) for child in children}
 
 

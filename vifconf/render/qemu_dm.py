@@ -279,9 +279,9 @@ def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: 
 
 
 def is_placeholder_bridge(bridge: str) -> bool:
-    """The stand-in vifconf shows for a libvirt network's bridge (`xend_sxpr.network_placeholder`,
-    `xl.network_placeholder`): libvirt looked the real bridge up, so its name is unknown here
-    and whatever the network's name holds never reaches qemu-dm."""
+    """The stand-in vifconf shows for a libvirt network's bridge it could not look up
+    (`xend_sxpr.network_placeholder`, the xl line's ``<network:NAME>``): the real bridge is
+    another name, and whatever the network's name holds never reaches qemu-dm."""
     return bridge.startswith("<network")
 
 

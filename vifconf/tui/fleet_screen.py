@@ -86,7 +86,6 @@ def fit_widths(natural: dict[str, int], room: int) -> dict[str, int]:
     first, never below its limit, until all columns fit; when even the limits leave no room
     for all, only the columns up to the problems are fitted and the rest scroll (an
     80-column terminal with a host column still shows which NIC and what is wrong)."""
-    widths = dict(natural)
     columns = list(natural)
     through_problems = columns[: columns.index("problems") + 1] if "problems" in columns else columns
     for shown in (columns, through_problems):
@@ -427,10 +426,11 @@ class FleetScreen(Screen[None]):
             title += " (desc)" if self.sort_reverse else " (asc)"
         return title
 
-    def room(self) -> int:
-        """The cells a row may take: the table's width less its scrollbar; 0 before layout."""
-        width = self.table.size.width or self.size.width
-        return max(width - 1, 0)
+    def fitted(self, natural: dict[str, int]) -> dict[str, int]:
+        """`fit_widths` for the table's width less its scrollbar; before layout (no width
+        yet), the natural widths."""
+        room = max((self.table.size.width or self.size.width) - 1, 0)
+        return fit_widths(natural, room) if room else natural
 
     def append_rows(self, rows: list[Row]) -> None:
         """Add rows; columns are sized to the content and the screen (`fit_widths`), and the
@@ -442,8 +442,7 @@ class FleetScreen(Screen[None]):
         for line in cells:
             for column, text in zip(columns, line, strict=True):
                 natural[column] = max(natural[column], text.cell_len)
-        room = self.room()
-        widths = fit_widths(natural, room) if room else natural
+        widths = self.fitted(natural)
         if table.columns and widths != self.widths:
             self.rebuild()
             return
@@ -467,7 +466,7 @@ class FleetScreen(Screen[None]):
         self.call_after_refresh(self._refit)
 
     def _refit(self) -> None:
-        if self.table.columns and self.natural and fit_widths(self.natural, self.room()) != self.widths:
+        if self.table.columns and self.natural and self.fitted(self.natural) != self.widths:
             self.rebuild()
 
     def cell(self, row: Row, column: str) -> Text:
