@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support import REPO, vector_params
-from vifconf.cli import UsageError, main, parse_assignments
+from vifconf.cli import UsageError, editor_path, main, parse_assignments
 
 EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"
 DOMAIN_KEYS = {"file", "error", "domain", "hypervisor", "hvm", "nics", "targets", "problems"}
@@ -540,3 +540,11 @@ def test_set_json_on_an_unreadable_input_prints_the_error_object(capsys: pytest.
                                                                  tmp_path: Path) -> None:  # fmt: skip
     code, [document] = run_json(capsys, "set", str(tmp_path / "gone.xml"), "--nic", "1", "model=e1000")
     assert code == 2 and document["error"] and document["domain"] is None and document["problems"] is None
+
+
+@pytest.mark.parametrize(("name", "path"), [("-", None), ("/dev/stdin", None), ("/dev/fd/63", None),
+                                            ("/proc/self/fd/5", None), ("guest.xml", "guest.xml")])
+def test_the_editor_saves_a_stream_nowhere_by_itself(name: str, path: str | None) -> None:
+    """`vifconf <(cat g.xml)` saved back to /dev/fd/63 (a conflict, then "read-only"), and put
+    the pipe into the recent files and a journal no one could reopen."""
+    assert editor_path(name) == path

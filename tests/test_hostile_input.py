@@ -593,6 +593,12 @@ def test_cli_reads_the_callers_own_pipes(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "vifconf", "check", "/dev/stdin"], input=SEED, capture_output=True,
                           timeout=CHILD_TIMEOUT, env=_env(), cwd=REPO)
     assert done.returncode in (0, 1) and b"not a regular file" not in done.stderr
+    # a write end (`>(…)`, or /dev/stdout into a pipe) reopened for reading is our own pipe: refused, not a hang
+    for command in (f"{shlex.quote(sys.executable)} -m vifconf check >(cat >/dev/null)",
+                    f"{shlex.quote(sys.executable)} -m vifconf check /dev/stdout | cat"):
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT, env=_env(), cwd=REPO)
+        assert done.returncode == 2 and "not a regular file" in done.stderr, command
 
 
 def test_cli_check_refuses_missing(tmp_path: Path) -> None:

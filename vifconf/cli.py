@@ -764,12 +764,21 @@ def run_tui(argv: Sequence[str]) -> int:
         path: str | None = str(EXAMPLE_DOMAIN)
     else:
         item = load_input(inputs[0])
-        path = None if inputs[0] == "-" else inputs[0]
+        path = editor_path(inputs[0])
     if item.domain is None:
         error_line(item.error or "cannot load the domain")
         return EXIT_INPUT
     make_app(item.domain, path, args.output, options).run()
     return EXIT_OK
+
+
+def editor_path(name: str) -> str | None:
+    """Where the editor saves what it opened: None for stdin or another stream (``<(…)``, whose
+    name is a descriptor, not a file): saving then asks for a file, and nothing is journaled
+    or remembered under a name that cannot be reopened."""
+    from vifconf.fileio import stream_alias
+
+    return None if name == "-" or stream_alias(name) is not None else name
 
 
 _VALUE_OPTIONS = frozenset({"--libvirt-era", "--xend-config-version", "--xen", "--domid", "--host-os", "--xl-format",

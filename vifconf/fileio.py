@@ -68,7 +68,7 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise InputError(path, "is a directory")
-        if stat.S_ISFIFO(info.st_mode) and stream_alias(path) is not None:
+        if stat.S_ISFIFO(info.st_mode) and readable_stream(path):
             # the caller's own pipe (`<(…)`, /dev/stdin): read as stdin is, to its end
             os.set_blocking(fd, True)
             return _read_bounded(fd, path), 0
@@ -541,6 +541,22 @@ def stream_alias(path: str) -> int | None:
     found = _FD_NAME.fullmatch(absolute)
     return int(found.group(1)) if found else None
 
+
+
+def readable_stream(path: str) -> bool:
+    """Whether ``path`` names one of this process's descriptors that is open for reading
+    (``<(…)``, ``/dev/stdin``). A write end (``>(…)``, ``/dev/stdout`` into a pipe) reopened
+    for reading is our own pipe's other end: reading it would wait for ourselves forever."""
+    import fcntl
+
+    descriptor = stream_alias(path)
+    if descriptor is None:
+        return False
+    try:
+        mode = fcntl.fcntl(descriptor, fcntl.F_GETFL) & os.O_ACCMODE
+    except OSError:  # not open in this process
+        return False
+    return mode in (os.O_RDONLY, os.O_RDWR)
 
 
 def directory_xml_files(path: str | Path) -> list[Path]:

@@ -55,16 +55,11 @@ class ImportedNic:
 def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order."""
     text = lone_cr_as_lf(text)  # a lone CR ends a line too
+    undecodable: list[sxpr.SxprEscapeError] = []  # bytes that are not UTF-8: only an error where imported
     try:
-        nodes = sxpr.parse(text)
+        nodes = sxpr.parse(text, undecodable=undecodable)
     except sxpr.SxprError as exc:
-        line = text.count("\n", 0, exc.offset) + 1
-        column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
-        if isinstance(exc, sxpr.SxprEscapeError):  # well-formed, but a value that is no text
-            message = f"({exc.item} …): {exc.reason}" if exc.item else exc.reason
-        else:
-            message = f"not an S-expression: {exc.reason}"
-        raise InputError(source, message, line, column) from None
+        raise _located(source, text, exc) from None
     domains = [node for node in nodes if isinstance(node, list) and node[:1] == ["domain"]]
     if len(domains) > 1:  # `xm list -l` of a whole host: one guest's NICs, not everyone's
         names = ", ".join(_domain_name(domain) for domain in domains)
@@ -80,8 +75,21 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
         try:
             nics.append(nic_from_vif(items))
         except UnfitValue as exc:
+            where = next((bad for bad in undecodable if bad.item == exc.key), None) if exc.undecodable else None
+            if where is not None:  # say where the bytes are, as for any reading error
+                raise _located(source, text, where) from None
             raise InputError(source, f"vif {position}: {exc}") from None
     return nics
+
+
+def _located(source: str, text: str, exc: sxpr.SxprError) -> InputError:
+    line = text.count("\n", 0, exc.offset) + 1
+    column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
+    if isinstance(exc, sxpr.SxprEscapeError):  # well-formed, but a value that is no text
+        message = f"({exc.item} …): {exc.reason}" if exc.item else exc.reason
+    else:
+        message = f"not an S-expression: {exc.reason}"
+    return InputError(source, message, line, column)
 
 
 def read_vifs_file(path: str) -> list[ImportedNic]:
@@ -123,7 +131,13 @@ def _vif_items(nodes: list[sxpr.Node]) -> list[list[sxpr.Node]]:
 
 
 class UnfitValue(ValueError):
-    """A vif value the interface would carry that XML cannot hold (a control character)."""
+    """A vif value the interface would carry that XML cannot hold (a control character, or
+    escaped bytes that are not UTF-8, kept by the reader as lone surrogates)."""
+
+    def __init__(self, message: str, key: str, undecodable: bool):
+        super().__init__(message)
+        self.key = key
+        self.undecodable = undecodable
 
 
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -162,7 +176,9 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     for key, value in [(key, values[key][0]) for key in TO_XML if key in values] + [("ip", ip) for ip in ips]:
         unfit = _NOT_XML.search(value)
         if unfit is not None:
-            raise UnfitValue(f"({key} {value!r}) holds {unfit.group()!r}, a character XML cannot carry")
+            undecodable = "\udc80" <= unfit.group() <= "\udcff"
+            raise UnfitValue(f"({key} {value!r}) holds {unfit.group()!r}, a character XML cannot carry", key,
+                             undecodable)  # fmt: skip
     first = {key: found[0] for key, found in values.items()}
     bridge, script = first.get("bridge"), first.get("script")
     vif_type = first.get("type")

@@ -83,7 +83,8 @@ COMMENT_STARTS = ";#"
 own files have none; pasted ones do, and a commented-out vif must not be imported)."""
 
 
-def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
+def parse(text: str, *, backslash_escapes: bool = True,
+          undecodable: list[SxprEscapeError] | None = None) -> list[Node]:  # fmt: skip
     """Every top-level expression in ``text``, as nested lists of strings.
 
     Quoted and bare atoms both come back as plain strings (quotes removed, escapes applied),
@@ -110,11 +111,17 @@ def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
             stack[-1].append(done)
             i += 1
         elif ch in "'\"":
+            item = next((node[0] for node in reversed(stack) if node and isinstance(node[0], str)), None)
+            bad: list[SxprEscapeError] | None = [] if undecodable is not None else None
             try:
-                value, i = _read_string(text, i, backslash_escapes)
+                value, i = _read_string(text, i, backslash_escapes, bad)
             except SxprEscapeError as exc:
-                exc.item = next((node[0] for node in reversed(stack) if node and isinstance(node[0], str)), None)
+                exc.item = item
                 raise
+            if undecodable is not None and bad:
+                for error in bad:
+                    error.item = item
+                undecodable += bad
             stack[-1].append(value)
         else:
             start = i
@@ -126,8 +133,11 @@ def parse(text: str, *, backslash_escapes: bool = True) -> list[Node]:
     return stack[0]
 
 
-def _read_string(text: str, start: int, backslash_escapes: bool) -> tuple[str, int]:
-    """The string that starts with the quote at ``start``, and the offset after it.
+def _read_string(text: str, start: int, backslash_escapes: bool,
+                 bad: list[SxprEscapeError] | None = None) -> tuple[str, int]:  # fmt: skip
+    """The string that starts with the quote at ``start``, and the offset after it; with a
+    ``bad`` list, bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``)
+    and their error appended there instead of raised.
 
     ``\\xNN`` (two hex digits, either case) is the byte NN, as in xend's reader; the bytes of
     consecutive ``\\xNN`` are decoded together, as UTF-8. ``\\x`` without two hex digits is an
@@ -152,7 +162,7 @@ def _read_string(text: str, start: int, backslash_escapes: bool) -> tuple[str, i
             i += 4
             continue
         if run:
-            out.append(_utf8(run, run_start))
+            out.append(_utf8(run, run_start, bad))
             run.clear()
         if ch == closing:
             return "".join(out), i + 1
@@ -168,14 +178,17 @@ def _read_string(text: str, start: int, backslash_escapes: bool) -> tuple[str, i
     raise SxprError("unterminated string", start)
 
 
-def _utf8(run: bytearray, offset: int) -> str:
+def _utf8(run: bytearray, offset: int, bad: list[SxprEscapeError] | None = None) -> str:
     """A run of ``\\xNN`` bytes (the first escape at ``offset``, each four characters) as UTF-8."""
     try:
         return run.decode("utf-8")
     except UnicodeDecodeError as exc:
         shown = "".join(f"\\x{byte:02x}" for byte in run[exc.start : exc.end])
-        raise SxprEscapeError(f"{shown} is not UTF-8 (xend's values were UTF-8 bytes)",
-                              offset + 4 * exc.start) from None  # fmt: skip
+        error = SxprEscapeError(f"{shown} is not UTF-8 (xend's values were UTF-8 bytes)", offset + 4 * exc.start)
+        if bad is None:
+            raise error from None
+        bad.append(error)
+        return run.decode("utf-8", "surrogateescape")
 
 
 def parse_one(text: str, *, backslash_escapes: bool = True) -> Node:
