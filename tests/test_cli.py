@@ -72,7 +72,8 @@ def seed_file(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("os_part", "hvm"), [("", None), ("<os><type>linux</type></os>", False),
                                               ("<os><type>hvm</type></os>", True),
-                                              ("<bootloader>/usr/bin/pygrub</bootloader>", False)])
+                                              ("<bootloader>/usr/bin/pygrub</bootloader>", False),
+                                              ("<bootloader/>", None)])  # empty: no bootloader to libvirt
 def test_hvm_is_null_when_the_domain_says_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                   os_part: str, hvm: bool | None) -> None:
     """cli-json.md: "unknown values are null": without <os><type> nothing says HVM or PV,

@@ -193,6 +193,8 @@ def test_stored_differently_ignores_layout_and_names_what_libvirt_changed() -> N
         "</interface>", "<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/></interface>"))
     assert live.stored_differently(sent, stored) == [
         "NIC 1 mac: 52:54:00:00:00:0A → 52:54:00:00:00:0a", "NIC 1: <address> added or changed"]
+    empty = Domain.from_string(guest_xml("x", "52:54:00:00:00:0A").replace("'virtio'", "''"))
+    assert live.stored_differently(empty, same) == ["NIC 1 model: '' → virtio"]  # not "(none) → (none)"
 
 
 def test_embed_define_reports_what_the_qemu_driver_adds(embed: str) -> None:

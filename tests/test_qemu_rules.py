@@ -620,6 +620,7 @@ def test_null_and_vds_have_no_qemu_backend(kind: str) -> None:
     ("<interface type='vds'><source switchid='00000000-0000-0000-0000-000000000001' portid='1' portgroupid='pg' "
      "connectionid='2'/></interface>", False),
 ])
+
 def test_internal_and_vds_need_their_source(interface: str, missing: bool) -> None:
     """virDomainNetDefParseXML: internal needs <source name>, vds four source attributes;
     they are libvirt types, not unknown ones."""
@@ -628,3 +629,29 @@ def test_internal_and_vds_need_their_source(interface: str, missing: bool) -> No
     found = {p.code for p in check(domain(interface), schema=False)}
     assert ("source-missing" in found) is missing
     assert "type-unknown" not in found
+
+
+@pytest.mark.parametrize(("bridges", "refused"), [(None, False), ({"default": "virbr0"}, False),
+                                                  ({"other": "virbr1"}, True), ({"default": None}, False)])
+def test_a_network_the_host_lacks_is_refused(bridges: dict[str, str | None] | None, refused: bool) -> None:
+    """With the host's networks known (`live.load_domains`), a KVM guest on a network the host
+    does not define would not start ("Network not found"); a file says nothing of the host."""
+    d = domain("<interface type='network'><source network='default'/><mac address='52:54:00:00:00:01'/></interface>")
+    d.network_bridges = bridges
+    assert ("network-not-on-host" in codes(d)) is refused
+
+
+@pytest.mark.parametrize(("source", "invalid"), [
+    ("switchid='00000000-0000-0000-0000-000000000001' portid='1' portgroupid='pg' connectionid='2'", False),
+    ("switchid='00000000000000000000000000000001' portid=' 7' portgroupid='pg' connectionid='0x2'", False),
+    ("switchid='00000000-0000-0000-0000-000000000001' portid='7 ' portgroupid='pg' connectionid='2'", True),
+    ("switchid='not-a-uuid' portid='1' portgroupid='pg' connectionid='2'", True),
+    ("switchid='00000000-0000-0000-0000-000000000001' portid='abc' portgroupid='pg' connectionid='2'", True),
+    ("switchid='00000000-0000-0000-0000-000000000001' portid='1' portgroupid='pg' connectionid='x'", True),
+])  # fmt: skip
+def test_vds_source_values_are_read_as_libvirt_reads_them(source: str, invalid: bool) -> None:
+    """virXMLPropUUID and virXMLPropLongLong: libvirt's parser refuses the domain otherwise."""
+    from vifconf.validate import check
+
+    found = {p.code for p in check(domain(f"<interface type='vds'><source {source}/></interface>"), schema=False)}
+    assert ("source-invalid" in found) is invalid

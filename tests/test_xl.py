@@ -422,8 +422,9 @@ def test_openvswitch_vlan_as_libvirt_reads_it(vlan: str, bridge: str) -> None:
     (None, "<network:lan>", "only known to a live libvirt"),
     ({"lan": "virbr3"}, "virbr3", None),
     ({"other": "virbr0"}, "<network:lan>", "not defined on the domain's host"),
+    ({"lan": None}, "<network:lan>", "has no bridge"),  # macvtap or hostdev forwarding
 ])
-def test_a_network_bridge_is_the_hosts_when_known(bridges: dict[str, str] | None, shown: str,
+def test_a_network_bridge_is_the_hosts_when_known(bridges: dict[str, str | None] | None, shown: str,
                                                  warned: str | None) -> None:
     """`live.load_domains` gives a domain its host's network bridges; a file has none."""
     domain = xen_domain("<interface type='network'><source network='lan'/><mac address='00:16:3e:00:00:01'/>"

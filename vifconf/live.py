@@ -209,21 +209,25 @@ def load_domains(uri: str, names: Sequence[str] | None = None) -> list[Domain | 
     return out
 
 
-def network_bridges(uri: str) -> dict[str, str] | None:
+def network_bridges(uri: str) -> dict[str, str | None] | None:
     """Each libvirt network on the host and its bridge (``virNetworkGetBridgeName``, what
-    libvirt's Xen driver and xl converter look up for a type network NIC); a network without
-    one (macvtap or hostdev forwarding) is left out. None when the host cannot say."""
+    libvirt's Xen driver and xl converter look up for a type network NIC); None for a network
+    without one (macvtap or hostdev forwarding). None when the host cannot say."""
     try:
         libvirt = _libvirt(uri)
         networks = connect(uri).listAllNetworks(0)
     except Exception:  # a host that cannot list its networks: nothing is known of them
         return None
-    bridges = {}
+    bridges: dict[str, str | None] = {}
     for network in networks:
         try:
-            bridges[str(network.name())] = str(network.bridgeName())
-        except libvirt.libvirtError:
+            name = str(network.name())
+        except libvirt.libvirtError:  # gone while listing
             continue
+        try:
+            bridges[name] = str(network.bridgeName())
+        except libvirt.libvirtError:
+            bridges[name] = None
     return bridges
 
 
@@ -378,12 +382,16 @@ def stored_differently(sent: Domain, stored: Domain) -> list[str]:
                 lines.append(f"NIC {change.nic} {name}: changed")
             elif name != "other":
                 old, new = getattr(before, name), getattr(after, name)
-                lines.append(f"NIC {change.nic} {name}: {old or '(none)'} → {new or '(none)'}")
+                lines.append(f"NIC {change.nic} {name}: {_shown(old)} → {_shown(new)}")
         differing = _shapes(before.element) ^ _shapes(after.element)
         if differing:  # libvirt writes children in its own order and layout: only content counts
             tags = sorted({tag for tag, _ in differing})
             lines.append(f"NIC {change.nic}: " + ", ".join(f"<{tag}>" for tag in tags) + " added or changed")
     return lines
+
+
+def _shown(value: str | None) -> str:
+    return "(none)" if value is None else value or "''"
 
 
 def _shapes(interface: etree._Element) -> set[tuple[str, str]]:

@@ -185,9 +185,8 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
         if not attrs.get("port") or (kind != "server" and not attrs.get("address")):
             found.add("source-missing", "error", "source", "source",
                       f"a {kind} interface needs <source address='…' port='…'/>")
-    elif kind == "vds" and not set(nic.source_attrs) >= VDS_SOURCE:
-        found.add("source-missing", "error", "source", "source",
-                  "a vds interface needs <source switchid='UUID' portid='N' portgroupid='…' connectionid='N'/>")
+    elif kind == "vds":
+        _vds_source_problems(nic, found)
     if kind in ("bridge", "direct") and nic.source:
         _check_ifname(nic.source, "source", "host device", found)
     if nic.target:
@@ -212,6 +211,27 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
         found.add("model-ignored-pv", "info", "model", "model",
                   f"model {model!r} is passed to xend but a PV guest only ever sees netfront")
     return found.problems
+
+
+def _vds_source_problems(nic: Nic, found: _Findings) -> None:
+    """virDomainNetDefParseXML: all four attributes, switchid a UUID, portid and connectionid
+    whole numbers (virXMLPropUUID, virXMLPropLongLong)."""
+    attrs = nic.source_attrs
+    if not set(attrs) >= VDS_SOURCE:
+        found.add("source-missing", "error", "source", "source",
+                  "a vds interface needs <source switchid='UUID' portid='N' portgroupid='…' connectionid='N'/>")
+        return
+    wrong = [] if _UUID.fullmatch(attrs["switchid"].strip()) else [f"switchid {attrs['switchid']!r} is not a UUID"]
+    wrong += [f"{name} {attrs[name]!r} is not a whole number" for name in ("portid", "connectionid")
+              if not _C_LONG.fullmatch(attrs[name])]  # fmt: skip
+    if wrong:
+        found.add("source-invalid", "error", "source", "source", "; ".join(wrong) + "; libvirt refuses the domain")
+
+
+_C_LONG = re.compile(r"\s*[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)")
+"""virStrToLong_ll in base 0, as virXMLPropLongLong reads: blanks before, none after, hex allowed."""
+_UUID = re.compile(r"(?:-*[0-9a-fA-F]{2}){16}")
+"""virUUIDParse: 16 bytes of two hex digits, any dashes before each (blanks around trimmed)."""
 
 
 def _mac_problems(domain: Domain, nic: Nic, seen: dict[str, int], found: _Findings) -> None:

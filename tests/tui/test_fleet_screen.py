@@ -422,6 +422,13 @@ async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) ->
         problems = cells(screen, "problems")
         assert all(p.startswith("error ") for p in problems)  # the severity word always shows
         assert table.fixed_columns == order.index("nic") + 1
+        from textual.widgets import Static
+
+        row = next(r for r in screen.shown_rows if r.domain == long_name)
+        screen.move_to(row.key)
+        await pilot.pause()
+        detail = str(screen.query_one("#fleet-detail", Static).render())
+        assert f"Domain: {long_name}" in detail.replace("\n", "")  # the cut value, whole
         await pilot.resize_terminal(200, 30)
         for _ in range(5):
             await pilot.pause()

@@ -290,9 +290,16 @@ class Nic:
     def network_bridge(self) -> str | None:
         """The bridge of a type network NIC's network as libvirt looks it up on the host
         (virNetworkGetBridgeName); None when the domain came from a file, or the host has
-        no such network."""
+        no such network, or one without a bridge."""
         bridges = self.domain.network_bridges
         return bridges.get(self.source or "") if bridges is not None and self.type == "network" else None
+
+    @property
+    def network_on_host(self) -> bool | None:
+        """Whether a type network NIC's network is defined on the domain's host; None when
+        that is not known (a file, or another type)."""
+        bridges = self.domain.network_bridges
+        return (self.source or "") in bridges if bridges is not None and self.type == "network" else None
 
     @property
     def source_mode(self) -> str | None:
@@ -520,10 +527,10 @@ class Domain:
         """Bumped on every edit, so caches (renders, problems) know when to recompute."""
         self._memo: dict[Hashable, Any] = {}
         self._memo_generation = -1
-        self.network_bridges: dict[str, str] | None = None
-        """The bridge of each libvirt network on the domain's host (name → bridge), when it was
-        loaded from a live connection: what libvirt looks up for a type network NIC. None for
-        a file: then nothing is known of the host's networks."""
+        self.network_bridges: dict[str, str | None] | None = None
+        """The bridge of each libvirt network on the domain's host (name → bridge, None for one
+        without: macvtap or hostdev forwarding), when it was loaded from a live connection:
+        what libvirt looks up for a type network NIC. None for a file: nothing is known."""
 
     @functools.cached_property
     def style(self) -> Style:
@@ -581,7 +588,7 @@ class Domain:
             arch=os_type.get("arch") if os_type is not None else None,
             machine=os_type.get("machine") if os_type is not None else None,
             emulator=(self.root.findtext("devices/emulator") or "").strip() or None,
-            bootloader=self.root.find("bootloader") is not None,
+            bootloader=bool(self.root.findtext("bootloader")),  # an empty one is none (virXPathString)
         )
 
     @property

@@ -41,14 +41,20 @@ def is_bridge_name(name: str) -> bool:
     return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15 and name not in (".", "..")
 
 
-def unresolved_network(nic: Nic) -> str:
-    """Why a type network NIC's bridge is shown as a placeholder (`Nic.network_bridge` is None)."""
+def unresolved_network(nic: Nic) -> tuple[str, str]:
+    """Why a type network NIC's bridge is shown as a placeholder (`Nic.network_bridge` is
+    None), and what to do about it: the message and the hint."""
     name = nic.source or "?"
-    if nic.domain.network_bridges is not None:
-        return (f"libvirt network '{name}' is not defined on the domain's host (or has no bridge): libvirt "
-                "would refuse the NIC; shown as a placeholder")
+    if nic.network_on_host:
+        return (f"libvirt network '{name}' has no bridge (it forwards by macvtap or to host devices), and a "
+                "vif attaches to a bridge: libvirt would refuse the NIC; shown as a placeholder",
+                "use a network with a bridge, or a bridge interface")
+    if nic.network_on_host is False:
+        return (f"libvirt network '{name}' is not defined on the domain's host: libvirt would refuse the NIC; "
+                "shown as a placeholder", "define (and start) the network on the host, or use a bridge interface")
     return (f"the bridge of libvirt network '{name}' is only known to a live libvirt (the network must "
-            "exist and be active); shown as a placeholder")
+            "exist and be active); shown as a placeholder",
+            "render with a live connection (vifconf render --connect URI), or use a bridge interface")
 
 
 @dataclass(frozen=True)

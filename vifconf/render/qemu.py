@@ -391,6 +391,10 @@ def refusals(nic: Nic) -> list[Problem]:
         found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
                              line=nic.field_line(tag), target=TARGET))  # fmt: skip
 
+    if nic.network_on_host is False:
+        add("network-not-on-host", "source", "source",
+            f"libvirt network '{nic.source}' is not defined on the domain's host: the guest would not start",
+            "define and start the network there (virsh net-define, net-start), or pick one the host has")
     if kind in NO_BACKEND_TYPES:
         add("type-unsupported", "type", "interface",
             f"libvirt 9.0's QEMU driver has no network backend for type {kind}: the guest does not start "
@@ -706,7 +710,7 @@ def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) ->
 def _cached_refusals(nic: Nic) -> list[Problem]:
     if not _nic_cache_enabled:
         return refusals(nic)
-    key = (_element_key(nic), nic.index, nic.domain.facts.machine, _child_lines(nic))
+    key = (_element_key(nic), nic.index, nic.domain.facts.machine, _child_lines(nic), nic.network_on_host)
     cached = _REFUSALS.get(key)
     if cached is None:
         cached = _remember(_REFUSALS, key, refusals(nic))

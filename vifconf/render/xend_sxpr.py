@@ -212,8 +212,8 @@ def _add_source(vif: Vif, nic: Nic, kind: str, rules: EraRules, era: str, out: V
         vif.items.append(VifItem("bridge", bridge or network_placeholder(nic.source)))
         vif.items.append(VifItem("script", DEFAULT_BRIDGE_SCRIPT))
         if bridge is None:
-            _problem(out, nic, "xend-network-unresolved", "warning", unresolved_network(nic), field="source",
-                     hint="connect to the host, or use type bridge with the network's bridge")  # fmt: skip
+            message, hint = unresolved_network(nic)
+            _problem(out, nic, "xend-network-unresolved", "warning", message, field="source", hint=hint)
         if nic.script is not None:
             message = "scripts are not supported on interfaces of type network"
             _problem(out, nic, "xend-network-script", "error", message, field="script", hint="remove the <script>")

@@ -247,17 +247,9 @@ def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
     entry["bridge"] = bridge or f"<network:{network}>"
     entry["script"] = DEFAULT_BRIDGE_SCRIPT
     if bridge is None:
-        out.problems.append(
-            _problem(
-                "xl-network-unresolved",
-                "warning",
-                nic,
-                "source",
-                f"{unresolved_network(nic)} (<network:{network}>)",
-                "convert with a live connection (vifconf render --connect URI, or virsh domxml-to-native "
-                "xen-xl), or use a bridge interface",
-            )
-        )
+        message, hint = unresolved_network(nic)
+        out.problems.append(_problem("xl-network-unresolved", "warning", nic, "source",
+                                     f"{message} (<network:{network}>)", hint))  # fmt: skip
 
 
 def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, str]) -> None:

@@ -59,7 +59,7 @@ TITLES: dict[str, str] = {
 SEVERITY_STYLE: dict[str, str] = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 CUT_TO: dict[str, int] = {"host": 16, "domain": 12, "problems": 16, "source": 8, "model": 7}
 """The columns cut (with "…") when the table is wider than the screen, and how far at most;
-the detail pane shows the highlighted row's full values."""
+the detail pane shows the highlighted row's cut values whole (and its problems)."""
 CELL_PADDING = 1
 """The table's blank cells on each side of every column (DataTable's ``cell_padding``)."""
 LIVE_LEGEND = "live: link and source apply to a running guest; MAC, model, driver, target need a power-off"
@@ -519,10 +519,14 @@ class FleetScreen(Screen[None]):
                 text.append(f"  NIC {row.nic}" + (f"  {row.mac}" if row.mac else ""))  # the cut-off column at 80
             if self.fleet.is_reviewed(row):
                 text.append("  [reviewed]")
+            cut = [c for c in ("host", "domain", "source", "model") if len(row.cell(c)) > self.widths.get(c, 1 << 30)]
+            if cut:  # what the table shows cut with "…", whole
+                text.append("\n" + "  ".join(f"{TITLES[c]}: {row.cell(c)}" for c in cut))
             legend = bool(row.host and row.host in self.live_hosts)
             # the pane is a few lines high: say what does not fit instead of cutting it off
             width = max(self.query_one("#fleet-detail", Static).content_region.width, 20)
-            room = DETAIL_LINES - -(-len(text.plain) // width) - (-(-len(LIVE_LEGEND) // width) if legend else 0)
+            shown = sum(-(-len(line) // width) for line in text.plain.split("\n"))
+            room = DETAIL_LINES - shown - (-(-len(LIVE_LEGEND) // width) if legend else 0)
             for shown, problem in enumerate(row.problems):
                 line = f"{problem.severity}: {problem.message} [{problem.code}]"
                 needed = -(-len(line) // width)
