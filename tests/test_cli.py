@@ -549,3 +549,22 @@ def test_the_editor_saves_a_stream_nowhere_by_itself(name: str, path: str | None
     """`vifconf <(cat g.xml)` saved back to /dev/fd/63 (a conflict, then "read-only"), and put
     the pipe into the recent files and a journal no one could reopen."""
     assert editor_path(name) == path
+
+
+def test_a_stream_input_keeps_the_run_in_one_process(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], seed_file: Path) -> None:
+    """`<(…)` is read once: a worker's failure would make the caller read it again, empty."""
+    from vifconf import batch
+
+    asked: list[int | None] = []
+    real_run = batch.run
+
+    def run(names: Any, work: Any, workers: int | None = None, prepare: Any = None) -> Any:
+        asked.append(workers)
+        return real_run(names, work, workers=workers, prepare=prepare)
+
+    monkeypatch.setattr(batch, "run", run)
+    main(["render", "--json", str(seed_file)])
+    main(["render", "--json", "/dev/fd/0", str(seed_file)])
+    capsys.readouterr()
+    assert asked == [None, 1]

@@ -126,8 +126,7 @@ def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None =
     if workers is None:
         workers = default_workers(len(names))
     with _no_cycle_collection():
-        if workers < 2 or any(_is_stream(name) for name in names) or not hasattr(os, "fork") \
-                or threading.active_count() > 1:
+        if workers < 2 or "-" in names or not hasattr(os, "fork") or threading.active_count() > 1:
             yield from serial(names, work, prepare)
             return
         done = 0
@@ -140,14 +139,6 @@ def run(names: Sequence[str], work: Callable[[Loaded], R], workers: int | None =
             failed = True  # redone below, outside the handler: a bug in work then reads as in a serial run
         if failed:
             yield from serial(names, work, prepare, start=done)
-
-
-def _is_stream(name: str) -> bool:
-    """Stdin or another of this process's descriptors (`<(…)`): read once, so never handed to
-    a worker whose share a failure would make the caller read again."""
-    from vifconf.fileio import stream_alias
-
-    return name == "-" or stream_alias(name) is not None
 
 
 @contextlib.contextmanager

@@ -249,7 +249,12 @@ def each_input(args: argparse.Namespace, work: Callable[[Loaded], R],
         for item in loaded:
             item.prepared = prepare(item)
         return (work(item) for item in loaded)
-    return batch.run(input_names(args.inputs), work, prepare=prepare)
+    from vifconf.fileio import stream_alias
+
+    # a stream (`<(…)`, /dev/stdin) is read once: never handed to a worker whose share a
+    # failure would make this process read again (stdin itself, "-", batch.run keeps here)
+    streams = any(stream_alias(name) is not None for name in args.inputs)
+    return batch.run(input_names(args.inputs), work, prepare=prepare, workers=1 if streams else None)
 
 
 # -- output -------------------------------------------------------------------------------
