@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import need
+from vifconf import schema
 from vifconf.cli import lines_before_edit, main, parse_assignments
 from vifconf.model import Domain
 from vifconf.validate import check
@@ -167,6 +169,24 @@ def test_an_interface_without_a_type_is_a_warning(capsys: pytest.CaptureFixture[
     code, problems = check_json(capsys, str(kvm(tmp_path, f"<interface><source bridge='br0'/>{MAC}</interface>")))
     assert code == 0
     assert [p for p in found(problems) if p[0] != "schema"] == [("type-missing", "warning", "type")]
+
+
+@pytest.mark.parametrize(("source", "extra", "expected"), [
+    ("<source bridge='br0'/>", "", [("type-missing", "warning", "type", "set type='bridge'")]),
+    ("<source network='default'/>", "", [("type-missing", "warning", "type", "set type='network'")]),
+    ("<source bridge='br0'/>", "<frobnicate/>",
+     [("type-missing", "warning", "type", "set type='bridge'"), ("schema", "warning", "frobnicate", None)]),
+])  # fmt: skip
+def test_a_missing_type_is_one_warning_naming_the_type_its_source_is_for(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str, extra: str,
+        expected: list[tuple[str, str, str, str | None]]) -> None:  # fmt: skip
+    """One fault, one finding: the schema check reads the NIC with the type its source is for,
+    so it adds only faults of its own (it said "rejects <interface type='(missing)'>" as well)."""
+    need(schema.available(), "libvirt's RelaxNG schemas are not installed")
+    code, problems = check_json(capsys, str(kvm(tmp_path, f"<interface>{source}{MAC}{extra}</interface>")))
+    hints = [p["hint"] if p["code"] == "type-missing" else None for p in problems]
+    assert [(*f, h) for f, h in zip(found(problems), hints, strict=True)] == expected
+    assert code == 0
 
 
 @pytest.mark.parametrize("model", ["e1000!", "virtio.net"])

@@ -101,6 +101,8 @@ def schema_problems(domain: Domain) -> list[Problem]:
         devices = shell.find("devices")
         assert devices is not None
         probe = copy.deepcopy(nic.element)
+        if probe.get("type") is None:  # type-missing names that fault; check the rest as meant
+            probe.set("type", nic.type_its_source_names or "user")
         devices.append(probe)
         if not rng.validate(shell):
             detail = _first_error(rng.error_log)
@@ -111,7 +113,7 @@ def schema_problems(domain: Domain) -> list[Problem]:
                 message = f"libvirt's schema rejects {_markup(culprit)}"
             else:
                 field, line = None, nic.line
-                message = f"libvirt's schema rejects <interface type='{nic.type or '(missing)'}'> ({detail})"
+                message = f"libvirt's schema rejects <interface type='{probe.get('type')}'> ({detail})"
             problems.append(
                 Problem(
                     code="schema",

@@ -162,9 +162,12 @@ def _nic_problems(domain: Domain, nic: Nic, seen_macs: dict[str, int]) -> list[P
     found = _Findings(nic)
     kind = nic.type
     if kind is None:
+        meant = nic.type_its_source_names
         found.add("type-missing", "warning", "type", None,
-                  "the interface has no type attribute: libvirt reads it as type user (the schema wants one)",
-                  "set one of: " + ", ".join(t for t in INTERFACE_TYPES if t != "none"))
+                  "the interface has no type attribute: libvirt reads it as type user (the schema wants one)"
+                  + (f"; its <source> is for type {meant} and is ignored" if meant else ""),
+                  f"set type='{meant}'" if meant
+                  else "set one of: " + ", ".join(t for t in INTERFACE_TYPES if t != "none"))
     elif kind == "none":
         found.add("type-none", "warning", "type", None,
                   "type 'none' (the 2008 proposal) is not in libvirt's schema: real libvirt rejects it; "

@@ -273,6 +273,16 @@ class Nic:
         return "user" if kind is None else kind
 
     @property
+    def type_its_source_names(self) -> str | None:
+        """For a NIC without a type attribute, the type its ``<source>`` is written for
+        (``bridge=`` → bridge), the likely intent; libvirt reads it as type user and ignores
+        that source."""
+        if self.type is not None:
+            return None
+        attributes = self.source_attrs
+        return next((kind for kind in ("bridge", "network", "direct") if SOURCE_ATTRIBUTE[kind] in attributes), None)
+
+    @property
     def source(self) -> str | None:
         """The one string naming where the NIC attaches (cli-json.md's ``source``)."""
         kind = self.type or ""
