@@ -536,3 +536,29 @@ def test_import_json_on_an_unreadable_sxpr_prints_sets_error_object(capsys: pyte
     assert main(["set", str(source), "--nic", "1", "model=e1000", "--json"]) == 2
     set_out = json.loads(capsys.readouterr().out)
     assert set_out[0].keys() == json.loads(out)[0].keys() and set_out[0]["error"] and set_out[0]["nics"] is None
+
+
+def test_vifconfs_own_render_output_imports_from_its_xend_sxpr_section(capsys: pytest.CaptureFixture[str],
+                                                                       tmp_path: Path) -> None:  # fmt: skip
+    """`vifconf render g.xml | vifconf import -`: the prose around the S-expressions (notes,
+    problems, "libvirt's …", qemu-dm's argv) was read as S-expression and failed."""
+    guest = tmp_path / "g.xml"
+    guest.write_text(GUEST.replace("<source bridge='xenbr0'/>", "<source bridge='xenbr0'/><model type='e1000'/>"
+                                   "<script path='vif-bridge'/>"))
+    assert main(["render", str(guest)]) == 0
+    rendered = capsys.readouterr().out
+    assert "libvirt's QEMU driver" in rendered and "-net nic" in rendered  # prose and other targets are in it
+    nics = read_vifs(rendered, "-")
+    assert [(nic.kind, nic.fields) for nic in nics] == [
+        ("bridge", {"mac": "00:16:3e:00:00:01", "source": "xenbr0", "model": "e1000"})]
+
+
+def test_render_output_errors_keep_their_line_and_the_guest_count() -> None:
+    header = "== g.xml: g (xen, HVM, 1 NICs)\n-- xend-sxpr  [libvirt 0.5 · xend config 4 · HVM]\n"
+    with pytest.raises(InputError) as bad:
+        read_vifs(header + "   note: it's (prose\n(device (vif (mac '00:16:3e:00:00:01'))))\n", "-")
+    assert (bad.value.line, bad.value.column, "not an S-expression" in str(bad.value)) == (4, 41, True)
+    with pytest.raises(InputError, match="render output of 2 domains"):
+        read_vifs(header + "(device (vif (bridge 'br0')))\n" + header + "(device (vif (bridge 'br1')))\n", "-")
+    with pytest.raises(InputError, match="without a xend-sxpr section"):
+        read_vifs("== g.xml: g (kvm, hvm, 1 NICs)\n-- qemu  [libvirt 9.0]\n-netdev '(x'\n", "-")

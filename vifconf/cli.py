@@ -24,8 +24,10 @@ from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
 from vifconf.problems import Problem, has_errors, sort_problems
 from vifconf.render import (
+    DOMAIN_HEADING,
     HOST_OSES,
     LIBVIRT_ERAS,
+    TARGET_HEADING,
     TARGETS,
     XEN_ERA_ALIASES,
     XEN_ERAS,
@@ -309,9 +311,11 @@ def human_render(item: Loaded, renderings: dict[str, Rendering], problems: list[
     assert item.domain is not None
     facts = item.domain.facts
     kind = "HVM" if facts.hvm else "PV" if facts.is_xen else (facts.os_type or "")
-    lines = [printable(f"== {item.name}: {facts.name} ({facts.hypervisor}, {kind}, {len(item.domain.nics)} NICs)")]
+    lines = [printable(f"{DOMAIN_HEADING}{item.name}: {facts.name} ({facts.hypervisor}, {kind}, "
+                       f"{len(item.domain.nics)} NICs)")]
     for name, rendering in renderings.items():
-        lines.append(f"-- {name}  [{rendering.rule}]" if rendering.rule else f"-- {name}")
+        heading = TARGET_HEADING + name
+        lines.append(f"{heading}  [{rendering.rule}]" if rendering.rule else heading)
         if rendering.text:
             lines.append(printable_rendering(rendering))
         lines.extend(f"   note: {printable(note)}" for note in rendering.notes_and_refusals(name not in counted))

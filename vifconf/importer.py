@@ -2,8 +2,9 @@
 
 People moving guests off xend hold their NICs as S-expressions: ``xm list -l`` output, the
 ``config.sxp`` files under ``/var/lib/xend/domains/``, or the ``(device (vif …))`` lines
-vifconf itself prints. The rules are libvirt's (``xenParseSxprNets``), restated in
-``shared/spec/xend-sxpr.md`` ("The reverse direction"):
+vifconf itself prints (``vifconf render`` output as a whole: its xend-sxpr section is read).
+The rules are libvirt's (``xenParseSxprNets``), restated in ``shared/spec/xend-sxpr.md``
+("The reverse direction"):
 
 * ``(bridge …)`` present, or the ``vif-bridge`` script (by name or path) → type bridge; otherwise ethernet
   (type network only from vifconf's own ``<network NAME>`` placeholder: xend only ever saw
@@ -26,7 +27,7 @@ from vifconf.model import Domain, InputError
 from vifconf.model.domain import GENERATED_TARGET_PREFIXES, XEN_NET_PREFIX
 from vifconf.model.mac import normalize_mac
 from vifconf.model.source import byte_line_col, lone_cr_as_lf
-from vifconf.render import sxpr
+from vifconf.render import DOMAIN_HEADING, TARGET_HEADING, sxpr
 from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
 
 CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
@@ -55,6 +56,8 @@ class ImportedNic:
 def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order."""
     text = lone_cr_as_lf(text)  # a lone CR ends a line too
+    if text.startswith(DOMAIN_HEADING):
+        text = _xend_sxpr_of_render_output(text, source)
     undecodable: list[sxpr.SxprEscapeError] = []  # bytes that are not UTF-8: only an error where imported
     try:
         nodes = sxpr.parse(text, undecodable=undecodable)
@@ -80,6 +83,29 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
                 raise _located(source, text, where) from None
             raise InputError(source, f"vif {position}: {exc}") from None
     return nics
+
+
+def _xend_sxpr_of_render_output(text: str, source: str) -> str:
+    """``vifconf render``'s plain output with only its xend-sxpr lines kept: the rest is
+    prose, whose quotes and parentheses are no S-expression. The other lines are emptied,
+    not dropped, so an error's line and column are still those of the input."""
+    domains = 0
+    section = ""
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith(DOMAIN_HEADING):
+            domains += 1
+            section = ""
+        elif line.startswith(TARGET_HEADING):
+            section = line[len(TARGET_HEADING) :].split("  [", 1)[0]
+        kept.append(line if section == "xend-sxpr" and line.startswith("(") else "")
+    if domains > 1:
+        raise InputError(source, f"vifconf render output of {domains} domains: import one guest's "
+                         "(render one file)")  # fmt: skip
+    if not any(kept):
+        raise InputError(source, "vifconf render output without a xend-sxpr section: "
+                         "render with --target xend-sxpr (or all)")  # fmt: skip
+    return "\n".join(kept)
 
 
 def _located(source: str, text: str, exc: sxpr.SxprError) -> InputError:

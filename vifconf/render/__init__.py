@@ -31,6 +31,10 @@ XEN_ERA_ALIASES = {"xend-3.4": "xend-3.3", "xend-4.1": "xend-4.0", "xend-4.3": "
 HOST_OSES = ("linux", "freebsd", "netbsd")
 XL_FORMATS = ("xl", "xm")
 TARGETS = ("xend-sxpr", "qemu-dm", "qemu", "xl")
+DOMAIN_HEADING = "== "
+TARGET_HEADING = "-- "
+"""How ``vifconf render``'s plain output opens a domain and a target's section
+(`cli.human_render`); `importer` reads the xend-sxpr sections of it back."""
 _BRIDGE_NAME = re.compile(r"[^\s/,:]+")
 
 
