@@ -39,7 +39,7 @@ from vifconf.fleet import COLUMNS, Entry, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
-from vifconf.tui.screens.editor import EditorScreen
+from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
 from vifconf.tui.widgets.nic_list import NicList
 
@@ -292,7 +292,7 @@ class FleetScreen(Screen[None]):
         Binding("n", "next_problem", "Next to review", id="fleet.next"),
         Binding("s", "sort", "Sort", id="fleet.sort"),
         Binding("S", "reverse", "Reverse", show=False, id="fleet.reverse"),
-        Binding("x", "export", "Export", id="fleet.export"),
+        Binding("x", "export", "Export", id="fleet.export", priority=TYPED_AHEAD),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="fleet.clear-filter"),
     ]
 
@@ -718,20 +718,26 @@ class FleetScreen(Screen[None]):
             return [*_check(domain, options), *index[0].problems(domain)]
 
         return check
-    def action_export(self) -> None:
-        self._export()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and isinstance(self.focused, Input):  # an x typed into the filter
+            return False
+        return super().check_action(action, parameters)
 
-    @work(exclusive=True, group="fleet-export")
-    async def _export(self) -> None:
-        from vifconf.fileio import SaveError, save_atomic
-        from vifconf.tui.dialogs.message import MessageDialog
+    def action_export(self) -> None:
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
-        path = await self.app.push_screen_wait(
-            PathDialog("Export the table and its problems (.json or .csv)", "vifconf-fleet.json")
-        )
-        if not path:
-            return
+        self.app.push_screen(PathDialog("Export the table and its problems (.json or .csv)", "vifconf-fleet.json"),
+                             self._export_to)  # fmt: skip
+
+    def _export_to(self, path: str | None) -> None:
+        if path:
+            self._export(path)
+
+    @work(exclusive=True, group="fleet-export")
+    async def _export(self, path: str) -> None:
+        from vifconf.fileio import SaveError, save_atomic
+        from vifconf.tui.dialogs.message import MessageDialog
+
         rows = list(self.shown_rows)
         data = export_text(self.fleet, rows, path).encode("utf-8")
         try:

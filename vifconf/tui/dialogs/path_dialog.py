@@ -51,6 +51,19 @@ class PathDialog(ModalScreen[str | None]):
             yield OneLineInput(self.initial, id="path-input", placeholder=self.placeholder)
             yield Static(f"Enter to {self.enter}, Escape to cancel", classes="dialog-message")
 
+    def on_key(self, event: events.Key) -> None:
+        """A key typed before the input has the focus (right behind the key that opened the
+        dialog, see `editor.TYPED_AHEAD`) reaches the screen itself: it is typing for the
+        input, which gets it after its focus (which selects the text, as typing would find it)."""
+        if self.focused is not None:
+            return
+        box = self.query_one("#path-input", Input)
+        box.focus()
+        if event.is_printable:
+            event.stop()
+            event.prevent_default()
+            box.post_message(events.Key(event.key, event.character))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()

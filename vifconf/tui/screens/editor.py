@@ -31,6 +31,15 @@ if TYPE_CHECKING:
     from vifconf.problems import Problem
 
 
+TYPED_AHEAD = True
+"""``priority`` of a binding that opens a dialog: Textual runs a priority binding as its key
+arrives, before it hands the next keys to the focused widget, so keys typed right behind it
+(a fast typist, a paste, an SSH burst) go to the dialog. A plain binding runs only once its
+key has bubbled back up, and the keys behind it were dropped, or acted on the screen under
+the dialog (`s` sorted the fleet table). ``check_action`` must still refuse it where the
+key is text being typed."""
+
+
 class EditorScreen(Screen[None]):
     WIDE_AT = 120
     """Three columns from this width on; below it, list + form on top and the preview under them."""
@@ -44,7 +53,7 @@ class EditorScreen(Screen[None]):
                 tooltip='copy the selected NIC right after it, with a fresh MAC'),
         Binding("ctrl+g", "generate_mac", "New MAC", id="editor.generate-mac",
                 tooltip='give the selected NIC a fresh, non-colliding MAC (works inside the form)'),
-        Binding("i", "import_vifs", "Import", show=False, id="editor.import-vifs",
+        Binding("i", "import_vifs", "Import", show=False, id="editor.import-vifs", priority=TYPED_AHEAD,
                 tooltip="add NICs from an old xend config: a config.sxp path, or a pasted (vif …) expression"),
         Binding("n", "next_problem", "Problem", id="editor.next-problem",
                 tooltip="review flow: show the next problem's NIC (Enter in the panel goes to its field)"),
@@ -382,16 +391,19 @@ class EditorScreen(Screen[None]):
         self.refresh_views(reload_form=True)
         self.notify(f"NIC {index} deleted (ctrl+z brings it back)")
 
-    @work(exclusive=True, group="import", exit_on_error=False)
-    async def action_import_vifs(self) -> None:
+    def action_import_vifs(self) -> None:
         """Old xend vifs as new NICs (vifconf.importer), one undo step."""
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
-        answer = await self.app.push_screen_wait(
+        # pushed here, not from a worker: a path typed right after `i` goes to the dialog
+        self.app.push_screen(
             PathDialog("Import xend vifs", message="A config.sxp or `xm list -l` file, or paste a (vif …) expression.",
                        placeholder="/var/lib/xend/domains/UUID/config.sxp  or  (vif (mac …)(bridge …))",
-                       enter="import")
+                       enter="import"),
+            self._import_answer,
         )
+
+    def _import_answer(self, answer: str | None) -> None:
         if not answer:
             return
         from vifconf.importer import add_to, read_vifs, read_vifs_file

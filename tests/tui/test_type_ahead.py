@@ -1,0 +1,75 @@
+"""Keys typed right behind the key that opens a dialog (a fast typist, a paste, an SSH burst)
+go to the dialog: Textual hands them to the screen underneath before a plain binding has run,
+where they were dropped, or acted on that screen (see `editor.TYPED_AHEAD`).
+
+Each test posts its keys in one go, as a terminal delivers a burst; `pilot.press` would wait
+for each key to be handled, which is the case that always worked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.widgets import Input
+
+from tests.tui.pilot_helpers import editor
+from tests.tui.test_fleet_screen import _fleet_checks_only, app_for, fleet_dir, loaded  # noqa: F401 (fixtures)
+from vifconf.tui.dialogs.path_dialog import PathDialog
+
+
+def burst(app: Any, keys: str) -> None:
+    for key in keys:
+        app.post_message(events.Key(key, key))
+
+
+async def settle(pilot: Any) -> None:
+    for _ in range(10):
+        await pilot.pause()
+
+
+async def test_a_path_typed_right_behind_x_goes_to_the_export_dialog(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        burst(pilot.app, "xsab")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, PathDialog)
+        assert pilot.app.screen.query_one("#path-input", Input).value == "sab"  # it replaced the suggestion
+        assert screen.sort_column is None  # `s` did not sort the table under the dialog
+
+
+async def test_an_x_typed_into_the_fleet_filter_is_text(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("slash")
+        burst(pilot.app, "xen")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert screen.query_one("#fleet-filter", Input).value == "xen"
+
+
+async def test_a_path_typed_right_behind_i_goes_to_the_import_dialog(make_test_app: Any, example_file: Path) -> None:
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        nics = len(screen.domain.nics)
+        burst(app, "i/adc")
+        await settle(pilot)
+        assert isinstance(app.screen, PathDialog)
+        assert app.screen.query_one("#path-input", Input).value == "/adc"
+        assert len(screen.domain.nics) == nics  # `a`, `d`, `c` added, deleted, cloned nothing
+
+
+async def test_an_i_typed_into_a_form_field_is_text(make_test_app: Any, example_file: Path) -> None:
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        box = screen.query_one("#field-target", Input)
+        box.focus()
+        box.value = ""
+        await pilot.pause()
+        burst(app, "vifi")
+        await settle(pilot)
+        assert app.screen is screen and box.value == "vifi"
