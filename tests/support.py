@@ -46,6 +46,23 @@ def vector_params(folder: str) -> list[Any]:
     return [pytest.param(case, id=case["_file"].removesuffix(".json")) for case in load_vectors(folder)]
 
 
+def domain_text(*nics: str, kind: str = "kvm", machine: str = "pc", os_type: str = "hvm", name: str = "k") -> str:
+    """The smallest domain around ``nics`` (``<interface>`` elements, or any device, one per
+    line), for the tests that look at one NIC's problems or output."""
+    body = "\n".join(nics)
+    return f"""<domain type='{kind}'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <os>
+    <type arch='x86_64' machine='{machine}'>{os_type}</type>
+  </os>
+  <devices>
+{body}
+  </devices>
+</domain>
+"""
+
+
 def guest_xml(name: str, mac: str, bridge: str = "br0", extra: str = "", hypervisor: str = "qemu") -> str:
     """A one-NIC guest for the live libvirt tests (defined on test:/// or qemu:///embed)."""
     return f"""<domain type='{hypervisor}'>

@@ -14,30 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import domain_text
 from vifconf.cli import main
-
-KVM = """<domain type='{kind}'>
-  <name>k</name>
-  <memory unit='MiB'>256</memory>
-  <os>
-    <type arch='x86_64' machine='{machine}'>hvm</type>
-  </os>
-  <devices>
-{nics}
-  </devices>
-</domain>
-"""
-XEN_HVM = """<domain type='xen'>
-  <name>h</name>
-  <memory unit='MiB'>256</memory>
-  <os>
-    <type arch='x86_64' machine='xenfv'>{os}</type>
-  </os>
-  <devices>
-{nics}
-  </devices>
-</domain>
-"""
 
 
 def write(tmp_path: Path, text: str, name: str = "g.xml") -> Path:
@@ -47,7 +25,11 @@ def write(tmp_path: Path, text: str, name: str = "g.xml") -> Path:
 
 
 def kvm(tmp_path: Path, *nics: str, kind: str = "kvm", machine: str = "pc") -> Path:
-    return write(tmp_path, KVM.format(kind=kind, machine=machine, nics="\n".join(nics)))
+    return write(tmp_path, domain_text(*nics, kind=kind, machine=machine))
+
+
+def xen(nic: str, os_type: str) -> str:
+    return domain_text(nic, kind="xen", machine="xenfv", os_type=os_type, name="h")
 
 
 def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]]]:
@@ -97,7 +79,7 @@ def test_a_kvm_nic_checks_as_libvirt_9_would(capsys: pytest.CaptureFixture[str],
 def test_netfront_on_a_pv_xen_guest_is_no_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = ("    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/>"
            "<model type='netfront'/></interface>")  # fmt: skip
-    assert check_json(capsys, str(write(tmp_path, XEN_HVM.format(os="linux", nics=nic)))) == (0, [])
+    assert check_json(capsys, str(write(tmp_path, xen(nic, "linux")))) == (0, [])
 
 
 def test_a_declared_bridge_with_nothing_to_plug_into_fails_check(capsys: pytest.CaptureFixture[str],
@@ -126,7 +108,7 @@ def test_junk_in_an_assignment_is_refused(capsys: pytest.CaptureFixture[str], tm
 def test_the_plain_render_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = ("    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/>"
            "<model type='e1000'/></interface>")  # fmt: skip
-    path = write(tmp_path, XEN_HVM.format(os="hvm", nics=nic))
+    path = write(tmp_path, xen(nic, "hvm"))
     assert main(["render", "--target", "xl", str(path)]) == 0
     assert capsys.readouterr().out == (
         f"== {path}: h (xen, HVM, 1 NICs)\n"
@@ -161,7 +143,7 @@ def render_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any
 
 def test_era_0_6_sends_type_ioemu_up_to_xend_config_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = "    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>"
-    path = str(write(tmp_path, XEN_HVM.format(os="hvm", nics=nic)))
+    path = str(write(tmp_path, xen(nic, "hvm")))
     document = render_json(capsys, path, "--target", "xend-sxpr", "--libvirt-era", "0.6", "--xend-config-version", "3")
     assert document["targets"]["xend-sxpr"]["vifs"] == [
         "(device (vif (mac '00:16:3e:00:00:01')(bridge 'xenbr0')(script 'vif-bridge')(type ioemu)))"
@@ -171,7 +153,7 @@ def test_era_0_6_sends_type_ioemu_up_to_xend_config_3(capsys: pytest.CaptureFixt
 def test_a_script_on_a_network_nic_is_xends_refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = ("    <interface type='network'><source network='default'/><mac address='00:16:3e:00:00:01'/>"
            "<script path='my-script'/></interface>")  # fmt: skip
-    document = render_json(capsys, str(write(tmp_path, XEN_HVM.format(os="hvm", nics=nic))), "--target", "xend-sxpr")
+    document = render_json(capsys, str(write(tmp_path, xen(nic, "hvm"))), "--target", "xend-sxpr")
     [problem] = [p for p in document["problems"] if p["code"] == "xend-network-script"]
     assert "scripts are not supported on interfaces of type network" in problem["message"]
 
@@ -179,12 +161,12 @@ def test_a_script_on_a_network_nic_is_xends_refusal(capsys: pytest.CaptureFixtur
 def test_pcnet_is_a_model_qemu_dm_has(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = ("    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/>"
            "<model type='pcnet'/></interface>")  # fmt: skip
-    assert check_json(capsys, str(write(tmp_path, XEN_HVM.format(os="hvm", nics=nic)))) == (0, [])
+    assert check_json(capsys, str(write(tmp_path, xen(nic, "hvm")))) == (0, [])
 
 
 def test_the_freebsd_script_note_is_freebsds_only(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     nic = "    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>"
-    path = str(write(tmp_path, XEN_HVM.format(os="hvm", nics=nic)))
+    path = str(write(tmp_path, xen(nic, "hvm")))
     linux = render_json(capsys, path, "--target", "qemu-dm", "--xen", "xl-4.2-traditional")
     freebsd = render_json(capsys, path, "--target", "qemu-dm", "--xen", "xl-4.2-traditional", "--host-os", "freebsd")
     assert linux["targets"]["qemu-dm"]["notes"] == []
@@ -199,7 +181,7 @@ def test_the_freebsd_script_note_is_freebsds_only(capsys: pytest.CaptureFixture[
 def test_xl_quoting_and_an_empty_bridge(capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str,
                                         line: str) -> None:  # fmt: skip
     nic = f"    <interface type='bridge'>{source}<mac address='00:16:3e:00:00:01'/></interface>"
-    document = render_json(capsys, str(write(tmp_path, XEN_HVM.format(os="linux", nics=nic))), "--target", "xl")
+    document = render_json(capsys, str(write(tmp_path, xen(nic, "linux"))), "--target", "xl")
     assert document["targets"]["xl"]["text"] == line
 
 

@@ -17,23 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.support import need
+from tests.support import domain_text, need
 from vifconf import schema
 from vifconf.cli import lines_before_edit, main, parse_assignments
 from vifconf.model import Domain
 from vifconf.validate import check
 
-KVM = """<domain type='kvm'>
-  <name>k</name>
-  <memory unit='MiB'>256</memory>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-  <devices>
-{nics}
-  </devices>
-</domain>
-"""
 MAC = "<mac address='52:54:00:00:00:01'/>"
 BRIDGE = "    <interface type='bridge'><source bridge='br0'/>" + MAC + "{}</interface>"
 
@@ -45,7 +34,7 @@ def write(tmp_path: Path, text: str, name: str = "g.xml") -> Path:
 
 
 def kvm(tmp_path: Path, *nics: str, name: str = "g.xml") -> Path:
-    return write(tmp_path, KVM.format(nics="\n".join(nics)), name)
+    return write(tmp_path, domain_text(*nics), name)
 
 
 def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]]]:
@@ -112,13 +101,13 @@ def test_an_isolated_port_off_a_host_bridge_is_refused(capsys: pytest.CaptureFix
 def test_domain_types_libvirt_9_knows_are_no_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                      kind: str) -> None:  # fmt: skip
     """<domain type='hvf'> and 'lxc' are libvirt 9.0 domain types: no domain-type-invalid."""
-    path = write(tmp_path, KVM.format(nics="").replace("type='kvm'", f"type='{kind}'"))
+    path = write(tmp_path, domain_text(kind=kind))
     assert check_json(capsys, str(path)) == (0, [])
 
 
 def test_an_unknown_domain_type_is_an_error_on_line_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """<domain type='bogus'> is domain-type-invalid, severity error, domain-level, on the <domain> line; exit 1."""
-    path = write(tmp_path, KVM.format(nics="").replace("type='kvm'", "type='bogus'"))
+    path = write(tmp_path, domain_text(kind="bogus"))
     code, problems = check_json(capsys, str(path))
     assert code == 1
     first = problems[0]
@@ -128,18 +117,18 @@ def test_an_unknown_domain_type_is_an_error_on_line_1(capsys: pytest.CaptureFixt
 
 def test_two_fields_with_the_same_code_are_two_problems(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A target refusing two fields of one NIC with one code (xl-unsafe-value) reports both fields."""
-    xen = KVM.replace("type='kvm'", "type='xen'").replace("machine='pc'", "machine='xenfv'")
     nic = "    <interface type='bridge'><source bridge='a,b'/><mac address='00:16:3e:00:00:01'/><script path='c,d'/>" \
           "</interface>"
-    code, problems = check_json(capsys, str(write(tmp_path, xen.format(nics=nic))), "--xen", "xl-4.2-upstream")
+    xen = domain_text(nic, kind="xen", machine="xenfv")
+    code, problems = check_json(capsys, str(write(tmp_path, xen)), "--xen", "xl-4.2-upstream")
     assert code == 1
     assert found(problems) == [("xl-unsafe-value", "error", "source"), ("xl-unsafe-value", "error", "script")]
 
 
 def test_distinct_domain_level_problems_are_all_reported(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A domain-level error (a bad PCI controller) does not hide a domain-level schema warning about something else."""
-    text = KVM.replace("machine='pc'", "machine='q35'").format(nics=BRIDGE.format("") + (
-        "\n    <controller type='pci' index='1' model='pcie-to-pci-bridge'/>\n    <frobnicate/>"))
+    text = domain_text(BRIDGE.format(""), "    <controller type='pci' index='1' model='pcie-to-pci-bridge'/>",
+                       "    <frobnicate/>", machine="q35")
     code, problems = check_json(capsys, str(write(tmp_path, text)))
     assert (code, found(problems)) == (1, [("pci-controller-invalid", "error", None), ("schema", "warning", None)])
 
@@ -199,10 +188,10 @@ def test_a_model_name_with_other_characters_is_an_error(capsys: pytest.CaptureFi
 
 def test_a_pv_guests_model_is_information_only(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A Xen PV guest's <model type='e1000'/> is model-ignored-pv, severity info: check exits 0."""
-    xen = KVM.replace("type='kvm'", "type='xen'").replace("machine='pc'>hvm", "machine='xenpv'>linux")
     nic = ("    <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/>"
            "<model type='e1000'/></interface>")  # fmt: skip
-    code, problems = check_json(capsys, str(write(tmp_path, xen.format(nics=nic))))
+    xen = domain_text(nic, kind="xen", machine="xenpv", os_type="linux")
+    code, problems = check_json(capsys, str(write(tmp_path, xen)))
     assert (code, found(problems)) == (0, [("model-ignored-pv", "info", "model")])
 
 
@@ -259,9 +248,8 @@ def test_lines_of_an_edit_map_back_to_the_file_on_disk() -> None:
 
 def test_domid_0_is_a_domain_id(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """--domid takes any integer >= 0 (cli-json.md): 0 is accepted and names the tap tap0.N."""
-    xen = KVM.replace("type='kvm'", "type='xen'").replace("machine='pc'", "machine='xenfv'")
-    path = write(tmp_path, xen.format(nics="    <interface type='bridge'><source bridge='xenbr0'/>"
-                                           "<mac address='00:16:3e:00:00:01'/></interface>"))  # fmt: skip
+    path = write(tmp_path, domain_text("    <interface type='bridge'><source bridge='xenbr0'/>"
+                                       "<mac address='00:16:3e:00:00:01'/></interface>", kind="xen", machine="xenfv"))
     assert main(["render", "--json", "--target", "qemu-dm", "--domid", "0", str(path)]) == 0
     [document] = json.loads(capsys.readouterr().out)
     assert "tap,vlan=1,ifname=tap0.0,bridge=xenbr0" in document["targets"]["qemu-dm"]["argv"]
@@ -309,7 +297,7 @@ def test_mac_random_in_any_letter_case_generates_one(capsys: pytest.CaptureFixtu
 def test_set_dry_run_json_on_stdin_is_allowed(capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """set - --dry-run --json: nothing is written to stdout but the JSON, so it is allowed (exit 0)."""
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(KVM.format(nics=BRIDGE.format("")).encode())))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(domain_text(BRIDGE.format("")).encode())))
     assert main(["set", "-", "--nic", "1", "model=e1000", "--dry-run", "--json"]) == 0
     [document] = json.loads(capsys.readouterr().out)
     assert document["file"] == "-" and document["nics"][0]["model"] == "e1000"
@@ -359,7 +347,7 @@ def test_plain_render_shows_another_targets_refusals_as_notes(capsys: pytest.Cap
 # -- fileio: what is read, what is refused, what a save does --------------------------------
 def _write_exactly(path: Path, size: int) -> None:
     """A valid domain padded with comment lines to exactly ``size`` bytes."""
-    text = KVM.format(nics=BRIDGE.format("")).encode()
+    text = domain_text(BRIDGE.format("")).encode()
     line = b"<!--" + b"x" * 1019 + b"-->\n"
     count = (size - len(text)) // len(line)
     with path.open("wb") as handle:
@@ -466,7 +454,7 @@ def test_dash_is_stdin_even_beside_a_directory_called_dash(capsys: pytest.Captur
     (tmp_path / "-").mkdir()
     kvm(tmp_path / "-", BRIDGE.format(""), name="x.xml")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(KVM.format(nics=BRIDGE.format("")).encode())))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(domain_text(BRIDGE.format("")).encode())))
     assert main(["check", "-"]) == 0
     assert capsys.readouterr().out == "-: ok (1 NICs)\n"
 

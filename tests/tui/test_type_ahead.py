@@ -14,8 +14,10 @@ from textual import events
 from textual.widgets import Input
 
 from tests.tui.pilot_helpers import editor
-from tests.tui.test_fleet_screen import _fleet_checks_only, app_for, fleet_dir, loaded  # noqa: F401 (fixtures)
+from tests.tui.test_fleet_screen import _fleet_checks_only, app_for, fleet_dir, loaded
 from vifconf.tui.dialogs.path_dialog import PathDialog
+
+__all__ = ["_fleet_checks_only", "fleet_dir"]  # fixtures shared with test_fleet_screen
 
 
 def burst(app: Any, keys: str) -> None:
