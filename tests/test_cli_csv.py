@@ -149,9 +149,9 @@ def test_repeated_connect_host_column_and_unreachable_host(capsys: pytest.Captur
     _need_binding()
     bad = "qemu+tcp://127.0.0.1:1/system"
     code, rows, err = run_csv(capsys, "--connect", "test:///default", "--connect", bad, "test")
-    assert code == 2 and err.startswith(f"vifconf: {bad}: cannot connect: ")
-    assert [(r["host"], r["domain"], r["problems"]) for r in rows] == [
-        ("test:///default", "test", ""),
-        (bad, bad, "input-error"),
+    assert code == 2 and err.startswith(f"vifconf: {bad}#test: cannot connect: ")
+    assert [(r["host"], r["file"], r["domain"], r["problems"]) for r in rows] == [
+        ("test:///default", "test:///default#test", "test", ""),
+        (bad, f"{bad}#test", "test", "input-error"),
     ]
-    assert rows[1]["messages"].startswith(f"error: {bad}: cannot connect: ")
+    assert rows[1]["messages"].startswith(f"error: {bad}#test: cannot connect: ")

@@ -58,6 +58,20 @@ def test_missing_binding_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> N
     assert "\n" not in str(error)
 
 
+def test_an_unreachable_uri_is_one_json_object_per_named_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    """cli-json.md: one object per input domain, named URI#DOMAIN; it was one object for the URI."""
+    _need_binding()
+    bad = "qemu+tcp://127.0.0.1:1/system"
+    assert cli.main(["render", "--json", "--connect", bad, "web", "db", "web"]) == 2
+    out, err = capsys.readouterr()
+    documents = json.loads(out)
+    found = [(d["file"], d["domain"], d["error"].startswith(f"{bad}#{name}: cannot connect: "))
+             for d, name in zip(documents, ["web", "db"], strict=True)]  # fmt: skip
+    assert found == [(f"{bad}#web", None, True), (f"{bad}#db", None, True)]
+    assert [line.split(": cannot connect:")[0] for line in err.splitlines()] == [
+        f"vifconf: {bad}#web", f"vifconf: {bad}#db"]
+
+
 def test_unreachable_uri_is_one_line_and_others_still_load() -> None:
     _need_binding()
     seen: list[str] = []

@@ -40,7 +40,9 @@ DOMAINS = 64
 SEED = int(os.environ.get("VIFCONF_LIVE_SEED") or random.SystemRandom().randrange(1 << 32))
 PREPARE = REPO / "scripts" / "prepare-live-libvirt"
 EMULATOR = "/usr/bin/qemu-system-x86_64"
-CLIENT_PORT = 15570  # a listener the test runs, so type='client' NICs can start
+CLIENT_PORT = 15570
+"""Where type='client' NICs connect: `tcp_listener` listens there (or on a free port, which it
+returns, when another program holds this one), so QEMU can start them."""
 
 # model choices per backend; ne2k_isa is ISA (no PCI slot) and is covered by test 2 only
 TAP_AND_SOCKET_MODELS = (None, "virtio", "virtio-transitional", "virtio-non-transitional", "e1000", "e1000e",
@@ -66,7 +68,7 @@ class Ports:
 
 
 def _interface(rng: random.Random, kind: str, index: int, serial: int, ports: Ports, tmp: Path,
-               slots: list[int], boot: list[int], aliases: bool) -> str:  # fmt: skip
+               slots: list[int], boot: list[int], aliases: bool, client_port: int) -> str:  # fmt: skip
     parts: list[str] = []
     if rng.random() < 0.9:
         mac = f"52:54:00:{serial % 256:02x}:{index:02x}:{rng.randrange(256):02x}"
@@ -82,7 +84,7 @@ def _interface(rng: random.Random, kind: str, index: int, serial: int, ports: Po
         address = "127.0.0.1" if kind == "server" else "230.0.0.1"
         parts.append(f"<source address='{address}' port='{port}'/>")
     elif kind == "client":
-        parts.append(f"<source address='127.0.0.1' port='{CLIENT_PORT}'/>")
+        parts.append(f"<source address='127.0.0.1' port='{client_port}'/>")
     elif kind == "udp":
         remote, local = ports.take(), ports.take()
         local_part = f"<local address='127.0.0.1' port='{local}'/>"
@@ -122,7 +124,8 @@ def _interface(rng: random.Random, kind: str, index: int, serial: int, ports: Po
     return f"    <interface type='{kind}'>\n      {body}\n    </interface>\n"
 
 
-def generate(seed: int, count: int, tmp: Path, backends: tuple[str, ...]) -> list[Generated]:
+def generate(seed: int, count: int, tmp: Path, backends: tuple[str, ...],
+             client_port: int = CLIENT_PORT) -> list[Generated]:  # fmt: skip
     """``count`` domains covering every startable backend × models × options × 1–8 NICs."""
     rng = random.Random(seed)
     ports = Ports(20000 + seed % 20000)
@@ -140,7 +143,7 @@ def generate(seed: int, count: int, tmp: Path, backends: tuple[str, ...]) -> lis
                 text = "    <interface type='none'/>\n"
                 interfaces.append(text)
                 continue
-            text = _interface(rng, kind, index, serial, ports, tmp, slots, boot, aliases)
+            text = _interface(rng, kind, index, serial, ports, tmp, slots, boot, aliases, client_port)
             interfaces.append(text)
             for_libvirt.append(text)
         name = f"vlive-{seed}-{serial}"
@@ -210,11 +213,14 @@ def run_batch(root: Path, domains: list[Generated], xml_dir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def tcp_listener() -> Iterator[None]:
-    """A listening peer for type='client' NICs (QEMU refuses to start without one)."""
+def tcp_listener() -> Iterator[int]:
+    """A listening peer for type='client' NICs (QEMU refuses to start without one); its port."""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", CLIENT_PORT))
+    try:
+        server.bind(("127.0.0.1", CLIENT_PORT))
+    except OSError:  # held by another program: any free port does
+        server.bind(("127.0.0.1", 0))
     server.listen(64)
     accepted: list[socket.socket] = []
     stop = threading.Event()
@@ -229,7 +235,7 @@ def tcp_listener() -> Iterator[None]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield
+    yield int(server.getsockname()[1])
     stop.set()
     thread.join()
     for connection in accepted:
@@ -285,8 +291,8 @@ def with_unknown_slots(logged: list[str], expected: list[str]) -> list[str]:
 
 
 # -- 1. live differential -------------------------------------------------------------------
-def test_live_differential(embed_roots: list[Path], tcp_listener: None, tmp_path: Path) -> None:
-    domains = generate(SEED, DOMAINS, tmp_path, startable_backends())
+def test_live_differential(embed_roots: list[Path], tcp_listener: int, tmp_path: Path) -> None:
+    domains = generate(SEED, DOMAINS, tmp_path, startable_backends(), client_port=tcp_listener)
     failures = []
     for root, batch, stderr in run_batches(embed_roots, domains, tmp_path):
         for generated in batch:
@@ -420,7 +426,7 @@ def corner_roots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return roots
 
 
-def test_corner_cases_agree_with_libvirt(corner_roots: list[Path], tcp_listener: None, tmp_path: Path) -> None:
+def test_corner_cases_agree_with_libvirt(corner_roots: list[Path], tmp_path: Path) -> None:
     """libvirt started it: the same argv and no error from vifconf. libvirt (or QEMU) refused
     it: vifconf reports at least one error problem for the domain. (A vhost-user guest never
     gets past QEMU's wait for a vhost-user switch here; its logged argv is compared.)"""

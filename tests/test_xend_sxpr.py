@@ -222,6 +222,18 @@ def test_network_placeholder_and_problem() -> None:
     assert "live" in rendering.problems[0].message
 
 
+@pytest.mark.parametrize("era", ["0.5", "0.6", "0.7.5"])
+def test_a_quote_in_a_network_name_is_no_raw_value(era: str) -> None:
+    """The network's name is never sent (its bridge is): the pre-0.8.6 raw-value check must not
+    flag vifconf's own placeholder; the bridge the host reports would be checked."""
+    nic = "<interface type='network'><source network=\"net'1\"/><mac address='00:16:3e:00:00:01'/></interface>"
+    assert codes(render(domain_xml(nic), era)) == ["xend-network-unresolved"]
+    domain = domain_xml(nic)
+    domain.network_bridges = {"net'1": "br'x"}
+    rendering = render(domain, era)
+    assert [(p.code, p.field) for p in rendering.problems] == [("xend-unescaped-value", "source")]
+
+
 def test_script_on_network_is_an_error() -> None:
     nic = (
         "<interface type='network'><source network='default'/><mac address='00:16:3e:00:00:01'/>"

@@ -177,21 +177,23 @@ def _inactive_xml(libvirt: Any, dom: Any) -> bytes:
 def load_domains(uri: str, names: Sequence[str] | None = None) -> list[Domain | InputError]:
     """The inactive XML of the named domains (``None``: all of them, sorted by name).
 
-    A missing binding or an unreachable URI gives one `LiveError` for the URI; a missing
-    domain gives one for ``URI#NAME`` while the others still load.
+    A missing domain gives a `LiveError` for ``URI#NAME`` while the others still load. A
+    missing binding or an unreachable URI gives one for each named domain (cli-json.md: one
+    object per input), or one for the URI when none is named.
     """
+    wanted = None if names is None else list(dict.fromkeys(names))  # a domain named twice is one guest
     try:
         libvirt = _libvirt(uri)
         conn = connect(uri)
-        if names is None:
+        if wanted is None:
             doms = sorted(conn.listAllDomains(0), key=lambda d: d.name())
             targets: list[tuple[str, Any]] = [(d.name(), d) for d in doms]
-        else:  # a domain named twice is one guest, not a MAC clash with itself
-            targets = [(name, None) for name in dict.fromkeys(names)]
-    except InputError as exc:
-        return [exc]
-    except Exception as exc:  # libvirtError while listing
-        return [LiveError(uri, _message(exc))]
+        else:
+            targets = [(name, None) for name in wanted]
+    except Exception as exc:  # InputError (no binding, bad URI), or libvirtError while listing
+        message = exc.message if isinstance(exc, InputError) else _message(exc)
+        sources = [domain_source(uri, name) for name in wanted] if wanted else [uri]
+        return [LiveError(source, message) for source in sources]
     bridges = network_bridges(uri)
     out: list[Domain | InputError] = []
     for name, dom in targets:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from vifconf.problems import Problem
+from vifconf.problems import Problem, Severity
 
 if TYPE_CHECKING:
     from vifconf.model import Domain, Nic
@@ -45,18 +45,20 @@ def is_bridge_name(name: str) -> bool:
     return bool(_BRIDGE_NAME.fullmatch(name)) and len(name.encode()) <= 15 and name not in (".", "..")
 
 
-def unresolved_network(nic: Nic) -> tuple[str, str]:
+def unresolved_network(nic: Nic) -> tuple[Severity, str, str]:
     """Why a type network NIC's bridge is shown as a placeholder (`Nic.network_bridge` is
-    None), and what to do about it: the message and the hint."""
+    None), and what to do about it: severity, message and hint. An error when the host is
+    known (libvirt's Xen driver and xl converter refuse the NIC), a warning when only a live
+    libvirt could tell."""
     name = nic.source or "?"
     if nic.network_on_host:
-        return (f"libvirt network '{name}' has no bridge (it forwards by macvtap or to host devices), and a "
-                "vif attaches to a bridge: libvirt would refuse the NIC; shown as a placeholder",
+        return ("error", f"libvirt network '{name}' has no bridge (it forwards by macvtap or to host devices), "
+                "and a vif attaches to a bridge: libvirt refuses the NIC; shown as a placeholder",
                 "use a network with a bridge, or a bridge interface")
     if nic.network_on_host is False:
-        return (f"libvirt network '{name}' is not defined on the domain's host: libvirt would refuse the NIC; "
+        return ("error", f"libvirt network '{name}' is not defined on the domain's host: libvirt refuses the NIC; "
                 "shown as a placeholder", "define (and start) the network on the host, or use a bridge interface")
-    return (f"the bridge of libvirt network '{name}' is only known to a live libvirt (the network must "
+    return ("warning", f"the bridge of libvirt network '{name}' is only known to a live libvirt (the network must "
             "exist and be active); shown as a placeholder",
             "render with a live connection (vifconf render --connect URI), or use a bridge interface")
 

@@ -212,8 +212,8 @@ def _add_source(vif: Vif, nic: Nic, kind: str, rules: EraRules, era: str, out: V
         vif.items.append(VifItem("bridge", bridge or network_placeholder(nic.source)))
         vif.items.append(VifItem("script", DEFAULT_BRIDGE_SCRIPT))
         if bridge is None:
-            message, hint = unresolved_network(nic)
-            _problem(out, nic, "xend-network-unresolved", "warning", message, field="source", hint=hint)
+            severity, message, hint = unresolved_network(nic)
+            _problem(out, nic, "xend-network-unresolved", severity, message, field="source", hint=hint)
         if nic.script is not None:
             message = "scripts are not supported on interfaces of type network"
             _problem(out, nic, "xend-network-script", "error", message, field="script", hint="remove the <script>")
@@ -275,7 +275,10 @@ def _model_items(model: str | None, hvm: bool, rules: EraRules, version: int) ->
 
 def _flag_raw_values(vif: Vif, nic: Nic, era: str, out: VifSet) -> None:
     """Before 0.8.6 values went in raw: a quote ends the value early, a backslash escapes."""
+    placeholder = nic.libvirt_type == "network" and nic.network_bridge is None  # vifconf's, never sent
     for item in vif.items:
+        if item.key == "bridge" and placeholder:
+            continue
         if item.style == "escaped" and sxpr.unsafe_raw(item.value):
             message = (
                 f"{item.key} '{item.value}' contains a quote or backslash; libvirt {era} pastes it raw "

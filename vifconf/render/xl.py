@@ -247,8 +247,8 @@ def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
     entry["bridge"] = bridge or f"<network:{network}>"
     entry["script"] = DEFAULT_BRIDGE_SCRIPT
     if bridge is None:
-        message, hint = unresolved_network(nic)
-        out.problems.append(_problem("xl-network-unresolved", "warning", nic, "source",
+        severity, message, hint = unresolved_network(nic)
+        out.problems.append(_problem("xl-network-unresolved", severity, nic, "source",
                                      f"{message} (<network:{network}>)", hint))  # fmt: skip
 
 
