@@ -12,8 +12,9 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
+    from textual.app import SystemCommand
     from textual.command import Provider
     from textual.screen import Screen
 
@@ -23,6 +24,30 @@ if TYPE_CHECKING:
     from vifconf.tui.session import Session
 
 DEFAULT_THEME = "textual-dark"
+
+
+def system_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
+    """Textual's palette commands for both apps, with Screenshot saving into the working
+    directory and saying where: Textual's default, ~/Downloads, is often missing on a server
+    ("Failed to save screenshot"). Quit goes through each app's `action_quit`, which asks
+    about unsaved edits as ctrl+q does (it exited at once)."""
+    from textual.app import SystemCommand
+
+    for command in App.get_system_commands(app, screen):
+        if command.title == "Screenshot":
+            yield SystemCommand("Screenshot", "Save an SVG screenshot of the screen in the working directory",
+                                lambda: app.set_timer(0.1, lambda: save_screenshot(app)))  # fmt: skip
+        else:
+            yield command
+
+
+def save_screenshot(app: App[Any]) -> None:
+    try:
+        path = app.save_screenshot(path=os.getcwd())
+    except OSError as exc:
+        app.notify(f"screenshot not saved: {exc.strerror or exc}", severity="error")
+        return
+    app.notify(f"screenshot saved: {path}")
 
 
 def keyboard_from_terminal(keep_stdin: bool = False) -> None:
@@ -131,6 +156,13 @@ class VifconfApp(App[None]):
         from vifconf.tui.screens.editor import EditorScreen
 
         return [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
+    async def action_quit(self) -> None:
+        """Textual's quit (the palette's Quit): the same question about unsaved edits as ctrl+q."""
+        self.action_request_quit()
 
     def action_request_quit(self) -> None:
         if not self.unsaved_editors():

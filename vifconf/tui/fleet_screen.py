@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -44,6 +44,8 @@ from vifconf.tui.session import Session
 from vifconf.tui.widgets.nic_list import NicList
 
 if TYPE_CHECKING:
+    from textual.app import SystemCommand
+
     from vifconf.fileio import Fingerprint
     from vifconf.render import RenderOptions
 
@@ -878,6 +880,15 @@ class FleetApp(App[None]):
         names = [e.session.domain.facts.name or e.session.location for e in self.unsaved_editors()]
         names += self.fleet_screen.unsaved()
         return list(dict.fromkeys(names))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from vifconf.tui.app import system_commands
+
+        return system_commands(self, screen)
+
+    async def action_quit(self) -> None:
+        """Textual's quit (the palette's Quit): the same question about unsaved edits as ctrl+q."""
+        self.action_request_quit()
 
     def action_request_quit(self) -> None:
         unsaved = self.unsaved_names()

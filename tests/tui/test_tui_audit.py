@@ -1,0 +1,59 @@
+"""What a keyboard-only audit of the UI in tmux found (2026-11-26), pinned."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tui.test_fleet_review_fixes import open_guest
+from tests.tui.test_fleet_screen import _fleet_checks_only, app_for, fleet_dir, loaded
+from vifconf.tui.dialogs.choice import ChoiceDialog
+
+__all__ = ["_fleet_checks_only", "fleet_dir"]  # fixtures shared with test_fleet_screen
+
+
+def palette_command(app: Any, title: str) -> Any:
+    [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+    return command.callback
+
+
+async def test_the_palettes_quit_asks_about_unsaved_edits(make_test_app: Any, example_file: Path) -> None:
+    """It exited at once, edits lost (only the crash journal kept them)."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await palette_command(app, "Quit")()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog) and app.screen.id == "quit-dialog"
+        assert app.return_code is None  # still running
+
+
+async def test_the_palettes_quit_asks_in_the_fleet_too(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        await open_guest(pilot, await loaded(pilot), "db")
+        await pilot.press("a", "b")
+        await pilot.pause()
+        await palette_command(pilot.app, "Quit")()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ChoiceDialog) and pilot.app.screen.id == "quit-dialog"
+
+
+async def test_the_palettes_screenshot_lands_in_the_working_directory(
+        make_test_app: Any, example_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Textual's default is ~/Downloads, often missing on a server: "Failed to save screenshot"."""
+    monkeypatch.chdir(tmp_path)
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        palette_command(app, "Screenshot")()
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if list(tmp_path.glob("*.svg")):
+                break
+        [shot] = list(tmp_path.glob("*.svg"))
+        assert shot.read_text().startswith("<svg") and os.path.dirname(shot) == str(tmp_path)
