@@ -75,3 +75,39 @@ async def test_an_i_typed_into_a_form_field_is_text(make_test_app: Any, example_
         burst(app, "vifi")
         await settle(pilot)
         assert app.screen is screen and box.value == "vifi"
+
+
+def burst_keys(app: Any, keys: list[str]) -> None:
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_letters_after_a_tab_go_to_the_next_field(make_test_app: Any, example_file: Path) -> None:
+    """`br0` Tab `vif1.0` typed in one burst: the letters behind the Tab were typed into the field
+    being left (the bridge became br0vif1.0), because Tab moved the focus only once handled."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        source = screen.query_one("#field-source", Input)
+        source.focus()
+        source.value = ""
+        await pilot.pause()
+        after = screen.focus_chain[screen.focus_chain.index(source) + 1]
+        burst_keys(app, [*"xyz", "tab", *"abc"])
+        await settle(pilot)
+        assert source.value == "xyz"
+        assert app.focused is after and str(getattr(after, "value", "")).endswith("abc")
+
+
+async def test_a_d_right_behind_enter_on_the_nic_list_deletes_nothing(make_test_app: Any,
+                                                                     example_file: Path) -> None:  # fmt: skip
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        nics = len(screen.domain.nics)
+        burst_keys(app, ["enter", "d"])
+        await settle(pilot)
+        assert len(screen.domain.nics) == nics
+        assert app.focused is screen.query_one("#field-type")

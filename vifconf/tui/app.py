@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 DEFAULT_THEME = "textual-dark"
 
 
+FOCUS_KEYS: list[BindingType] = [
+    Binding("tab", "focus_next", "", show=False, priority=True, id="app.focus-next"),
+    Binding("shift+tab", "focus_previous", "", show=False, priority=True, id="app.focus-previous"),
+]  # no description: the help lists tab/shift+tab once, with where they move (help.EXTRA_KEYS)
+"""Tab and shift+tab as priority bindings, in both apps. Textual hands each key to the focused
+widget as it arrives and runs a plain binding only when its key has bubbled back up, so in a
+burst (a fast typist over SSH) the letters after a Tab were typed into the field being left
+(``br0`` Tab ``vif1.0`` gave the bridge ``br0vif1.0``). A priority binding moves the focus
+as its key arrives, before the next keys are handed out."""
+
+
 def system_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Textual's palette commands for both apps, with Screenshot saving into the working
     directory and saying where: Textual's default, ~/Downloads, is often missing on a server
@@ -99,6 +110,7 @@ class VifconfApp(App[None]):
                 tooltip="quit (asks first when there are unsaved edits)"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.command-palette",
                 tooltip="command palette: every action by name"),
+        *FOCUS_KEYS,
     ]
 
     def __init__(self, session: Session, settings: Settings | None = None) -> None:

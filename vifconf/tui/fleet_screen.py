@@ -39,6 +39,7 @@ from vifconf.fleet import COLUMNS, Entry, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
+from vifconf.tui.app import FOCUS_KEYS
 from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
 from vifconf.tui.widgets.nic_list import NicList
@@ -849,6 +850,7 @@ class FleetApp(App[None]):
     TITLE = "vifconf fleet"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "request_quit", "Quit", priority=True, id="app.quit"),
+        *FOCUS_KEYS,
     ]
 
     def __init__(self, screen: FleetScreen, theme: str | None = None) -> None:

@@ -45,6 +45,8 @@ class NicList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="nic-list.down", tooltip="next NIC"),
         Binding("k", "cursor_up", "Up", show=False, id="nic-list.up", tooltip="previous NIC"),
+        Binding("enter", "select", "Edit", show=False, priority=True, id="nic-list.edit",
+                tooltip="edit the highlighted NIC"),  # priority: see action_select
     ]
 
     class Opened(Message):
@@ -109,6 +111,16 @@ class NicList(OptionList):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
+
+    def action_select(self) -> None:
+        """Enter: edit the highlighted NIC. A priority binding, told to the screen directly:
+        keys typed right behind Enter (a burst over SSH) then reach the app after the form
+        has the focus, so a `d` among them is no command there, instead of deleting the NIC
+        (a plain binding runs only once Enter has bubbled up behind them)."""
+        if self.highlighted is None:
+            return
+        self._announce()
+        self.screen.post_message(self.Opened())
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
