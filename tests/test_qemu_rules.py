@@ -335,14 +335,15 @@ def test_the_seeds_type_none_is_never_refused() -> None:
 
 
 # -- reading numbers and addresses as libvirt does ----------------------------------------------
-@pytest.mark.parametrize(("slot", "addr"), [("07", "0x7"), ("010", "0x8"), ("0x1f", "0x1f"), ("31", "0x1f")])
+@pytest.mark.parametrize(("slot", "addr"), [("07", "0x7"), ("010", "0x8"), ("0x1f", "0x1f"), ("31", "0x1f"),
+                                           ("+5", "0x5"), (" 0x5", "0x5"), ("&#9;5", "0x5"), ("0X0a", "0xa")])
 def test_pci_address_parts_are_read_like_strtoul(slot: str, addr: str) -> None:
     nic = user(f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function='0x0'/>")
     assert slots(domain(nic)) == [("pci.0", addr)]
 
 
 @pytest.mark.parametrize("address", ["slot='0x20'", "slot='0b101'", "slot='0x_8'", "slot='-1'",
-                                     "slot='3' function='8'"])  # fmt: skip
+                                     "slot='3' function='8'", "slot='5 '", "slot='+-5'"])  # fmt: skip
 def test_a_pci_address_libvirt_cannot_read_is_an_error(address: str) -> None:
     assert "pci-address-invalid" in codes(domain(user(f"<address type='pci' {address}/>")))
 
@@ -655,3 +656,92 @@ def test_vds_source_values_are_read_as_libvirt_reads_them(source: str, invalid: 
 
     found = {p.code for p in check(domain(f"<interface type='vds'><source {source}/></interface>"), schema=False)}
     assert ("source-invalid" in found) is invalid
+
+
+# -- what a live audit found libvirt 9.0 / QEMU 7.2 refuse (each measured on qemu:///embed) ---------
+M2 = "52:54:00:00:00:02"
+
+
+@pytest.mark.parametrize(("first", "second", "refused"), [
+    ("<model type='e1000'/><rom bar='off'/>", "<model type='e1000'/><rom bar='off'/>", True),
+    ("<rom bar='off'/>", "<model type='rtl8139'/><rom bar='off'/>", True),  # no model is rtl8139
+    ("<model type='e1000'/><rom bar='off'/>", "<model type='e1000-82545em'/><rom bar='off'/>", True),
+    ("<model type='i82557b'/><rom bar='off'/>", "<model type='i82559er'/><rom bar='off'/>", True),
+    ("<model type='virtio'/><rom bar='off'/>", "<model type='virtio-transitional'/><rom bar='off'/>", True),
+    ("<model type='e1000'/><rom bar='off'/>", "<model type='rtl8139'/><rom bar='off'/>", False),
+    ("<model type='e1000'/><rom bar='off'/>", "<model type='e1000'/>", False),  # the ROM in a BAR
+    ("<model type='e1000'/><rom bar='off'/>", "<model type='e1000'/><rom bar='off' enabled='no'/>", False),
+    ("<model type='tulip'/><rom bar='off'/>", "<model type='tulip'/><rom bar='off'/>", False),  # no ROM
+])  # fmt: skip
+def test_two_nics_loading_one_rom_through_fw_cfg_are_refused(first: str, second: str, refused: bool) -> None:
+    """rombar off: QEMU loads the ROM through fw_cfg by its file name ("duplicate fw_cfg file name")."""
+    found = [(p.code, p.nic) for p in render(domain(user(first), user(second, mac=M2))).problems]
+    assert found == ([("rom-duplicate", 2)] if refused else [])
+
+
+@pytest.mark.parametrize(("machine", "features", "indexes", "expected"), [
+    ("q35", "", ("5", "5"), ["acpi-index-duplicate"]),
+    ("pc", "<features><acpi/></features>", ("5", "5"), ["acpi-index-duplicate"]),
+    ("pc", "", ("5", "5"), []),  # no ACPI tables: QEMU started it
+    ("q35", "", ("16384", "1"), ["acpi-index-too-big"]),
+    ("q35", "", ("16383", "1"), []),
+])  # fmt: skip
+def test_acpi_indexes_qemu_refuses(machine: str, features: str, indexes: tuple[str, str], expected: list[str]) -> None:
+    first, second = (user(f"<model type='virtio'/><acpi index='{i}'/>", mac=m)
+                     for i, m in zip(indexes, ("52:54:00:00:00:01", M2), strict=True))  # fmt: skip
+    d = Domain.from_string(
+        f"<domain type='qemu'><name>q</name><os><type arch='x86_64' machine='{machine}'>hvm</type></os>{features}"
+        f"<devices>{first}{second}</devices></domain>")  # fmt: skip
+    assert codes(d) == expected
+
+
+@pytest.mark.parametrize(("mtu", "refused"), [("65521", False), ("65522", True), ("65535", True), ("68", False)])
+def test_a_tap_takes_an_mtu_up_to_65521(mtu: str, refused: bool) -> None:
+    """65535 less the Ethernet header: libvirt's "Cannot set interface MTU … Invalid argument"."""
+    assert ("mtu-out-of-range" in codes(domain(user(f"<mtu size='{mtu}'/>", kind="ethernet")))) is refused
+
+
+def test_a_vhostuser_mtu_without_a_host_interface_is_refused() -> None:
+    source = "<source type='unix' path='/tmp/a.sock' mode='client'/><model type='virtio'/><mtu size='9000'/>"
+    assert codes(domain(user(source, kind="vhostuser"))) == ["mtu-unsupported"]
+
+
+@pytest.mark.parametrize(("kind", "source"), [
+    ("server", "<source address='::1' port='41001'/>"),
+    ("client", "<source address='[::1]' port='41001'/>"),
+    ("mcast", "<source address='ff02::1' port='41009'/>"),
+    ("udp", "<source address='127.0.0.1' port='41007'><local address='::1' port='41008'/></source>"),
+])  # fmt: skip
+def test_qemus_socket_backend_takes_no_ipv6(kind: str, source: str) -> None:
+    """QEMU 7.2 splits host:port at the first ':' ("port number ':1:41001' is invalid")."""
+    assert codes(domain(user(source, kind=kind))) == ["socket-ipv6"]
+
+
+def test_two_server_nics_on_one_address_and_port_are_refused() -> None:
+    source = "<source address='127.0.0.1' port='42001'/>"
+    d = domain(user(source, kind="server"), user(source, mac=M2, kind="server"))
+    assert [(p.code, p.nic) for p in render(d).problems] == [("listen-duplicate", 2)]
+
+
+@pytest.mark.parametrize(("kind", "target", "expected"), [
+    ("ethernet", "tapdup0", [("target-duplicate", 2)]),
+    ("bridge", "tapdup0", [("target-duplicate", 2)]),
+    ("ethernet", "vnet7", []),  # a name libvirt generates: dropped, never clashes
+    ("user", "tapdup0", []),  # no host device
+])  # fmt: skip
+def test_two_nics_naming_one_host_device_are_refused(kind: str, target: str, expected: list[Any]) -> None:
+    """libvirt: "The tapdup0 interface already exists"."""
+    from vifconf.validate import check
+
+    source = "<source bridge='br0'/>" if kind == "bridge" else ""
+    nics = [user(f"{source}<target dev='{target}'/>", mac=m, kind=kind) for m in ("52:54:00:00:00:01", M2)]
+    found = [(p.code, p.nic) for p in check(domain(*nics), schema=False) if p.code == "target-duplicate"]
+    assert found == expected
+
+
+def test_a_udp_local_without_an_address_is_libvirts_parser_refusal() -> None:
+    from vifconf.validate import check
+
+    nic = user("<source address='127.0.0.1' port='41007'><local port='41008'/></source>", kind="udp")
+    found = [(p.code, p.severity) for p in check(domain(nic), schema=False)]
+    assert found == [("source-invalid", "error")]

@@ -65,6 +65,7 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     seen_macs: dict[str, int] = {}
     for nic in domain.nics:
         problems.extend(_nic_problems(domain, nic, seen_macs))
+    problems.extend(_target_clashes(domain))
     for target in counted_targets(domain, options, also):
         problems = _merge(problems, render_target(domain, options, target).problems)
     if schema:
@@ -72,6 +73,29 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
 
         problems = _merge(problems, schema_problems(domain))
     return problems
+
+
+HOST_DEVICE_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
+"""Types whose ``<target dev>`` names a device created on the host (a tap, a macvtap)."""
+
+
+def _target_clashes(domain: Domain) -> list[Problem]:
+    """Two NICs of one guest naming the same host device: the second cannot be created, and
+    libvirt refuses to start the guest ("The tapdup0 interface already exists", measured);
+    names libvirt generates itself are dropped, so they never clash."""
+    first: dict[str, int] = {}
+    found: list[Problem] = []
+    for nic in domain.nics:
+        target = nic.target
+        if not target or nic.libvirt_type not in HOST_DEVICE_TYPES or nic.target_is_generated:
+            continue
+        owner = first.setdefault(target, nic.index)
+        if owner != nic.index:
+            found.append(Problem("target-duplicate", "error", f"NIC {owner} names the host device {target!r} "
+                                 "too: the second cannot be created and the guest does not start", nic.index,
+                                 "target", "give each NIC its own <target dev>, or none (the hypervisor names it)",
+                                 nic.line_for("target")))  # fmt: skip
+    return found
 
 
 def counted_targets(domain: Domain, options: RenderOptions, also: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -171,17 +171,20 @@ def pci_address(address: etree._Element | dict[str, str] | None) -> tuple[int, i
     return domain, bus, slot, function
 
 
-_C_UNSIGNED = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+_C_UNSIGNED = re.compile(r"[ \t\n\v\f\r]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 
 
 def c_unsigned(text: str) -> int | None:
     """``strtoul(text, …, 0)`` over the whole string, as libvirt reads PCI addresses: ``0x1f``,
-    ``010`` (octal, 8) or ``31``; None for anything else (``0b1``, ``1_0``, ``08``, …)."""
-    if not _C_UNSIGNED.fullmatch(text):
+    ``010`` (octal, 8) or ``31``, after C's blanks and a ``+`` (libvirt starts a guest on
+    slot ``' +5'``); None for anything else (``0b1``, ``1_0``, ``08``, ``-1``, …)."""
+    found = _C_UNSIGNED.fullmatch(text)
+    if found is None:
         return None
-    if text[:2] in ("0x", "0X"):
-        return int(text, 16)
-    return int(text, 8) if text.startswith("0") else int(text)
+    digits = found.group(1)
+    if digits[:2] in ("0x", "0X"):
+        return int(digits, 16)
+    return int(digits, 8) if digits.startswith("0") else int(digits)
 
 
 _C_DECIMAL = re.compile(r"\s*\+?([0-9]+)")

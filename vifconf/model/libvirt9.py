@@ -315,8 +315,9 @@ def _c_int(text: str | None) -> int | None:
 
 def source_refusal(interface: etree._Element) -> str | None:
     """The sources virDomainNetDefParseXML reads strictly: a socket's (and udp's ``<local>``)
-    port a whole number; a vhost-user source of type unix with a mode, a reconnect with a
-    timeout and never in server mode; host-side ``<source><ip>``/``<route>`` only on ethernet."""
+    port a whole number, udp's ``<local>`` with an address; a vhost-user source of type unix
+    with a mode, a reconnect with a timeout and never in server mode; host-side
+    ``<source><ip>``/``<route>`` only on ethernet."""
     kind = interface.get("type")
     source = interface.find("source")
     if source is None:
@@ -329,6 +330,8 @@ def source_refusal(interface: etree._Element) -> str | None:
             port = element.get("port") if element is not None else None
             if element is not None and _c_int(port) is None:
                 return f"<{tag}> needs a whole-number port" + (f", not {port!r}" if port is not None else "")
+            if tag == "local" and element is not None and element.get("address") is None:
+                return "Missing required attribute 'address' in element 'local'"
     if kind == "vhostuser":
         if source.get("type") != "unix":
             return f"a vhostuser source must be of type 'unix', not {source.get('type')!r}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -116,7 +117,9 @@ MTU_TYPES = frozenset({"network", "bridge", "ethernet", "vhostuser"})
 MTU on interface type … is not supported yet")."""
 TAP_PATH_TYPES = frozenset({"network", "bridge", "ethernet"})
 """Types that take a ``<backend tap='…'/>`` device path."""
-MTU_RANGE = range(68, 65536)
+MTU_RANGE = range(68, 65522)
+"""What a Linux tap takes: 65535 less the Ethernet header (libvirt: "Cannot set interface MTU …
+Invalid argument" from 65522 on, measured)."""
 MULTIQUEUE_TYPES = frozenset({"network", "bridge", "direct", "ethernet", "vhostuser", "vdpa"})
 """Types libvirt 9.0 allows ``<driver queues>`` above 1 on."""
 PCI_ADDRESS_LIMITS = (0, 0xFF, 0x1F, 7)
@@ -365,6 +368,17 @@ def _guest_ip_problems(nic: Nic) -> list[str]:
     return problems[:1]
 
 
+def _socket_addresses(nic: Nic) -> list[str]:
+    """The addresses a socket backend's netdev carries (source, and udp's ``<local>``)."""
+    if nic.libvirt_type not in SOCKET_KEYS:
+        return []
+    found = [nic.source_attrs.get("address")]
+    local = nic.element.find("source/local")
+    if local is not None:
+        found.append(local.get("address"))
+    return [address for address in found if address]
+
+
 def _is_multicast_ipv4(address: str) -> bool:
     """QEMU's net_socket_mcast_create: IN_MULTICAST on the parsed address; a host name QEMU
     would resolve first counts as fine here."""
@@ -412,8 +426,12 @@ def refusals(nic: Nic) -> list[Problem]:
             f"libvirt does not support setting an MTU on a type {kind} interface",
             "remove <mtu>, or use a tap-based type (ethernet, bridge, network)")
     elif mtu is not None and kind in TAP_TYPES and not MTU_RANGE.start <= mtu < MTU_RANGE.stop:
-        add("mtu-out-of-range", "mtu", "mtu", f"MTU {mtu} is outside what a Linux tap takes (68-65535); "
-            "the guest would not start", "use e.g. 1500 or 9000")
+        add("mtu-out-of-range", "mtu", "mtu", f"MTU {mtu} is outside what a Linux tap takes "
+            f"({MTU_RANGE.start}-{MTU_RANGE.stop - 1}); the guest would not start", "use e.g. 1500 or 9000")
+    elif kind == "vhostuser" and nic.target is None:
+        add("mtu-unsupported", "mtu", "mtu", "libvirt 9.0 sets a vhostuser NIC's MTU on its host interface, and "
+            "this one names none (\"Cannot set interface MTU on '(null)'\"): the guest would not start",
+            "remove <mtu> (set the MTU on the switch's side), or name the port in <target dev='…'/>")
     virtio = model in VIRTIO_MODELS  # libvirt ignores queues and queue sizes on other models
     queues = _queues(nic) if virtio else 1
     if queues > 1 and kind not in MULTIQUEUE_TYPES:
@@ -463,7 +481,12 @@ def refusals(nic: Nic) -> list[Problem]:
         add("iommu-on-legacy-virtio", "driver", "driver",
             "QEMU refuses iommu='on' for a virtio NIC that can run in legacy mode (transitional, or any virtio "
             "on conventional PCI such as machine pc)", "use model virtio-non-transitional, or machine q35")
-    if kind == "mcast" and not _is_multicast_ipv4(nic.source_attrs.get("address", "")):
+    ipv6 = [a for a in _socket_addresses(nic) if ":" in a or a.startswith("[")]
+    if ipv6:
+        add("socket-ipv6", "source", "source",
+            f"QEMU 7.2's socket backend reads host:port at the first ':', so it refuses the IPv6 address {ipv6[0]!r}",
+            "use an IPv4 address or a host name")
+    elif kind == "mcast" and not _is_multicast_ipv4(nic.source_attrs.get("address", "")):
         add("mcast-address-not-multicast", "source", "source",
             f"QEMU refuses mcast address {nic.source_attrs.get('address')!r}: not an IPv4 multicast address",
             "use an address in 224.0.0.0/4, e.g. 230.0.0.1")
@@ -580,6 +603,63 @@ def domain_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     return found
 
 
+FW_CFG_ROMS = {
+    "rtl8139": "efi-rtl8139.rom", "e1000": "efi-e1000.rom", "e1000-82544gc": "efi-e1000.rom",
+    "e1000-82545em": "efi-e1000.rom", "e1000e": "efi-e1000e.rom", "pcnet": "efi-pcnet.rom",
+    "ne2k_pci": "efi-ne2k_pci.rom", "vmxnet3": "efi-vmxnet3.rom",
+    **dict.fromkeys(("virtio-net-pci", "virtio-net-pci-transitional", "virtio-net-pci-non-transitional"),
+                    "efi-virtio.rom"),
+    **dict.fromkeys(("i82550", "i82551", "i82557a", "i82557b", "i82557c", "i82558a", "i82558b", "i82559a",
+                     "i82559b", "i82559c", "i82559er", "i82562", "i82801"), "pxe-eepro100.rom"),
+}  # fmt: skip
+"""QEMU 7.2's boot ROM per NIC driver. With ``rombar=0`` QEMU loads it through fw_cfg under
+its file name, and two such NICs with one ROM stop the guest ("duplicate fw_cfg file name:
+genroms/efi-e1000.rom", measured); tulip has none."""
+ACPI_INDEX_MAX = 16383
+"""QEMU: "acpi-index should be less or equal to 16383"."""
+
+
+def clash_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
+    """What two NICs of one guest cannot share when QEMU starts (measured with libvirt 9.0 /
+    QEMU 7.2), said on each NIC after the first: a boot ROM loaded through fw_cfg
+    (``<rom bar='off'/>``), an ``<acpi index>`` (or one above the limit; on q35, or pc with
+    ``<features><acpi/>``, where QEMU builds the ACPI tables), a server socket's address."""
+    found: list[Problem] = []
+
+    def add(nic: Nic, code: str, field: str, message: str, hint: str) -> None:
+        found.append(Problem(code, "error", message, nic=nic.index, field=field, hint=hint,
+                             line=nic.line_for(field), target=TARGET))  # fmt: skip
+
+    acpi_tables = domain.facts.q35 or domain.root.find("features/acpi") is not None
+    taken: dict[tuple[str, object], int] = {}
+    for nic in nics:
+        rom = nic.child("rom")
+        if rom is not None and rom.get("bar") == "off" and rom.get("enabled") != "no":
+            name = os.path.basename(rom.get("file") or "") or FW_CFG_ROMS.get(qemu_driver(nic.libvirt_model))
+            first = taken.setdefault(("rom", name), nic.index) if name else nic.index
+            if first != nic.index:
+                add(nic, "rom-duplicate", "rom", f"NIC {first} loads the boot ROM {name} with rombar off too: "
+                    "QEMU loads both through fw_cfg under that one name and refuses the guest",
+                    "drop <rom bar='off'/> from one of them (or give it enabled='no')")
+        acpi = nic.child("acpi")
+        index = c_decimal(acpi.get("index")) if acpi is not None and acpi_tables else None
+        if index is not None and index > ACPI_INDEX_MAX:
+            add(nic, "acpi-index-too-big", "acpi", f"QEMU takes an acpi index up to {ACPI_INDEX_MAX}, not {index}",
+                "use a smaller index")
+        elif index:
+            first = taken.setdefault(("acpi", index), nic.index)
+            if first != nic.index:
+                add(nic, "acpi-index-duplicate", "acpi", f"NIC {first} has acpi index {index} too: QEMU refuses the "
+                    "guest", "give each NIC its own index")
+        if nic.libvirt_type == "server":
+            where = f"{nic.source_attrs.get('address') or ''}:{nic.source_attrs.get('port') or ''}"
+            first = taken.setdefault(("listen", where), nic.index)
+            if first != nic.index:
+                add(nic, "listen-duplicate", "source", f"NIC {first} listens on {where} too: QEMU cannot bind it "
+                    "twice and refuses the guest", "give each server NIC its own port")
+    return found
+
+
 def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     """A declared q35 bridge with nothing below it to plug into: libvirt refuses the domain
     (its NICs' placement hangs on it, so the target says so rather than leave it to chance)."""
@@ -642,7 +722,9 @@ def render(domain: Domain, options: RenderOptions | None = None) -> Rendering:
             rendering.notes.append(f"NIC {nic.index}: type {kind or '(missing)'} is not rendered by this target")
         if kind != ABSENT_TYPE:
             refused += _cached_refusals(nic)
-    refused += domain_refusals(domain, [nic for nic in all_nics if nic.type != ABSENT_TYPE])
+    present = [nic for nic in all_nics if nic.type != ABSENT_TYPE]
+    refused += domain_refusals(domain, present)
+    refused += clash_refusals(domain, present)
     refused += _pci_controller_refusals(domain, nics)
     rendering.problems += refused
     layout = argv_layout(rendering.items)
