@@ -228,3 +228,39 @@ async def test_ctrl_s_with_output_elsewhere_saves_even_without_edits(make_test_a
         await pilot.press("y")
         await until(pilot, lambda: copy.exists())
     assert copy.read_bytes() == clean_file.read_bytes()
+
+
+async def test_a_long_path_gives_way_to_the_status_in_the_header(make_test_app: Any, example_file: Path,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """At 80 columns a deep path pushed "● modified" and the error count off the header."""
+    from vifconf.tui.widgets.domain_header import DomainHeader
+
+    deep = tmp_path / ("very-long-directory-name-for-testing/another-level/" * 2)
+    deep.mkdir(parents=True)
+    path = deep / "guest-with-long-name.xml"
+    path.write_bytes(example_file.read_bytes())
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        for _ in range(10):
+            await pilot.pause(0.05)
+        line = app.screen.query_one(DomainHeader).render_line(0).text
+        assert "● modified" in line and "✗ 1 error" in line
+        assert "…" in line and "guest-with-long-name.xml" in line
+
+
+async def test_with_no_color_an_error_marker_is_reverse_video(make_test_app: Any, example_file: Path,
+                                                              monkeypatch: Any) -> None:  # fmt: skip
+    """NO_COLOR greys colours by brightness: the red ✗ became dark grey on the dark panel."""
+    from vifconf.tui.widgets.domain_header import DomainHeader
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        marked = [segment for widget in (screen.query_one(DomainHeader), screen.query_one(NicList))
+                  for y in range(6 if widget is not screen.query_one(DomainHeader) else 1)
+                  for segment in widget.render_line(y) if "✗" in segment.text]  # fmt: skip
+        assert len(marked) == 2 and all(s.style is not None and s.style.reverse for s in marked)

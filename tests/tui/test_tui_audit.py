@@ -1,4 +1,5 @@
-"""What a keyboard-only audit of the UI in tmux found (2026-11-26), pinned."""
+"""What a keyboard-only audit of the UI in tmux found (2026-11-26), pinned. (Its fleet fixture,
+autouse here, turns each guest's own checks off: tests that need them live elsewhere.)"""
 
 from __future__ import annotations
 
@@ -57,3 +58,4 @@ async def test_the_palettes_screenshot_lands_in_the_working_directory(
                 break
         [shot] = list(tmp_path.glob("*.svg"))
         assert shot.read_text().startswith("<svg") and os.path.dirname(shot) == str(tmp_path)
+

@@ -42,6 +42,7 @@ from vifconf.problems import Problem
 from vifconf.tui.app import FOCUS_KEYS
 from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
+from vifconf.tui.severity import severity_style
 from vifconf.tui.widgets.nic_list import NicList
 
 if TYPE_CHECKING:
@@ -59,7 +60,6 @@ TITLES: dict[str, str] = {
     "host": "Host", "domain": "Domain", "nic": "NIC", "type": "Type", "source": "Source",
     "model": "Model", "mac": "MAC", "problems": "Problems",
 }
-SEVERITY_STYLE: dict[str, str] = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 CUT_TO: dict[str, int] = {"host": 16, "domain": 12, "problems": 16, "source": 8, "model": 7}
 """The columns cut (with "…") when the table is wider than the screen, and how far at most;
 the detail pane shows the highlighted row's cut values whole (and its problems)."""
@@ -75,7 +75,7 @@ def problems_cell(problems: Sequence[Problem], width: int | None = None) -> Text
         return Text("")
     first = problems[0]
     more = f" +{len(problems) - 1}" if len(problems) > 1 else ""
-    text = Text(f"{first.severity} ", style=SEVERITY_STYLE.get(first.severity, ""))
+    text = Text(f"{first.severity} ", style=severity_style(first.severity))
     text.append_text(clipped(Text(first.code), max(width - len(text) - len(more), 1)) if width else Text(first.code))
     if more:
         text.append(more, style="dim")
@@ -501,7 +501,7 @@ class FleetScreen(Screen[None]):
         text.append(" vifconf fleet ", style="bold reverse")
         text.append(f" {guests} guest{'s' if guests != 1 else ''}")
         if failed:
-            text.append(f", {failed} unreadable", style="bold red")
+            text.append(f", {failed} unreadable", style=severity_style("error"))
         unsaved = self.unsaved()
         if unsaved:
             text.append(f" | {len(unsaved)} edited, not saved", style="bold")
@@ -539,7 +539,7 @@ class FleetScreen(Screen[None]):
                                 style="bold")  # fmt: skip
                     break
                 room -= needed
-                text.append(f"\n{problem.severity}: ", style=SEVERITY_STYLE.get(problem.severity, ""))
+                text.append(f"\n{problem.severity}: ", style=severity_style(problem.severity))
                 text.append(f"{problem.message} [{problem.code}]")
             if legend:
                 text.append(f"\n{LIVE_LEGEND}", style="dim")
@@ -729,7 +729,8 @@ class FleetScreen(Screen[None]):
     def action_export(self) -> None:
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
-        self.app.push_screen(PathDialog("Export the table and its problems (.json or .csv)", "vifconf-fleet.json"),
+        self.app.push_screen(PathDialog("Export the table and its problems (.json or .csv)", "vifconf-fleet.json",
+                                        placeholder="fleet.json or fleet.csv", enter="export"),
                              self._export_to)  # fmt: skip
 
     def _export_to(self, path: str | None) -> None:

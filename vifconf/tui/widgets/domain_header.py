@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
 
 from vifconf.model.domain import DomainFacts
+from vifconf.tui.severity import severity_style
 
 
 class DomainHeader(Static):
+    """The path gives way to the status: a long path is cut from the left (``…/guest.xml``),
+    so "● modified" and the error count always show (they were pushed off the line)."""
+
+    _shown: tuple[DomainFacts, str, bool, int] | None = None
+
     def show(self, facts: DomainFacts, path: str, modified: bool, errors: int) -> None:
-        text = Text()
-        text.append(" vifconf ", style="bold reverse")
-        text.append(f" {facts.name or '(unnamed)'} ", style="bold")
+        self._shown = (facts, path, modified, errors)
+        head = Text()
+        head.append(" vifconf ", style="bold reverse")
+        head.append(f" {facts.name or '(unnamed)'} ", style="bold")
         kind = facts.hypervisor or "?"
         if facts.is_xen:
             kind += " hvm" if facts.hvm else " pv"
         elif facts.os_type:
             kind += f" {facts.os_type}"
-        text.append(f"[{kind}] ")
-        text.append(path, style="italic")
+        head.append(f"[{kind}] ")
+        status = Text()
         if modified:
-            text.append("  ● modified", style="bold")
+            status.append("  ● modified", style="bold")
         if errors:
-            text.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold red")
-        self.update(text)
+            status.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style=severity_style("error"))
+        room = self.size.width - head.cell_len - status.cell_len if self.size.width else len(path)
+        head.append(fit_path(path, room), style="italic")
+        self.update(head + status)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
+
+def fit_path(path: str, room: int) -> str:
+    """``path`` in ``room`` cells, cut from the left: the file name matters most."""
+    if len(path) <= room:
+        return path
+    return "…" + path[len(path) - room + 1 :] if room > 1 else ""

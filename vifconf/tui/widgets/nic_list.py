@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from vifconf.tui.severity import severity_style
 from vifconf.tui.widgets.rows import RowPatcher
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ def _row(key: tuple[int, str | None, str | None, str | None, str | None, int, in
     row.append(f"{kind or '?':<9} " if len(kind or "?") >= 9 else f"{kind or '?':<9}")
     row.append(_clipped(source or "-", 16), style="italic")  # the badge after it stays in view
     if errors:
-        row.append(f"  ✗{errors}", style="bold red")
+        row.append(f"  ✗{errors}", style=severity_style("error"))
     elif warnings:
-        row.append(f"  !{warnings}", style="yellow")
+        row.append(f"  !{warnings}", style=severity_style("warning"))
     row.append("\n   ")  # always two lines: RowPatcher relies on rows keeping their height
     model = _clipped(model or "default", 12)
     row.append(f"{model:<9}" if len(model) < 9 else model + " ")

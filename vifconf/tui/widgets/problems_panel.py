@@ -10,15 +10,15 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from vifconf.problems import Problem
+from vifconf.tui.severity import severity_style
 from vifconf.tui.widgets.rows import RowPatcher
 
-_BADGE = {"error": ("✗ ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "cyan")}
+_BADGE = {"error": "✗ ", "warning": "! ", "info": "i "}
 
 
 def _row(problem: Problem) -> Option:
-    badge, style = _BADGE.get(problem.severity, ("  ", ""))
     row = Text()
-    row.append(badge, style=style)
+    row.append(_BADGE.get(problem.severity, "  "), style=severity_style(problem.severity))
     where = f"NIC {problem.nic}" if problem.nic is not None else "domain"
     if problem.field:
         where += f" {problem.field}"
