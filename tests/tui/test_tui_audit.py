@@ -59,3 +59,20 @@ async def test_the_palettes_screenshot_lands_in_the_working_directory(
         [shot] = list(tmp_path.glob("*.svg"))
         assert shot.read_text().startswith("<svg") and os.path.dirname(shot) == str(tmp_path)
 
+
+
+async def test_the_fleet_has_help_and_palette_commands(fleet_dir: Path) -> None:
+    """`?` and F1 did nothing in the fleet, and the palette held only Textual's own commands."""
+    from vifconf.tui.commands import VifconfCommands
+    from vifconf.tui.screens.help import HelpScreen
+
+    async with app_for(fleet_dir).run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        names = [name for name, _, _ in VifconfCommands(screen)._commands()]
+        assert {"Filter", "Export", "Next to review", "Help"} <= set(names)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = {key for _, key, _ in help_screen.rows()}
+        assert {"/", "x", "enter", "left/right"} <= keys

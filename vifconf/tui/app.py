@@ -94,7 +94,7 @@ def keyboard_from_terminal(keep_stdin: bool = False) -> None:
         os.close(fd)
 
 
-def _vifconf_commands() -> type[Provider]:
+def vifconf_commands() -> type[Provider]:
     from vifconf.tui.commands import VifconfCommands
 
     return VifconfCommands
@@ -138,7 +138,7 @@ class VifconfApp(App[None]):
             keyboard_from_terminal()
         return super().run(*args, **kwargs)
 
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {_vifconf_commands}
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {vifconf_commands}
 
     def get_default_screen(self) -> Screen[None]:
         from vifconf.tui.session import opening_tab

@@ -12,9 +12,22 @@ from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES
 
 class VifconfCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from vifconf.tui.fleet_screen import FleetScreen
         from vifconf.tui.screens.editor import EditorScreen
 
         screen = self.screen
+        if isinstance(screen, FleetScreen):
+            act = screen.run_action
+            return [
+                ("Filter", "show only rows containing some text (any column or problem)", partial(act, "filter")),
+                ("Clear filter", "show every row again", partial(act, "clear_filter")),
+                ("Mark reviewed", "mark the row reviewed and go on to the next one to review", partial(act, "review")),
+                ("Next to review", "the next unreviewed NIC with a problem", partial(act, "next_problem")),
+                ("Sort", "sort by the next column", partial(act, "sort")),
+                ("Reverse sort", "reverse the sort order", partial(act, "reverse")),
+                ("Export", "write the visible table and its problems to a .json or .csv file", partial(act, "export")),
+                ("Help", "list every key", partial(act, "help")),
+            ]
         if not isinstance(screen, EditorScreen):
             return []
         run = screen.run_action

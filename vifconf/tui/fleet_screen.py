@@ -39,7 +39,7 @@ from vifconf.fleet import COLUMNS, Entry, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
-from vifconf.tui.app import FOCUS_KEYS
+from vifconf.tui.app import FOCUS_KEYS, vifconf_commands
 from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
 from vifconf.tui.severity import severity_style
@@ -47,6 +47,7 @@ from vifconf.tui.widgets.nic_list import NicList
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
+    from textual.command import Provider
 
     from vifconf.fileio import Fingerprint
     from vifconf.render import RenderOptions
@@ -297,6 +298,7 @@ class FleetScreen(Screen[None]):
         Binding("S", "reverse", "Reverse", show=False, id="fleet.reverse"),
         Binding("x", "export", "Export", id="fleet.export", priority=TYPED_AHEAD),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="fleet.clear-filter"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="fleet.help", tooltip="this help"),
     ]
 
     def __init__(self, fleet: Fleet, paths: Sequence[str] = (), uris: Sequence[str] = (),
@@ -726,6 +728,12 @@ class FleetScreen(Screen[None]):
             return False
         return super().check_action(action, parameters)
 
+    def action_help(self) -> None:
+        from vifconf.tui.screens.help import FLEET_EXTRA_KEYS, HelpScreen
+
+        self.app.push_screen(HelpScreen([("app", list(self.app.BINDINGS)), ("fleet", list(self.BINDINGS))],
+                                        FLEET_EXTRA_KEYS))  # fmt: skip
+
     def action_export(self) -> None:
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
@@ -853,6 +861,7 @@ class FleetApp(App[None]):
         Binding("ctrl+q", "request_quit", "Quit", priority=True, id="app.quit"),
         *FOCUS_KEYS,
     ]
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {vifconf_commands}
 
     def __init__(self, screen: FleetScreen, theme: str | None = None) -> None:
         super().__init__()

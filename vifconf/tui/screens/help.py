@@ -28,6 +28,17 @@ EXTRA_KEYS: list[tuple[str, str]] = [
 in goes in the description."""
 
 
+FLEET_EXTRA_KEYS: list[tuple[str, str]] = [
+    ("enter", "open the highlighted NIC in the editor (b, or escape twice, comes back here)"),
+    ("up/down", "move in the table; the pane under it shows the row whole"),
+    ("left/right", "scroll the columns after the NIC number"),
+    ("S", "reverse the sort"),
+    ("escape", "clear the filter"),
+    ("ctrl+p", "command palette: every action by name"),
+]
+"""The fleet table's keys no binding lists."""
+
+
 def _key_name(key: str) -> str:
     return " / ".join(part.strip() for part in key.split(","))
 
@@ -47,9 +58,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close"),
     ]
 
-    def __init__(self, groups: list[tuple[str, list[BindingType]]]) -> None:
+    def __init__(self, groups: list[tuple[str, list[BindingType]]],
+                 extra: list[tuple[str, str]] | None = None) -> None:  # fmt: skip
         super().__init__(id="help-screen")
         self.groups = groups
+        self.extra = EXTRA_KEYS if extra is None else extra
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """Where, key, what it does: the bindings', then the keys no binding lists."""
+        return binding_rows(self.groups) + [("", key, description) for key, description in self.extra]
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_header=True, pad_edge=False)
@@ -57,10 +74,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold", no_wrap=True, width=14)
         table.add_column("does", ratio=1)
         # Text, not str: Rich would read "[y]" in a description as markup and drop it
-        for group, key, description in binding_rows(self.groups):
+        for group, key, description in self.rows():
             table.add_row(Text(group), Text(key), Text(description))
-        for key, description in EXTRA_KEYS:
-            table.add_row("", Text(key), Text(description))
         with VerticalScroll(id="help-box"):
             yield Label("vifconf keys  (escape closes)", classes="dialog-title")
             yield Static(table)
