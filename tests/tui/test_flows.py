@@ -25,7 +25,8 @@ async def test_open_shows_domain_nics_and_previews(make_test_app: Any, example_f
         await pilot.pause()
         screen = editor(app)
         header = str(screen.query_one("#domain-header").render())
-        assert "gihan-hvm" in header and "xen hvm" in header and str(example_file) in header
+        assert "gihan-hvm" in header and "xen hvm" in header and "…" in header  # a long path is cut at 80 columns
+        assert header.split("…")[1].split()[0] == str(example_file)[-len(header.split("…")[1].split()[0]) :]
         assert "modified" not in header
         assert screen.query_one(NicList).option_count == 3
         assert screen.selected == 1
@@ -324,9 +325,19 @@ async def test_layout_80x24_is_stacked_and_unclipped(make_test_app: Any, example
         for selector in ("opt-libvirt", "opt-xendcfg", "opt-xen", "opt-domid"):
             assert screen.region.contains_region(screen.query_one(f"#{selector}").region), selector
     app = make_test_app(example_file)
+    async with app.run_test(size=(120, 40)) as pilot:  # three columns here left the preview 31 cells
+        await pilot.pause()
+        screen = editor(app)
+        assert screen.has_class("-narrow")
+        for selector in ("opt-libvirt", "opt-xendcfg", "opt-xen", "opt-domid"):
+            assert screen.region.contains_region(screen.query_one(f"#{selector}").region), selector
+    app = make_test_app(example_file)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         assert editor(app).has_class("-wide")
+        for selector in ("opt-libvirt", "opt-xendcfg", "opt-xen", "opt-domid"):
+            widget = app.screen.query_one(f"#{selector}")
+            assert app.screen.region.contains_region(widget.region), selector
         preview = app.screen.query_one("#preview")
         assert preview.region.x >= app.screen.query_one("#nic-form").region.right
 

@@ -232,7 +232,8 @@ async def test_ctrl_s_with_output_elsewhere_saves_even_without_edits(make_test_a
 
 async def test_a_long_path_gives_way_to_the_status_in_the_header(make_test_app: Any, example_file: Path,
                                                                  tmp_path: Path) -> None:  # fmt: skip
-    """At 80 columns a deep path pushed "● modified" and the error count off the header."""
+    """At 80 columns a deep path pushed "● modified" and the error count off the header; the path
+    is cut in the middle, keeping its start and its file name."""
     from vifconf.tui.widgets.domain_header import DomainHeader
 
     deep = tmp_path / ("very-long-directory-name-for-testing/another-level/" * 2)

@@ -33,7 +33,8 @@ async def test_stdin_saves_to_output(tmp_path: Path) -> None:
     app = stdin_app(str(out))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert f"stdin → {out}" in str(editor(app).query_one("#domain-header").render())
+        header = str(editor(app).query_one("#domain-header").render())
+        assert "stdin → " in header and header.endswith("/out.xml")  # the middle is cut at 80 columns
         await pilot.press("a", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, SaveDialog) and app.screen.target == str(out)

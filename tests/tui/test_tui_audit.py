@@ -76,3 +76,16 @@ async def test_the_fleet_has_help_and_palette_commands(fleet_dir: Path) -> None:
         assert isinstance(help_screen, HelpScreen)
         keys = {key for _, key, _ in help_screen.rows()}
         assert {"/", "x", "enter", "left/right"} <= keys
+
+
+@pytest.mark.parametrize("room", range(0, 70))
+def test_fit_path_fits_and_keeps_the_file_name_while_it_can(room: int) -> None:
+    from vifconf.tui.widgets.domain_header import fit_path
+
+    path = "/srv/very-long-directory-name/another-level/guest-with-long-name.xml"
+    shown = fit_path(path, room)
+    assert len(shown) <= max(room, 0)
+    if room > len("/guest-with-long-name.xml"):
+        assert shown.endswith("/guest-with-long-name.xml")
+    if room >= len(path):
+        assert shown == path

@@ -41,8 +41,10 @@ key is text being typed."""
 
 
 class EditorScreen(Screen[None]):
-    WIDE_AT = 120
-    """Three columns from this width on; below it, list + form on top and the preview under them."""
+    WIDE_AT = 160
+    """Three columns from this width on; below it, list + form on top and the preview under them.
+    The third column needs about 50 cells for the preview's pickers and tab titles: at 120 it
+    got 31, its Xen era and domid pickers off screen and the tab bar scrolled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_nic", "Add", id="editor.add-nic",

@@ -11,7 +11,7 @@ from vifconf.tui.severity import severity_style
 
 
 class DomainHeader(Static):
-    """The path gives way to the status: a long path is cut from the left (``…/guest.xml``),
+    """The path gives way to the status: a long path is cut in the middle (``/srv/…/guest.xml``),
     so "● modified" and the error count always show (they were pushed off the line)."""
 
     _shown: tuple[DomainFacts, str, bool, int] | None = None
@@ -42,7 +42,12 @@ class DomainHeader(Static):
 
 
 def fit_path(path: str, room: int) -> str:
-    """``path`` in ``room`` cells, cut from the left: the file name matters most."""
+    """``path`` in ``room`` cells, cut in the middle: the file name at the end matters most,
+    and the start says where it is (``stdin → …``, a live ``qemu+ssh://host``)."""
     if len(path) <= room:
         return path
-    return "…" + path[len(path) - room + 1 :] if room > 1 else ""
+    if room < 2:
+        return ""
+    name = len(path) - path.rfind("/")  # the file name and its slash
+    tail = min(room - 1, max(name, room - 1 - room // 3))
+    return path[: room - 1 - tail] + "…" + path[len(path) - tail :]
