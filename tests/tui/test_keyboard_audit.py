@@ -265,3 +265,23 @@ async def test_with_no_color_an_error_marker_is_reverse_video(make_test_app: Any
                   for y in range(6 if widget is not screen.query_one(DomainHeader) else 1)
                   for segment in widget.render_line(y) if "✗" in segment.text]  # fmt: skip
         assert len(marked) == 2 and all(s.style is not None and s.style.reverse for s in marked)
+
+
+async def test_every_preview_tab_scrolls_to_the_selected_nic(make_test_app: Any, tmp_path: Path) -> None:
+    """Only the XML diff tab followed the selection: NIC 60's vif was far below the fold."""
+    from vifconf.tui.widgets.preview import PreviewBody
+
+    nics = "".join(f"<interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:01:{n:02x}'/>"
+                   f"<model type='e1000'/></interface>" for n in range(60))  # fmt: skip
+    path = tmp_path / "big.xml"
+    path.write_text(f"<domain type='xen'><name>big</name><os><type>hvm</type></os><devices>{nics}</devices></domain>")
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        await pilot.press("end")
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert screen.selected == 60
+        body = screen.query_one("#body-xend-sxpr", PreviewBody)
+        assert body.max_scroll_y > 0 and body.scroll_y > body.max_scroll_y / 2

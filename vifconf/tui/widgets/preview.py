@@ -67,10 +67,14 @@ class PreviewBody(VerticalScroll):
         rule.update(Text(f"rules: {rendering.rule}" if rendering.rule else "", style="italic"))
         body = Text(rendering.text or "(nothing: no NIC reaches this target)")
         positions = rendering.nic_items.get(selected, [])
-        if rendering.text and positions:
-            for start, end in rendering.nic_spans(selected):
-                body.stylize(HIGHLIGHT, start, end)
+        spans = rendering.nic_spans(selected) if rendering.text and positions else []
+        for start, end in spans:
+            body.stylize(HIGHLIGHT, start, end)
         text_widget.update(body)
+        if spans:  # the selected NIC's part in view, as the diff tab does (NIC 60 was off screen)
+            text = rendering.text
+            first, last = text.count("\n", 0, spans[0][0]), text.count("\n", 0, max(spans[-1][1] - 1, 0))
+            self.call_after_refresh(self._reveal, text.splitlines(), first, last)
         lines = [f"• {note}" for note in rendering.notes]
         for problem in rendering.problems:
             lines.append(f"{'✗' if problem.severity == 'error' else '!'} {refusal_note(problem, severity=False)}")
@@ -78,7 +82,7 @@ class PreviewBody(VerticalScroll):
 
 
     def _reveal(self, lines: list[str], first: int, last: int) -> None:
-        """Scroll the diff (as little as needed) so its marked lines, or their start, show."""
+        """Scroll (as little as needed) so the marked lines, or their start, show."""
         from rich.cells import cell_len
         from textual.geometry import Region
 
