@@ -562,3 +562,10 @@ def test_render_output_errors_keep_their_line_and_the_guest_count() -> None:
         read_vifs(header + "(device (vif (bridge 'br0')))\n" + header + "(device (vif (bridge 'br1')))\n", "-")
     with pytest.raises(InputError, match="without a xend-sxpr section"):
         read_vifs("== g.xml: g (kvm, hvm, 1 NICs)\n-- qemu  [libvirt 9.0]\n-netdev '(x'\n", "-")
+
+
+def test_a_network_nic_comes_back_from_render_as_it_was() -> None:
+    """From a review: the placeholder's (script 'vif-bridge') came back as a <script> on a type
+    network NIC, which libvirt's Xen driver refuses (xend-network-script)."""
+    [nic] = read_vifs("(device (vif (mac '00:16:3e:00:00:01')(bridge '<network default>')(script 'vif-bridge')))", "-")
+    assert (nic.kind, nic.fields) == ("network", {"mac": "00:16:3e:00:00:01", "source": "default"})

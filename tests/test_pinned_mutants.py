@@ -163,6 +163,8 @@ def test_an_interface_without_a_type_is_a_warning(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize(("source", "extra", "expected"), [
     ("<source bridge='br0'/>", "", [("type-missing", "warning", "type", "set type='bridge'")]),
     ("<source network='default'/>", "", [("type-missing", "warning", "type", "set type='network'")]),
+    ("<source dev='/dev/vhost-vdpa-0'/>", "", [("type-missing", "warning", "type", "set type='vdpa'")]),
+    ("<source dev='eth0' mode='vepa'/>", "", [("type-missing", "warning", "type", "set type='direct'")]),
     ("<source bridge='br0'/>", "<frobnicate/>",
      [("type-missing", "warning", "type", "set type='bridge'"), ("schema", "warning", "frobnicate", None)]),
 ])  # fmt: skip

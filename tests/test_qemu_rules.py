@@ -745,3 +745,33 @@ def test_a_udp_local_without_an_address_is_libvirts_parser_refusal() -> None:
     nic = user("<source address='127.0.0.1' port='41007'><local port='41008'/></source>", kind="udp")
     found = [(p.code, p.severity) for p in check(domain(nic), schema=False)]
     assert found == [("source-invalid", "error")]
+
+
+@pytest.mark.parametrize(("nic", "machine", "expected"), [
+    (user("<model type='virtio'/><address type='usb' bus='0' port='1'/>"), "pc", ["address-unsupported"]),
+    (user("<model type='e1000'/><address type='drive'/>"), "q35", ["address-unsupported"]),
+    (user("<model type='rtl8139'/><address type='isa' iobase='0x300' irq='5'/>"), "pc", ["address-unsupported"]),
+    (user("<model type='e1000'/>"), "isapc", ["no-pci-bus"]),
+    (user("<model type='e1000'/>"), "pc", []),
+])  # fmt: skip
+def test_a_nic_off_pci_is_refused(nic: str, machine: str, expected: list[str]) -> None:
+    """libvirt: "Unexpected address type for 'virtio-net'", "No PCI buses available"; QEMU:
+    "Property 'rtl8139.iobase' not found" (measured)."""
+    assert codes(domain(nic, machine=machine)) == expected
+
+
+def test_an_empty_rom_file_is_no_rom_and_a_target_template_no_clash() -> None:
+    """From a review: <rom file=''/> loads no ROM (libvirt started two); a ``%d`` target is
+    numbered per NIC."""
+    from vifconf.validate import check
+
+    rom = "<model type='e1000'/><rom bar='off' file=''/>"
+    assert codes(domain(user(rom), user(rom, mac=M2))) == []
+    nics = [user("<target dev='rv%d'/>", mac=m, kind="ethernet") for m in ("52:54:00:00:00:01", M2)]
+    assert "target-duplicate" not in [p.code for p in check(domain(*nics), schema=False)]
+
+
+def test_a_vhostuser_mtu_with_a_generated_target_is_refused_too() -> None:
+    """libvirt drops a vnet* target, and then has no interface to set the MTU on."""
+    source = "<source type='unix' path='/tmp/a.sock' mode='client'/><model type='virtio'/><mtu size='9000'/>"
+    assert codes(domain(user(source + "<target dev='vnet5'/>", kind="vhostuser"))) == ["mtu-unsupported"]

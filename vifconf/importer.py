@@ -235,8 +235,8 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     elif kind == "bridge":
         nic.notes.append("no (bridge …): xend's vif-bridge script took the host's first bridge; "
                          "set the <source bridge> (vifconf set … source=BRIDGE) before libvirt can use it")
-    if script is not None and not (kind == "bridge" and script == DEFAULT_BRIDGE_SCRIPT):
-        nic.fields["script"] = script  # vif-bridge is what a bridge gets anyway
+    if script is not None and not (kind in ("bridge", "network") and script == DEFAULT_BRIDGE_SCRIPT):
+        nic.fields["script"] = script  # vif-bridge is what a bridge (and a network's bridge) gets anyway
     model = first.get("model")
     if model is not None:
         nic.fields["model"] = model

@@ -82,13 +82,13 @@ HOST_DEVICE_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
 def _target_clashes(domain: Domain) -> list[Problem]:
     """Two NICs of one guest naming the same host device: the second cannot be created, and
     libvirt refuses to start the guest ("The tapdup0 interface already exists", measured);
-    names libvirt generates itself are dropped, so they never clash."""
+    names libvirt generates itself are dropped, and a ``%d`` template is numbered per NIC."""
     first: dict[str, int] = {}
     found: list[Problem] = []
     for nic in domain.nics:
         target = nic.target
-        if not target or nic.libvirt_type not in HOST_DEVICE_TYPES or nic.target_is_generated:
-            continue
+        if not target or nic.libvirt_type not in HOST_DEVICE_TYPES or nic.target_is_generated or "%" in target:
+            continue  # a template (vnet%d) is filled in with a number of its own per NIC
         owner = first.setdefault(target, nic.index)
         if owner != nic.index:
             found.append(Problem("target-duplicate", "error", f"NIC {owner} names the host device {target!r} "

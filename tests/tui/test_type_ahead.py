@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -111,3 +112,34 @@ async def test_a_d_right_behind_enter_on_the_nic_list_deletes_nothing(make_test_
         await settle(pilot)
         assert len(screen.domain.nics) == nics
         assert app.focused is screen.query_one("#field-type")
+
+
+async def test_moves_in_the_nic_list_keep_their_order_before_enter(make_test_app: Any, example_file: Path) -> None:
+    """`down enter` in one burst opened NIC 1 (Enter, a priority binding, jumped ahead of Down,
+    which then opened the Type picker's dropdown)."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        burst_keys(app, ["down", "down", "enter"])
+        await settle(pilot)
+        assert screen.selected == 3
+        assert app.focused is screen.query_one("#field-type")
+        burst_keys(app, ["escape"])
+        await settle(pilot)
+        burst_keys(app, ["up", "tab"])
+        await settle(pilot)
+        assert screen.selected == 2
+
+
+async def test_a_filter_typed_in_one_burst_is_the_filter(fleet_dir: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`/xen` Enter in one burst: x (a priority binding) ran before the filter had the focus,
+    and the export dialog took `en` and wrote a file named en."""
+    monkeypatch.chdir(tmp_path)  # where such an export would land
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        burst_keys(pilot.app, ["slash", *"xen", "enter"])
+        await settle(pilot)
+        assert pilot.app.screen is screen and screen.filter_text == "xen"
+    assert not (tmp_path / "en").exists()

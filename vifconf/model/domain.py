@@ -283,6 +283,8 @@ class Nic:
         if self.type is not None:
             return None
         attributes = self.source_attrs
+        if attributes.get("dev", "").startswith("/dev/vhost-vdpa"):
+            return "vdpa"
         return next((kind for kind in ("bridge", "network", "direct") if SOURCE_ATTRIBUTE[kind] in attributes), None)
 
     @property

@@ -428,7 +428,7 @@ def refusals(nic: Nic) -> list[Problem]:
     elif mtu is not None and kind in TAP_TYPES and not MTU_RANGE.start <= mtu < MTU_RANGE.stop:
         add("mtu-out-of-range", "mtu", "mtu", f"MTU {mtu} is outside what a Linux tap takes "
             f"({MTU_RANGE.start}-{MTU_RANGE.stop - 1}); the guest would not start", "use e.g. 1500 or 9000")
-    elif kind == "vhostuser" and nic.target is None:
+    elif kind == "vhostuser" and (nic.target is None or nic.target_is_generated):
         add("mtu-unsupported", "mtu", "mtu", "libvirt 9.0 sets a vhostuser NIC's MTU on its host interface, and "
             "this one names none (\"Cannot set interface MTU on '(null)'\"): the guest would not start",
             "remove <mtu> (set the MTU on the switch's side), or name the port in <target dev='…'/>")
@@ -517,6 +517,18 @@ def refusals(nic: Nic) -> list[Problem]:
         add("vhostuser-needs-virtio", "model", "model",
             f"a vhostuser interface needs a virtio model, not {model or 'the default (rtl8139)'}",
             "set <model type='virtio'/>")
+    address_type = address.get("type") if address is not None else None
+    if address_type not in (None, "pci", "isa"):
+        add("address-unsupported", "address", "address",
+            f"libvirt 9.0 / QEMU 7.2 start no NIC on a {address_type!r} address on an x86 machine (measured for "
+            "usb, drive, ccw, virtio-mmio, spapr-vio); the guest would not start", "remove the <address>")
+    elif address_type == "isa" and model not in ISA_MODELS:
+        add("address-unsupported", "address", "address",
+            f"an ISA address needs an ISA card (ne2k_isa), not {model or 'rtl8139'}: QEMU refuses it",
+            "remove the <address>, and libvirt puts the NIC on PCI")
+    elif (nic.domain.facts.machine or "").lower() == "isapc" and address_type != "isa":
+        add("no-pci-bus", "model", "model", "machine isapc has no PCI bus, where libvirt puts this NIC "
+            "(\"No PCI buses available\"); the guest would not start", "use machine pc or q35")
     if model in ISA_MODELS:
         add("model-not-on-pci", "model", "model",
             f"libvirt puts every NIC on PCI, and QEMU refuses {model} there (an ISA card); the guest would not start",
@@ -634,7 +646,7 @@ def clash_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     taken: dict[tuple[str, object], int] = {}
     for nic in nics:
         rom = nic.child("rom")
-        if rom is not None and rom.get("bar") == "off" and rom.get("enabled") != "no":
+        if rom is not None and rom.get("bar") == "off" and rom.get("enabled") != "no" and rom.get("file") != "":
             name = os.path.basename(rom.get("file") or "") or FW_CFG_ROMS.get(qemu_driver(nic.libvirt_model))
             first = taken.setdefault(("rom", name), nic.index) if name else nic.index
             if first != nic.index:

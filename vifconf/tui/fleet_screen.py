@@ -291,7 +291,7 @@ class FleetScreen(Screen[None]):
     """The table of all NICs; see the module docstring for the keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/", id="fleet.filter"),
+        Binding("slash", "filter", "Filter", key_display="/", id="fleet.filter", priority=TYPED_AHEAD),
         Binding("space", "review", "Reviewed", id="fleet.review"),
         Binding("n", "next_problem", "Next to review", id="fleet.next"),
         Binding("s", "sort", "Sort", id="fleet.sort"),
@@ -566,7 +566,7 @@ class FleetScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#fleet-filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # now, not after the keys behind `/` (`/xen` ran x's export)
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -724,7 +724,7 @@ class FleetScreen(Screen[None]):
 
         return check
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "export" and isinstance(self.focused, Input):  # an x typed into the filter
+        if action in ("export", "filter") and isinstance(self.focused, Input):  # typed into the filter
             return False
         return super().check_action(action, parameters)
 

@@ -15,7 +15,7 @@ from textual.widgets import Label, Static
 
 EXTRA_KEYS: list[tuple[str, str]] = [
     ("tab/shift+tab", "move between the NIC list, the form, the problems and the preview"),
-    ("up/down, j/k", "move in the NIC list and the problems panel"),
+    ("up/down, j/k", "move in the NIC list and the problems panel (home/end, page up/down too)"),
     ("enter", "in the problems panel: jump to the NIC field the problem names"),
     ("enter/space", "on a picker: open it; type to search (e.g. 'netback' finds netfront)"),
     ("escape", "in the form: back to the NIC list"),

@@ -44,11 +44,19 @@ class NicList(OptionList):
     """Up/Down/j/k move; the screen reacts to `NicList.Selected` (the highlighted NIC)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="nic-list.down", tooltip="next NIC"),
-        Binding("k", "cursor_up", "Up", show=False, id="nic-list.up", tooltip="previous NIC"),
+        # no descriptions: the help lists these once, with the problems panel's (help.EXTRA_KEYS)
+        Binding("down,j", "cursor_down", "", show=False, priority=True, id="nic-list.down"),
+        Binding("up,k", "cursor_up", "", show=False, priority=True, id="nic-list.up"),
+        Binding("home", "first", "", show=False, priority=True, id="nic-list.first"),
+        Binding("end", "last", "", show=False, priority=True, id="nic-list.last"),
+        Binding("pagedown", "page_down", "", show=False, priority=True, id="nic-list.page-down"),
+        Binding("pageup", "page_up", "", show=False, priority=True, id="nic-list.page-up"),
         Binding("enter", "select", "Edit", show=False, priority=True, id="nic-list.edit",
-                tooltip="edit the highlighted NIC"),  # priority: see action_select
+                tooltip="edit the highlighted NIC"),
     ]
+    """All priority bindings: Enter moves the focus as it arrives (see `action_select`), and
+    the keys that move in the list must too, or in a burst (``down enter``) Enter would jump
+    ahead of them: the form opened on the NIC before, and the Down went to its picker."""
 
     class Opened(Message):
         """Enter on a row: edit that NIC (the screen focuses the form)."""
