@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.widgets import Select
 
-from tests.tui.pilot_helpers import editor
+from tests.tui.pilot_helpers import editor, until
 from vifconf.tui.widgets.nic_form import MISSING_TYPE
 from vifconf.tui.widgets.nic_list import NicList
 
@@ -285,3 +285,31 @@ async def test_every_preview_tab_scrolls_to_the_selected_nic(make_test_app: Any,
         assert screen.selected == 60
         body = screen.query_one("#body-xend-sxpr", PreviewBody)
         assert body.max_scroll_y > 0 and body.scroll_y > body.max_scroll_y / 2
+
+
+async def test_a_read_only_file_offers_save_as(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
+    """The refusal offered only OK: the edits were stuck unless the user found "Save as" in the palette."""
+    from textual.widgets import Input
+
+    from vifconf.tui.dialogs.choice import ChoiceDialog
+    from vifconf.tui.dialogs.path_dialog import PathDialog
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    clean_file.chmod(0o444)
+    other = tmp_path / "copy.xml"
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        assert app.screen.id == "save-failed-dialog"
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.query_one("#path-input", Input).value = str(other)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: other.exists())
+    assert other.read_text().count("<interface") == clean_file.read_text().count("<interface") + 1

@@ -32,6 +32,9 @@ async def test_the_palettes_quit_asks_about_unsaved_edits(make_test_app: Any, ex
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog) and app.screen.id == "quit-dialog"
         assert app.return_code is None  # still running
+        await pilot.press("c")  # Cancel is [c], as in the other dialogs (it was [escape] only)
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceDialog) and app.return_code is None
 
 
 async def test_the_palettes_quit_asks_in_the_fleet_too(fleet_dir: Path) -> None:

@@ -224,7 +224,7 @@ class VifconfApp(App[None]):
             ChoiceDialog(
                 "Quit with unsaved edits?",
                 "Your edits are not saved.",
-                [("save", "Save first", "s"), ("discard", "Quit without saving", "q"), ("cancel", "Cancel", "escape")],
+                [("save", "Save first", "s"), ("discard", "Quit without saving", "q"), ("cancel", "Cancel", "c")],
                 id="quit-dialog",
             ),
             chosen,

@@ -658,8 +658,15 @@ class EditorScreen(Screen[None]):
                     return await self._confirm_and_write(other, data)
             self.notify("not saved")
             return False
-        except SaveError as exc:
-            await self.app.push_screen_wait(MessageDialog("Save failed", str(exc)))
+        except SaveError as exc:  # read-only, a full disk, …: the edits stay; another file may do
+            choice = await self.app.push_screen_wait(ChoiceDialog(
+                "Save failed", f"{exc}\n\nYour edits are still here.",
+                [("save-as", "Save as…", "s"), ("cancel", "OK", "c")], id="save-failed-dialog"))
+            if choice == "save-as":
+                other = await self.app.push_screen_wait(PathDialog("Save as", target + ".new"))
+                if other:
+                    return await self._confirm_and_write(other, data)
+            self.notify("not saved")
             return False
         self.discard_journal()  # the edits are safe in `target` (the old name's journal goes too)
         if session.output is None or target != session.output:
