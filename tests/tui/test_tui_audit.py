@@ -92,3 +92,24 @@ def test_fit_path_fits_and_keeps_the_file_name_while_it_can(room: int) -> None:
         assert shown.endswith("/guest-with-long-name.xml")
     if room >= len(path):
         assert shown == path
+
+
+async def test_a_guest_changed_on_disk_opens_as_it_is_now(fleet_dir: Path) -> None:
+    """The editor showed what the fleet had read (xenbr1 while the disk said xenbrZ); only a
+    save noticed the change."""
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        path = fleet_dir / "db.xml"
+        path.write_text(path.read_text().replace("'br0'", "'br7'"))
+        editor = await open_guest(pilot, screen, "db")
+        assert editor.domain.nic(1).source == "br7"
+        await pilot.press("b")
+        await pilot.pause()
+        path.write_text(path.read_text().replace("'br7'", "'br8'"))
+        editor = await open_guest(pilot, screen, "db")
+        await pilot.press("a")  # an edit of its own: kept, and the change on disk only said
+        await pilot.press("b")
+        await pilot.pause()
+        path.write_text(path.read_text().replace("'br8'", "'br9'"))
+        editor = await open_guest(pilot, screen, "db")
+        assert editor.domain.nic(1).source == "br8" and len(editor.domain.nics) == 2

@@ -645,6 +645,8 @@ class FleetScreen(Screen[None]):
 
         live_uri = entry.host if entry.host in self.live_hosts else None
         path = None if live_uri else entry.source
+        if not live_uri:
+            self._catch_up_with_disk(position)
         if live_uri:
             disk, stamp = entry.expected_xml or entry.domain.raw, None
         else:
@@ -677,6 +679,33 @@ class FleetScreen(Screen[None]):
     def _rebuild_at(self, key: tuple[int, int]) -> None:
         self.rebuild()
         self.move_to(key)
+
+    def _catch_up_with_disk(self, position: int) -> None:
+        """The file changed since the fleet read it: without edits here, open what it says now
+        (the editor showed the old content, and only a save noticed); with edits, say so."""
+        from vifconf.fileio import load
+
+        entry = self.fleet.entries[position]
+        held, _ = self.file_state(position)
+        try:
+            data, stamp = load(entry.source)
+        except InputError:
+            return  # gone or unreadable: the editor's save says so with the file at hand
+        if data == held:
+            return
+        if position in self.unsaved_positions():
+            self.notify(f"{entry.source} changed on disk since it was loaded; your edits are kept, and a save "
+                        "will ask what to do", severity="warning", timeout=10)
+            return
+        try:
+            fresh = Domain.from_bytes(data, entry.source)
+        except InputError as exc:
+            self.notify(f"{entry.source} changed on disk and no longer reads: {exc}", severity="error", timeout=10)
+            return
+        entry.domain = fresh
+        self.on_disk[position] = (data, stamp)
+        self.fleet.recheck(position)
+        self.notify(f"{entry.source} changed on disk since the fleet loaded it: opened as it is now")
 
     def file_state(self, position: int) -> tuple[bytes, Fingerprint | None]:
         if position not in self.on_disk:
