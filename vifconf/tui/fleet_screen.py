@@ -292,8 +292,9 @@ class FleetScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/", id="fleet.filter", priority=TYPED_AHEAD),
-        Binding("space", "review", "Reviewed", id="fleet.review"),
-        Binding("n", "next_problem", "Next to review", id="fleet.next"),
+        Binding("space", "review", "Review", id="fleet.review",
+                tooltip="mark the row reviewed (again: unmark) and go on to the next one to review"),
+        Binding("n", "next_problem", "Next", id="fleet.next", tooltip="the next unreviewed NIC with a problem"),
         Binding("s", "sort", "Sort", id="fleet.sort"),
         Binding("S", "reverse", "Reverse", show=False, id="fleet.reverse"),
         Binding("x", "export", "Export", id="fleet.export", priority=TYPED_AHEAD),
