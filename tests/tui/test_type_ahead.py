@@ -7,6 +7,7 @@ for each key to be handled, which is the case that always worked."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,19 @@ from vifconf.tui.dialogs.path_dialog import PathDialog
 __all__ = ["_fleet_checks_only", "fleet_dir"]  # fixtures shared with test_fleet_screen
 
 
-def burst(app: Any, keys: str) -> None:
+def burst(app: Any, keys: Iterable[str]) -> None:
+    """Post ``keys`` at once (a string: its characters; a list: key names)."""
     for key in keys:
-        app.post_message(events.Key(key, key))
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def emptied(pilot: Any, screen: Any, input_id: str) -> Input:
+    """The form field ``input_id``, focused and emptied."""
+    box = screen.query_one(f"#{input_id}", Input)
+    box.focus()
+    box.value = ""
+    await pilot.pause()
+    return box  # type: ignore[no-any-return]
 
 
 async def settle(pilot: Any) -> None:
@@ -69,18 +80,10 @@ async def test_an_i_typed_into_a_form_field_is_text(make_test_app: Any, example_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
-        box = screen.query_one("#field-target", Input)
-        box.focus()
-        box.value = ""
-        await pilot.pause()
+        box = await emptied(pilot, screen, "field-target")
         burst(app, "vifi")
         await settle(pilot)
         assert app.screen is screen and box.value == "vifi"
-
-
-def burst_keys(app: Any, keys: list[str]) -> None:
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 async def test_letters_after_a_tab_go_to_the_next_field(make_test_app: Any, example_file: Path) -> None:
@@ -90,12 +93,9 @@ async def test_letters_after_a_tab_go_to_the_next_field(make_test_app: Any, exam
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
-        source = screen.query_one("#field-source", Input)
-        source.focus()
-        source.value = ""
-        await pilot.pause()
+        source = await emptied(pilot, screen, "field-source")
         after = screen.focus_chain[screen.focus_chain.index(source) + 1]
-        burst_keys(app, [*"xyz", "tab", *"abc"])
+        burst(app, [*"xyz", "tab", *"abc"])
         await settle(pilot)
         assert source.value == "xyz"
         assert app.focused is after and str(getattr(after, "value", "")).endswith("abc")
@@ -108,7 +108,7 @@ async def test_a_d_right_behind_enter_on_the_nic_list_deletes_nothing(make_test_
         await pilot.pause()
         screen = editor(app)
         nics = len(screen.domain.nics)
-        burst_keys(app, ["enter", "d"])
+        burst(app, ["enter", "d"])
         await settle(pilot)
         assert len(screen.domain.nics) == nics
         assert app.focused is screen.query_one("#field-type")
@@ -121,13 +121,13 @@ async def test_moves_in_the_nic_list_keep_their_order_before_enter(make_test_app
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
-        burst_keys(app, ["down", "down", "enter"])
+        burst(app, ["down", "down", "enter"])
         await settle(pilot)
         assert screen.selected == 3
         assert app.focused is screen.query_one("#field-type")
-        burst_keys(app, ["escape"])
+        burst(app, ["escape"])
         await settle(pilot)
-        burst_keys(app, ["up", "tab"])
+        burst(app, ["up", "tab"])
         await settle(pilot)
         assert screen.selected == 2
 
@@ -139,7 +139,7 @@ async def test_a_filter_typed_in_one_burst_is_the_filter(fleet_dir: Path, tmp_pa
     monkeypatch.chdir(tmp_path)  # where such an export would land
     async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
         screen = await loaded(pilot)
-        burst_keys(pilot.app, ["slash", *"xen", "enter"])
+        burst(pilot.app, ["slash", *"xen", "enter"])
         await settle(pilot)
         assert pilot.app.screen is screen and screen.filter_text == "xen"
     assert not (tmp_path / "en").exists()
