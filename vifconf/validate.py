@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from vifconf.model import INTERFACE_TYPES, Domain, Nic
-from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE, line_of
+from vifconf.model.domain import SOCKET_TYPES, SOURCE_ATTRIBUTE, TAP_TYPES, line_of
 from vifconf.model.libvirt9 import (
     acpi_refusal,
     bandwidth_refusal,
@@ -75,10 +75,6 @@ def check(domain: Domain, options: RenderOptions | None = None, *, schema: bool 
     return problems
 
 
-HOST_DEVICE_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
-"""Types whose ``<target dev>`` names a device created on the host (a tap, a macvtap)."""
-
-
 def _target_clashes(domain: Domain) -> list[Problem]:
     """Two NICs of one guest naming the same host device: the second cannot be created, and
     libvirt refuses to start the guest ("The tapdup0 interface already exists", measured);
@@ -87,7 +83,7 @@ def _target_clashes(domain: Domain) -> list[Problem]:
     found: list[Problem] = []
     for nic in domain.nics:
         target = nic.target
-        if not target or nic.libvirt_type not in HOST_DEVICE_TYPES or nic.target_is_generated or "%" in target:
+        if not target or nic.libvirt_type not in TAP_TYPES or nic.target_is_generated or "%" in target:
             continue  # a template (vnet%d) is filled in with a number of its own per NIC
         owner = first.setdefault(target, nic.index)
         if owner != nic.index:

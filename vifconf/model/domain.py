@@ -52,6 +52,8 @@ INTERFACE_TYPES: dict[str, str] = {
 }
 
 SOCKET_TYPES = frozenset({"mcast", "server", "client", "udp"})
+TAP_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
+"""Types whose NIC is a device created on the host (a tap, a macvtap), named by ``<target dev>``."""
 
 LIBVIRT_NET_MODELS = (
     "netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional",

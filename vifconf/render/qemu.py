@@ -22,7 +22,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import VIRTIO_NET_MODELS, c_decimal, line_of, pci_address
+from vifconf.model.domain import TAP_TYPES, VIRTIO_NET_MODELS, c_decimal, line_of, pci_address
 from vifconf.model.libvirt9 import ON_OFF, guest_ips, ip_refusal, read_sndbuf
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
@@ -93,8 +93,7 @@ def is_known_model(model: str | None) -> bool:
 
 
 # -- backends -------------------------------------------------------------------------------
-TAP_TYPES = frozenset({"ethernet", "bridge", "network", "direct"})
-"""libvirt opens the tap/macvtap itself and passes an fd; the device name never appears."""
+# TAP_TYPES (the model's): libvirt opens the tap/macvtap itself and passes an fd; the device name never appears.
 SOCKET_KEYS = {"mcast": "mcast", "server": "listen", "client": "connect", "udp": "udp"}
 RENDERED_TYPES = TAP_TYPES | frozenset(SOCKET_KEYS) | {"user", "vhostuser", "internal"}
 ABSENT_TYPE = "none"

@@ -37,19 +37,35 @@ burst (a fast typist over SSH) the letters after a Tab were typed into the field
 as its key arrives, before the next keys are handed out."""
 
 
-def system_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
-    """Textual's palette commands for both apps, with Screenshot saving into the working
-    directory and saying where: Textual's default, ~/Downloads, is often missing on a server
-    ("Failed to save screenshot"). Quit goes through each app's `action_quit`, which asks
-    about unsaved edits as ctrl+q does (it exited at once)."""
-    from textual.app import SystemCommand
+def vifconf_commands() -> type[Provider]:
+    from vifconf.tui.commands import VifconfCommands
 
-    for command in App.get_system_commands(app, screen):
-        if command.title == "Screenshot":
-            yield SystemCommand("Screenshot", "Save an SVG screenshot of the screen in the working directory",
-                                lambda: app.set_timer(0.1, lambda: save_screenshot(app)))  # fmt: skip
-        else:
-            yield command
+    return VifconfCommands
+
+
+class PaletteApp(App[None]):
+    """The command palette both apps share: vifconf's commands for the screen on top, and
+    Textual's own, where Quit asks about unsaved edits as ctrl+q does (it exited at once) and
+    Screenshot saves into the working directory and says where (Textual's default,
+    ~/Downloads, is often missing on a server: "Failed to save screenshot")."""
+
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {vifconf_commands}
+
+    def action_request_quit(self) -> None:
+        raise NotImplementedError
+
+    async def action_quit(self) -> None:
+        self.action_request_quit()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from textual.app import SystemCommand
+
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand("Screenshot", "Save an SVG screenshot of the screen in the working directory",
+                                    lambda: self.set_timer(0.1, lambda: save_screenshot(self)))  # fmt: skip
+            else:
+                yield command
 
 
 def save_screenshot(app: App[Any]) -> None:
@@ -94,13 +110,7 @@ def keyboard_from_terminal(keep_stdin: bool = False) -> None:
         os.close(fd)
 
 
-def vifconf_commands() -> type[Provider]:
-    from vifconf.tui.commands import VifconfCommands
-
-    return VifconfCommands
-
-
-class VifconfApp(App[None]):
+class VifconfApp(PaletteApp):
     CSS_PATH = ["app.tcss", "dialogs.tcss"]  # noqa: RUF012
     TITLE = "vifconf"
     ENABLE_COMMAND_PALETTE = True
@@ -138,8 +148,6 @@ class VifconfApp(App[None]):
             keyboard_from_terminal()
         return super().run(*args, **kwargs)
 
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {vifconf_commands}
-
     def get_default_screen(self) -> Screen[None]:
         from vifconf.tui.session import opening_tab
 
@@ -168,13 +176,6 @@ class VifconfApp(App[None]):
         from vifconf.tui.screens.editor import EditorScreen
 
         return [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.dirty]
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        return system_commands(self, screen)
-
-    async def action_quit(self) -> None:
-        """Textual's quit (the palette's Quit): the same question about unsaved edits as ctrl+q."""
-        self.action_request_quit()
 
     def action_request_quit(self) -> None:
         if not self.unsaved_editors():

@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual._path import CSSPathType
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
@@ -39,16 +39,13 @@ from vifconf.fleet import COLUMNS, Entry, Fleet, Row, load_path
 from vifconf.model.domain import Domain
 from vifconf.model.source import InputError
 from vifconf.problems import Problem
-from vifconf.tui.app import FOCUS_KEYS, vifconf_commands
+from vifconf.tui.app import FOCUS_KEYS, PaletteApp
 from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
 from vifconf.tui.severity import severity_style
 from vifconf.tui.widgets.nic_list import NicList
 
 if TYPE_CHECKING:
-    from textual.app import SystemCommand
-    from textual.command import Provider
-
     from vifconf.fileio import Fingerprint
     from vifconf.render import RenderOptions
 
@@ -753,6 +750,7 @@ class FleetScreen(Screen[None]):
             return [*_check(domain, options), *index[0].problems(domain)]
 
         return check
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("export", "filter") and isinstance(self.focused, Input):  # typed into the filter
             return False
@@ -884,14 +882,13 @@ def row_key(row: Row) -> str:
     return f"{row.key[0]}:{row.key[1]}"
 
 
-class FleetApp(App[None]):
+class FleetApp(PaletteApp):
     CSS_PATH: ClassVar[CSSPathType | None] = ["app.tcss", "dialogs.tcss", "fleet.tcss"]
     TITLE = "vifconf fleet"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "request_quit", "Quit", priority=True, id="app.quit"),
         *FOCUS_KEYS,
     ]
-    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {vifconf_commands}
 
     def __init__(self, screen: FleetScreen, theme: str | None = None) -> None:
         super().__init__()
@@ -922,15 +919,6 @@ class FleetApp(App[None]):
         names = [e.session.domain.facts.name or e.session.location for e in self.unsaved_editors()]
         names += self.fleet_screen.unsaved()
         return list(dict.fromkeys(names))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        from vifconf.tui.app import system_commands
-
-        return system_commands(self, screen)
-
-    async def action_quit(self) -> None:
-        """Textual's quit (the palette's Quit): the same question about unsaved edits as ctrl+q."""
-        self.action_request_quit()
 
     def action_request_quit(self) -> None:
         unsaved = self.unsaved_names()
