@@ -60,6 +60,50 @@ def test_a_vhostuser_nic_with_an_uppercase_virtio_model_is_fine() -> None:
 
 def test_ne2k_isa_cannot_go_on_pci() -> None:
     assert codes(domain(user("<model type='ne2k_isa'/>"))) == ["model-not-on-pci"]
+    on_pci = "<model type='ne2k_isa'/><address type='pci' domain='0' bus='0' slot='5' function='0'/>"
+    assert codes(domain(user(on_pci))) == ["model-not-on-pci"]
+
+
+ISA = "<model type='ne2k_isa'/><address type='isa' iobase='0x300' irq='5'/>"
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35", "isapc"])
+def test_an_isa_card_on_an_isa_address_takes_its_port_and_irq_and_no_pci_slot(machine: str) -> None:
+    d = domain(user(ISA), user("<model type='e1000'/>", mac="52:54:00:00:00:02"), machine=machine)
+    assert device(d) == {"driver": "ne2k_isa", "netdev": "hostnet0", "id": "net0", "mac": "52:54:00:00:00:01",
+                         "iobase": 0x300, "irq": 5}
+    assert "iobase" not in device(d, 1)
+    if machine == "pc":
+        assert (device(d, 1)["bus"], device(d, 1)["addr"]) == ("pci.0", "0x2")  # the slot the ISA card left
+        assert codes(d) == []
+    if machine == "isapc":
+        assert codes(d) == ["no-pci-bus"]  # the e1000 only
+
+
+@pytest.mark.parametrize(("address", "iobase", "irq"), [
+    ("<address type='isa'/>", 0, None),  # irq 0 is left out, the iobase never
+    ("<address type='isa' irq='9'/>", 0, 9),
+    ("<address type='isa' iobase='768' irq='0x0'/>", 0x768, None),  # hexadecimal with or without 0x
+    ("<address type='isa' iobase=' +300' irq='f'/>", 0x300, 15),
+])  # fmt: skip
+def test_libvirt_reads_an_isa_address_as_hexadecimal(address: str, iobase: int, irq: int | None) -> None:
+    props = device(domain(user("<model type='ne2k_isa'/>" + address)))
+    assert (props["iobase"], props.get("irq")) == (iobase, irq)
+
+
+@pytest.mark.parametrize(("extra", "code"), [
+    ("<address type='isa' iobase='zz'/>", "isa-address-invalid"),
+    ("<address type='isa' iobase='-1'/>", "isa-address-invalid"),
+    ("<address type='isa' iobase='0x300 '/>", "isa-address-invalid"),
+    ("<address type='isa' iobase='100000000'/>", "isa-address-invalid"),  # beyond an unsigned int
+    ("<address type='isa' iobase='0x300' irq='16'/>", "isa-address-invalid"),  # IRQ 22
+    ("<address type='isa'/><acpi index='3'/>", "acpi-index-not-pci"),
+    ("<address type='isa'/><rom enabled='no'/>", "rom-not-pci"),
+    ("<address type='isa'/><rom file=''/>", "rom-not-pci"),
+])  # fmt: skip
+def test_what_libvirt_or_qemu_refuse_for_an_isa_card(extra: str, code: str) -> None:
+    assert codes(domain(user("<model type='ne2k_isa'/>" + extra))) == [code]
+    assert codes(domain(user("<model type='ne2k_isa'/><address type='isa'/><rom/>"))) == []
 
 
 # -- options -----------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ _KVM_PROSE: dict[str, str] = {
     "virtio-non-transitional": "virtio-net-pci-non-transitional: modern virtio only",
     "vmxnet3": "VMware paravirtual NIC (guests moved from VMware)",
     "ne2k_pci": "NE2000 PCI: very old guests",
-    "ne2k_isa": "NE2000 ISA: very old guests",
+    "ne2k_isa": "NE2000 ISA: very old guests; needs <address type='isa'>",
     "pcnet": "AMD PCnet32",
     "tulip": "DEC 21143 Tulip",
     "e1000-82540em": "Intel 82540EM (what e1000 is)",

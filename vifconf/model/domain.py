@@ -173,6 +173,35 @@ def pci_address(address: etree._Element | dict[str, str] | None) -> tuple[int, i
     return domain, bus, slot, function
 
 
+ISA_ADDRESS_PARTS = ("iobase", "irq")
+UINT_MAX = (1 << 32) - 1
+
+
+def isa_address(address: etree._Element | dict[str, str] | None) -> tuple[int, int] | None:
+    """``<address type='isa' iobase irq>`` as numbers, read as libvirt 9.0 does
+    (virDomainDeviceISAAddressParseXML: `c_hex`, a missing part is 0); None when absent,
+    not ISA, or unreadable (libvirt refuses it: "Expected non-negative integer value")."""
+    if address is None or address.get("type") != "isa":
+        return None
+    parts = [c_hex(address.get(part, "0")) for part in ISA_ADDRESS_PARTS]
+    if None in parts:
+        return None
+    iobase, irq = cast("list[int]", parts)
+    return iobase, irq
+
+
+_C_HEX = re.compile(r"[ \t\n\v\f\r]*\+?(?:0[xX])?([0-9a-fA-F]+)")
+
+
+def c_hex(text: str) -> int | None:
+    """``strtoul(text, …, 16)`` over the whole string into an unsigned int, as libvirt reads
+    ISA addresses: ``0x300`` and ``300`` are both 768, and ``16`` is 22 (measured: an irq of
+    '16' reached QEMU as 22); None for anything else (``-1``, ``zz``, ``0x300 ``, ``''``)."""
+    found = _C_HEX.fullmatch(text)
+    value = int(found.group(1), 16) if found else None
+    return value if value is not None and value <= UINT_MAX else None
+
+
 _C_UNSIGNED = re.compile(r"[ \t\n\v\f\r]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 
 

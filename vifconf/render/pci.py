@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
-from vifconf.model.domain import LIBVIRT_NET_MODELS, c_decimal, pci_address
+from vifconf.model.domain import LIBVIRT_NET_MODELS, c_decimal, isa_address, pci_address
 from vifconf.model.libvirt9 import ON_OFF
 
 if TYPE_CHECKING:
@@ -57,6 +57,18 @@ class Placement:
     bus: str
     addr: str
     multifunction: bool | None = None
+
+
+@dataclass(frozen=True)
+class IsaPlacement:
+    """A NIC on the ISA bus (``<address type='isa'>``): no PCI slot, and QEMU gets the I/O
+    port and the IRQ instead of ``bus``/``addr`` (the IRQ only when not 0, measured)."""
+
+    iobase: int
+    irq: int
+
+
+Place = Placement | IsaPlacement
 
 
 def explicit_pci(address: etree._Element | dict[str, str] | None) -> tuple[int, int, int, int] | None:
@@ -345,8 +357,30 @@ def _disk_controllers(disk: etree._Element, q35: bool, virtio_scsi: bool) -> tup
 
 
 # -- the NICs -------------------------------------------------------------------------------
-def placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
-    """Where each NIC sits: an explicit ``<address type='pci'>`` as is (``0xS`` or
+def placements(domain: Domain, nics: list[Nic]) -> list[Place]:
+    """Where each NIC sits: on the ISA bus when its address says so (it takes no PCI slot,
+    measured), else on PCI (`pci_placements`)."""
+    on_isa = {nic.index: isa_address(nic.address) for nic in nics if on_isa_bus(nic)}
+    on_pci = iter(pci_placements(domain, [nic for nic in nics if nic.index not in on_isa]))
+    out: list[Place] = []
+    for nic in nics:
+        if nic.index not in on_isa:
+            out.append(next(on_pci))
+            continue
+        iobase, irq = on_isa[nic.index] or (0, 0)  # unreadable: libvirt refuses it (isa-address-invalid)
+        out.append(IsaPlacement(iobase, irq))
+    return out
+
+
+def on_isa_bus(nic: Nic) -> bool:
+    """libvirt builds an ISA device for an ``<address type='isa'>``, whatever the model (QEMU
+    then refuses a PCI card there)."""
+    address = nic.address
+    return address is not None and address.get("type") == "isa"
+
+
+def pci_placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
+    """Where each NIC sits on PCI: an explicit ``<address type='pci'>`` as is (``0xS`` or
     ``0xS.0xF``, multifunction before addr), the others by the machine's rules."""
     devices = domain.devices
     if devices is None:
@@ -596,7 +630,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     refusal = first.place_bridges(declared=len(models))
     if refusal is not None:
         return Q35Buses(explicit, None, refusal)
-    auto = [nic for nic in nics if explicit_pci(nic.address) is None]
+    auto = [nic for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic)]
     for nic in auto:
         first.place(_is_pcie(nic))
     others = survey(devices, q35=True)

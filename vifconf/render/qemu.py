@@ -22,7 +22,7 @@ from lxml import etree
 
 from vifconf.model import Domain, Nic
 from vifconf.model import mac as macs
-from vifconf.model.domain import TAP_TYPES, VIRTIO_NET_MODELS, c_decimal, line_of, pci_address
+from vifconf.model.domain import TAP_TYPES, VIRTIO_NET_MODELS, c_decimal, isa_address, line_of, pci_address
 from vifconf.model.libvirt9 import ON_OFF, guest_ips, ip_refusal, read_sndbuf
 from vifconf.problems import Problem
 from vifconf.render import Rendering, RenderOptions, argv_layout
@@ -30,6 +30,8 @@ from vifconf.render.pci import (
     BRIDGE_MODELS,
     PORT_MODELS,
     UNKNOWN_SLOT,
+    IsaPlacement,
+    Place,
     Placement,
     bus_controller,
     explicit_pci,
@@ -128,8 +130,8 @@ MAX_TAP_QUEUES = 256
 VIRTIO_QUEUE_SIZES = range(256, 1025)
 """What QEMU's virtio-net takes for rx_queue_size/tx_queue_size (a power of two in it)."""
 ISA_MODELS = frozenset({"ne2k_isa"})
-"""A model QEMU has, but not on PCI, where libvirt puts every NIC (measured: "Device
-'ne2k_isa' can't go on PCI bus")."""
+"""A model QEMU has, but not on PCI, where libvirt puts every NIC without an ISA address
+(measured: "Device 'ne2k_isa' can't go on PCI bus")."""
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 """One encoder for every NIC (``json.dumps`` with options builds a new one per call)."""
@@ -312,7 +314,7 @@ def network_boot_index(nic: Nic) -> int | None:
     return position if nic.index == first_index else None
 
 
-def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -> dict[str, object]:
+def device_props(nic: Nic, host_id: str, device_id: str, placement: Place) -> dict[str, object]:
     props: dict[str, object] = {"driver": qemu_driver(nic.libvirt_model)}
     if (nic.libvirt_model or "") in VIRTIO_MODELS:
         props.update(virtio_options(nic))
@@ -324,10 +326,15 @@ def device_props(nic: Nic, host_id: str, device_id: str, placement: Placement) -
         boot = network_boot_index(nic)
     if boot:
         props["bootindex"] = boot
-    props["bus"] = placement.bus
-    if placement.multifunction is not None:
-        props["multifunction"] = placement.multifunction
-    props["addr"] = placement.addr
+    if isinstance(placement, IsaPlacement):
+        props["iobase"] = placement.iobase
+        if placement.irq:
+            props["irq"] = placement.irq
+    else:
+        props["bus"] = placement.bus
+        if placement.multifunction is not None:
+            props["multifunction"] = placement.multifunction
+        props["addr"] = placement.addr
     acpi = nic.child("acpi")
     acpi_index = c_decimal(acpi.get("index")) if acpi is not None else None
     if acpi_index:
@@ -393,6 +400,44 @@ def _takes_vlan(nic: Nic) -> bool:
     kind = nic.libvirt_type
     return (kind in ("hostdev", "network") or (kind == "direct" and nic.source_mode == "passthrough")
             or (kind == "bridge" and nic.virtualport_type == "openvswitch"))  # fmt: skip
+
+
+ISA_IRQS = 16
+"""QEMU aborts on an ISA IRQ from 16 on (isa_get_irq: "Assertion `isairq < ISA_NUM_IRQS' failed")."""
+ISA_ADDRESS_EXAMPLE = "<address type='isa' iobase='0x300' irq='9'/>"
+
+Refusal = tuple[str, str, str, str, str]
+"""A problem `refusals` raises: code, field, the element its line comes from, message, hint."""
+
+
+def _isa_refusals(nic: Nic, address: etree._Element, model: str | None) -> list[Refusal]:
+    """An ``<address type='isa'>`` (measured on libvirt 9.0 / QEMU 7.2): numbers read as hex,
+    an ISA card, an IRQ the ISA bus has, and none of the PCI-only settings."""
+    found: list[Refusal] = []
+    parts = isa_address(address)
+    if parts is None:
+        found.append(("isa-address-invalid", "address", "address",
+                      "libvirt refuses this ISA address: iobase and irq are hexadecimal numbers (0x300, 300)",
+                      f"e.g. {ISA_ADDRESS_EXAMPLE}"))  # fmt: skip
+    elif parts[1] >= ISA_IRQS:
+        found.append(("isa-address-invalid", "address", "address",
+                      f"irq={address.get('irq')!r} is IRQ {parts[1]} (libvirt reads it as hexadecimal), and the "
+                      f"ISA bus has IRQs 0-15: QEMU aborts", "write an IRQ from 1 to f, e.g. irq='9'"))  # fmt: skip
+    if model not in ISA_MODELS:
+        found.append(("address-unsupported", "address", "address",
+                      f"an ISA address needs an ISA card (ne2k_isa), not {model or 'rtl8139'}: QEMU refuses it",
+                      "remove the <address>, and libvirt puts the NIC on PCI"))  # fmt: skip
+    acpi = nic.child("acpi")
+    if acpi is not None and acpi.get("index") is not None:
+        found.append(("acpi-index-not-pci", "acpi", "acpi",
+                      "libvirt refuses an ACPI index on an ISA device (\"only supported for PCI devices\")",
+                      "remove <acpi index>, or put the NIC on PCI"))  # fmt: skip
+    rom = nic.child("rom")
+    if rom is not None and any(rom.get(name) is not None for name in ("bar", "enabled", "file")):
+        found.append(("rom-not-pci", "rom", "rom",
+                      "libvirt refuses ROM settings on an ISA device (\"ROM tuning is only supported for PCI "
+                      "devices\")", "remove <rom>"))  # fmt: skip
+    return found
 
 
 def refusals(nic: Nic) -> list[Problem]:
@@ -521,17 +566,18 @@ def refusals(nic: Nic) -> list[Problem]:
         add("address-unsupported", "address", "address",
             f"libvirt 9.0 / QEMU 7.2 start no NIC on a {address_type!r} address on an x86 machine (measured for "
             "usb, drive, ccw, virtio-mmio, spapr-vio); the guest would not start", "remove the <address>")
-    elif address_type == "isa" and model not in ISA_MODELS:
-        add("address-unsupported", "address", "address",
-            f"an ISA address needs an ISA card (ne2k_isa), not {model or 'rtl8139'}: QEMU refuses it",
-            "remove the <address>, and libvirt puts the NIC on PCI")
-    elif (nic.domain.facts.machine or "").lower() == "isapc" and address_type != "isa":
+    elif address is not None and address_type == "isa":
+        for refusal in _isa_refusals(nic, address, model):
+            add(*refusal)
+    elif (nic.domain.facts.machine or "").lower() == "isapc":
         add("no-pci-bus", "model", "model", "machine isapc has no PCI bus, where libvirt puts this NIC "
-            "(\"No PCI buses available\"); the guest would not start", "use machine pc or q35")
-    if model in ISA_MODELS:
+            "(\"No PCI buses available\"); the guest would not start",
+            f"use machine pc or q35, or an ne2k_isa card with {ISA_ADDRESS_EXAMPLE}")
+    if model in ISA_MODELS and address_type != "isa":
         add("model-not-on-pci", "model", "model",
-            f"libvirt puts every NIC on PCI, and QEMU refuses {model} there (an ISA card); the guest would not start",
-            "use ne2k_pci, rtl8139 or e1000")
+            f"libvirt puts a NIC without an ISA address on PCI, and QEMU refuses {model} there (an ISA card); "
+            "the guest would not start",
+            f"give it {ISA_ADDRESS_EXAMPLE}, or use ne2k_pci, rtl8139 or e1000")
     elif not is_known_model(model):
         add("model-unknown-to-qemu", "model", "model",
             f"QEMU 7.2 has no NIC model {model!r}; the guest would not start",
@@ -777,7 +823,7 @@ def _remember(cache: dict[tuple[object, ...], _V], key: tuple[object, ...], valu
     return value
 
 
-def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Placement) -> tuple[list[str], list[str]]:
+def _nic_fragment(domain: Domain, nic: Nic, device_id: str, place: Place) -> tuple[list[str], list[str]]:
     """One NIC's argv and notes, memoised on the interface's markup and its context, so
     re-rendering after an edit only recomputes the NIC that changed."""
     key: tuple[object, ...] | None = None
@@ -810,12 +856,12 @@ def _cached_refusals(nic: Nic) -> list[Problem]:
     return list(cached)
 
 
-def _nic_notes(domain: Domain, nic: Nic, place: Placement) -> list[str]:
+def _nic_notes(domain: Domain, nic: Nic, place: Place) -> list[str]:
     prefix = f"NIC {nic.index}: "
     notes: list[str] = []
     if nic.mac is None:
         notes.append(prefix + "no MAC: libvirt generates a random 52:54:00 one at define time")
-    if UNKNOWN_SLOT in (place.addr, place.bus):
+    if isinstance(place, Placement) and UNKNOWN_SLOT in (place.addr, place.bus):
         notes.append(prefix + "PCI slot assigned by libvirt at define time (other devices without addresses compete)")
     if nic.link is not None:
         notes.append(prefix + f"link state {nic.link} is applied after start (QMP set_link), not an argument")
