@@ -7,6 +7,8 @@ fails, since .ci/run installs everything (scripts/prepare-live-libvirt sets up t
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,27 @@ def test_an_unreachable_uri_is_one_json_object_per_named_domain(capsys: pytest.C
     assert found == [(f"{bad}#web", None, True), (f"{bad}#db", None, True)]
     assert [line.split(": cannot connect:")[0] for line in err.splitlines()] == [
         f"vifconf: {bad}#web", f"vifconf: {bad}#db"]
+
+
+def test_a_missing_test_driver_file_is_one_line_on_stderr(tmp_path: Path) -> None:
+    """libxml2 inside libvirt printed "I/O warning : failed to load external entity" first;
+    what else reaches stderr while a connection opens still does."""
+    _need_binding()
+    missing = tmp_path / "no-such.xml"
+    noisy = ("import os, sys, libvirt\nfrom vifconf import cli\nreal = libvirt.open\n"
+             "def loud(uri):\n    os.write(2, b'kept\\n'); return real(uri)\n"
+             "libvirt.open = loud\nsys.exit(cli.main(sys.argv[1:]))\n")  # fmt: skip
+    for argv in (["-m", "vifconf"], ["-c", noisy]):
+        result = subprocess.run([sys.executable, *argv, "check", "--connect", f"test://{missing}", "guest"],
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        lines = result.stderr.splitlines()
+        assert result.returncode == 2 and result.stdout == ""
+        assert lines[-1] == f"vifconf: test://{missing}#guest: cannot connect: XML error: failed to parse xml " \
+            f"document '{missing}'"
+        assert lines[:-1] == ([] if argv[0] == "-m" else ["kept"])
+    closed = subprocess.run(["sh", "-c", '"$0" "$@" 2>&-', sys.executable, "-m", "vifconf", "check", "--connect",
+                             f"test://{missing}", "guest"], stdout=subprocess.PIPE, text=True, check=False)  # fmt: skip
+    assert (closed.returncode, closed.stdout) == (2, "")  # stderr closed: the error line went to stdout
 
 
 def test_unreachable_uri_is_one_line_and_others_still_load() -> None:

@@ -334,7 +334,8 @@ an escape sequence reach the terminal."""
 
 
 def error_line(error: Exception | str) -> None:
-    print(f"vifconf: {printable(str(error))}", file=sys.stderr)
+    if sys.stderr is not None:  # started with stderr closed: print(file=None) would write to stdout
+        print(f"vifconf: {printable(str(error))}", file=sys.stderr)
 
 
 # -- commands -----------------------------------------------------------------------------

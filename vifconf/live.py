@@ -18,11 +18,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import os
+import re
+import sys
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from lxml import etree
 
@@ -127,19 +131,77 @@ def connect(uri: str) -> Any:
                 pass
             _connections.pop(uri, None)
     try:
-        conn = libvirt.open(uri)
+        with _libxml2_warnings_dropped():
+            conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
         first = _message(exc)
         denied = {getattr(libvirt, n, None) for n in _DENIED_CODES}
         if exc.get_error_code() not in denied:
             raise LiveError(uri, f"cannot connect: {first}") from None
         try:
-            conn = libvirt.openReadOnly(uri)
+            with _libxml2_warnings_dropped():
+                conn = libvirt.openReadOnly(uri)
         except libvirt.libvirtError:
             raise LiveError(uri, f"cannot connect: {first}") from None
     with _lock:
         _connections[uri] = conn
     return conn
+
+
+LIBXML2_IO_NOISE = re.compile(rb"I/O (warning|error) : [^\n]*\n?")
+"""What libxml2, inside libvirt, prints on the process's stderr when a file it was to read
+is missing (``test:///no/such.xml``): libvirt's error says the same on the one line."""
+
+
+class _StderrCapture:
+    """Descriptor 2 into a file while libvirt opens connections, then back, with what landed
+    there less libxml2's I/O noise. Connections open in parallel (`load_many`): the first to
+    start redirects, the last to finish restores."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = -1
+        self._file: IO[bytes] | None = None
+
+    @contextlib.contextmanager
+    def dropping_libxml2_noise(self) -> Iterator[None]:
+        with self._lock:
+            if not self._users:
+                self._start()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if not self._users:
+                    self._stop()
+
+    def _start(self) -> None:
+        try:
+            self._saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to keep clean
+            return
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (outlives this call: `_stop` closes it)
+        os.dup2(self._file.fileno(), 2)
+
+    def _stop(self) -> None:
+        if self._file is None:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        kept = LIBXML2_IO_NOISE.sub(b"", self._file.read())
+        self._file.close()
+        self._file = None
+        if kept:
+            os.write(2, kept)
+
+
+_libxml2_warnings_dropped = _StderrCapture().dropping_libxml2_noise
 
 
 def close_all() -> None:
