@@ -422,6 +422,36 @@ def _signals_as_interrupts() -> Iterator[None]:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+def why_unsaveable(path: str) -> str | None:
+    """Why `save_atomic` would refuse ``path`` before writing a byte (not a regular file, the
+    file or its directory not writable), or None: the editor asks when it opens a file, so a
+    read-only one is marked before any edit is made, not at the save."""
+    real = os.path.realpath(path)
+    directory = os.path.dirname(real) or "."
+    try:
+        like: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        like = None
+    except OSError as exc:
+        return _describe(exc, directory)
+    if like is not None and not stat.S_ISREG(like.st_mode):
+        return "not a regular file"
+    return _unwritable(real, like, directory)
+
+
+def _unwritable(real: str, like: os.stat_result | None, directory: str) -> str | None:
+    """The file (when it exists) and its directory must be writable by this user."""
+    if like is not None and (stat.S_IMODE(like.st_mode) & 0o222 == 0 or not os.access(real, os.W_OK)):
+        return f"{_why_not_writable('the file', real, like, directory)}; save elsewhere"
+    try:
+        dir_info = os.stat(directory)
+    except OSError as exc:
+        return _describe(exc, directory)
+    if stat.S_IMODE(dir_info.st_mode) & 0o222 == 0 or not os.access(directory, os.W_OK | os.X_OK):
+        return f"{_why_not_writable(f'the directory {directory}', directory, dir_info, directory)}; save elsewhere"
+    return None
+
+
 def _why_not_writable(what: str, path: str, info: os.stat_result, directory: str) -> str:
     """Why ``os.access`` says no, in the user's terms: the mode, a read-only mount, or
     neither (another owner, an ACL, the immutable flag)."""
@@ -485,15 +515,9 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
         if like is None:
             raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved")
         _check_unchanged(path, real, expected)
-    if like is not None and (stat.S_IMODE(like.st_mode) & 0o222 == 0 or not os.access(real, os.W_OK)):
-        raise SaveError(path, f"cannot save: {_why_not_writable('the file', real, like, directory)}; save elsewhere")
-    try:
-        dir_info = os.stat(directory)
-    except OSError as exc:
-        raise SaveError(path, f"cannot save: {_describe(exc, directory)}") from None
-    if stat.S_IMODE(dir_info.st_mode) & 0o222 == 0 or not os.access(directory, os.W_OK | os.X_OK):
-        what = f"the directory {directory}"
-        raise SaveError(path, f"cannot save: {_why_not_writable(what, directory, dir_info, directory)}; save elsewhere")
+    refusal = _unwritable(real, like, directory)
+    if refusal is not None:
+        raise SaveError(path, f"cannot save: {refusal}")
     backing_up = backup and like is not None and real not in _backed_up
     if backing_up:
         bak = real + ".bak"

@@ -287,6 +287,30 @@ async def test_every_preview_tab_scrolls_to_the_selected_nic(make_test_app: Any,
         assert body.max_scroll_y > 0 and body.scroll_y > body.max_scroll_y / 2
 
 
+async def test_a_read_only_file_is_marked_when_opened(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
+    """The user learnt it only when the save was refused, after the edits."""
+    from vifconf.tui.widgets.domain_header import DomainHeader
+
+    clean_file.chmod(0o444)
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(DomainHeader).render_line(0).text.rstrip().endswith("read-only")
+        assert [n.title for n in app._notifications] == ["Read-only"]
+        assert "the file is read-only (mode 0444)" in next(iter(app._notifications)).message
+        clean_file.chmod(0o644)  # the marker follows the file (asked again on the next refresh)
+        await pilot.press("a")
+        await pilot.pause()
+        assert "read-only" not in app.screen.query_one(DomainHeader).render_line(0).text
+    writable = tmp_path / "w.xml"
+    writable.write_bytes(clean_file.read_bytes())
+    app = make_test_app(writable)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "read-only" not in app.screen.query_one(DomainHeader).render_line(0).text
+        assert not list(app._notifications)
+
+
 async def test_a_read_only_file_offers_save_as(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
     """The refusal offered only OK: the edits were stuck unless the user found "Save as" in the palette."""
     from textual.widgets import Input

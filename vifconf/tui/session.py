@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from vifconf import fileio
 from vifconf.model.mac import parse_mac
 from vifconf.problems import Problem, sort_problems
 from vifconf.render import TARGETS, Rendering, RenderOptions, render_target
@@ -184,6 +185,13 @@ class Session:
     @property
     def save_target(self) -> str | None:
         return self.output or self.path
+
+    def save_refusal(self) -> str | None:
+        """Why saving to the save target would be refused right now (a read-only file, a
+        directory this user cannot write), or None; a live domain saves through libvirt."""
+        if self.connect or self.save_target is None:
+            return None
+        return fileio.why_unsaveable(self.save_target)
 
     @property
     def location(self) -> str:

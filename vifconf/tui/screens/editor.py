@@ -155,6 +155,10 @@ class EditorScreen(Screen[None]):
         self.set_interval(self.JOURNAL_EVERY, self.flush_journal)  # a save-as can give the example a path
         if self.journal_key is not None and not self.dirty:
             self.call_after_refresh(self._offer_restore)
+        refusal = self.session.save_refusal()
+        if refusal is not None:
+            self.notify(f"cannot save here: {refusal} (ctrl+s offers Save as)", title="Read-only", severity="warning",
+                        timeout=8)
 
     # -- refreshing ----------------------------------------------------------------------
     def refresh_views(self, reload_form: bool = False) -> Snapshot:
@@ -167,7 +171,7 @@ class EditorScreen(Screen[None]):
         errors = sum(1 for p in snapshot.problems if p.severity == "error")
         header, nic_list, panel, form, preview = self._views()
         where = self.domain.source if self.session.connect else self.session.location  # live: URI#DOMAIN
-        header_key = (self.domain.facts, where, snapshot.dirty, errors)
+        header_key = (self.domain.facts, where, snapshot.dirty, errors, self.session.save_refusal() is not None)
         if header_key != self._header_key:
             self._header_key = header_key
             header.show(*header_key)

@@ -14,10 +14,11 @@ class DomainHeader(Static):
     """The path gives way to the status: a long path is cut in the middle (``/srv/…/guest.xml``),
     so "● modified" and the error count always show (they were pushed off the line)."""
 
-    _shown: tuple[DomainFacts, str, bool, int] | None = None
+    _shown: tuple[DomainFacts, str, bool, int, bool] | None = None
 
-    def show(self, facts: DomainFacts, path: str, modified: bool, errors: int) -> None:
-        self._shown = (facts, path, modified, errors)
+    def show(self, facts: DomainFacts, path: str, modified: bool, errors: int, read_only: bool = False) -> None:
+        """``read_only``: a save there would be refused (the user learns it before editing)."""
+        self._shown = (facts, path, modified, errors, read_only)
         head = Text()
         head.append(" vifconf ", style="bold reverse")
         head.append(f" {facts.name or '(unnamed)'} ", style="bold")
@@ -28,6 +29,8 @@ class DomainHeader(Static):
             kind += f" {facts.os_type}"
         head.append(f"[{kind}] ")
         status = Text()
+        if read_only:
+            status.append("  read-only", style=severity_style("warning"))
         if modified:
             status.append("  ● modified", style="bold")
         if errors:
