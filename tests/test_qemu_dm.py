@@ -274,6 +274,27 @@ def test_a_comma_in_a_network_name_is_not_a_comma_in_a_bridge(era: str) -> None:
     assert found & {"qemu-dm-comma", "xl-unsafe-value"}  # a real bridge still is (one of them: the same fault)
 
 
+@pytest.mark.parametrize("era", ["xend-3.3", "xl-4.2-traditional", "xl-4.15-upstream"])
+def test_a_real_bridge_named_like_the_placeholder_is_a_bridge(era: str) -> None:
+    """The placeholder was told apart by its text (``<network…``): a bridge ``<network,x``
+    (a name Linux allows) got no comma error, and xl eras showed it whole where xl cuts it."""
+    bridge = "<interface type='bridge'><source bridge='&lt;network,x'/><mac address='00:16:3e:00:00:01'/></interface>"
+    domain = guest(bridge)
+    assert not any("placeholder" in note for note in render(domain, xen=era).notes)
+    if era.startswith("xend-"):
+        assert [p.code for p in render(domain, xen=era).problems] == ["qemu-dm-comma"]
+    else:
+        assert not any("<network,x" in item for item in render(domain, xen=era).items)  # xl reads "<network"
+
+
+@pytest.mark.parametrize("devid", ["²", "١", "5x", "-1", ""])
+def test_a_devid_xl_cannot_read_as_a_number_keeps_the_position(devid: str) -> None:
+    """``str.isdigit`` took ``²`` (then ``int`` raised: a traceback from the CLI) and ``١`` (devid 1)."""
+    args = render_vifs([{"mac": "00:16:3e:00:00:01", "devid": devid}], "xl-4.2-traditional", 3, "linux")
+    assert "ifname=vif3.0-emu" in args.argv[3]
+    assert "ifname=vif3.7-emu" in render_vifs([{"devid": "7"}], "xl-4.2-traditional", 3, "linux").argv[3]
+
+
 @pytest.mark.parametrize("era", XEN_ERAS)
 def test_pv_guest_gets_no_argv(era: str) -> None:
     rendering = render(guest(nic(), hvm=False), xen=era)

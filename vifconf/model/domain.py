@@ -341,6 +341,13 @@ class Nic:
         return bridges.get(self.source or "") if bridges is not None and self.type == "network" else None
 
     @property
+    def bridge_is_placeholder(self) -> bool:
+        """A type network NIC whose bridge only a live libvirt knows: the Xen targets show
+        vifconf's stand-in for it (``<network NAME>``), a name never sent anywhere, so no
+        rule about bridge names applies to it (a real bridge may look the same)."""
+        return self.libvirt_type == "network" and self.network_bridge is None
+
+    @property
     def network_on_host(self) -> bool | None:
         """Whether a type network NIC's network is defined on the domain's host; None when
         that is not known (a file, or another type)."""

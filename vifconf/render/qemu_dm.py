@@ -18,7 +18,8 @@ no emulated NIC left, qemu-dm gets ``-net none`` (from xend 3.3 on).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -130,12 +131,14 @@ def render_vifs(
     host_os: str,
     nic_numbers: Sequence[int | None] | None = None,
     default_bridge: str = DEFAULT_BRIDGE,
+    placeholders: Collection[int] = (),
 ) -> DeviceModelArgs:
     """The argv an HVM guest with these vifs got under ``era``.
 
     ``nic_numbers`` (optional, same length as ``vifs``) names the NIC behind each vif, so
     problems can point at it. ``default_bridge`` is xl.conf's ``defaultbridge=`` (xend had
-    no such setting: its default is always xenbr0).
+    no such setting: its default is always xenbr0). ``placeholders``: the positions of vifs
+    whose bridge is vifconf's stand-in for a network's (`Nic.bridge_is_placeholder`).
     """
     era = XEN_ERA_ALIASES.get(era, era)  # xend-3.4 is xend-3.3, as on the command line
     numbers: list[int | None] = list(nic_numbers) if nic_numbers is not None else [None] * len(vifs)
@@ -148,7 +151,7 @@ def render_vifs(
         raise ValueError(f"unknown qemu-dm era {era!r}")
     for position, vif in enumerate(vifs):
         if out.vif_items[position]:
-            out.problems.extend(_comma_problems(vif, era, numbers[position]))
+            out.problems.extend(_comma_problems(vif, era, numbers[position], position in placeholders))
             out.problems.extend(_model_problems(vif.get("model", DEFAULT_MODEL), era, numbers[position]))
     return out
 
@@ -254,7 +257,7 @@ def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: 
         if not _xl_emulated(vif, rules, position, out):
             continue
         emulated += 1
-        devid = int(vif["devid"]) if vif.get("devid", "").isdigit() else position
+        devid = int(vif["devid"]) if _ASCII_DIGITS.fullmatch(vif.get("devid", "")) else position
         mac = _mac(vif, out, lowercase=True)
         model = vif.get("model", DEFAULT_MODEL)
         bridge = vif.get("bridge", default_bridge)
@@ -278,19 +281,18 @@ def _xl_args(vifs: Sequence[dict[str, str]], rules: XlEra, domid: int, host_os: 
         out.notes.append("FreeBSD: script=no as from Xen 4.5 (FreeBSD dom0 support started there)")
 
 
-def is_placeholder_bridge(bridge: str) -> bool:
-    """The stand-in vifconf shows for a libvirt network's bridge it could not look up
-    (`xend_sxpr.network_placeholder`, the xl line's ``<network:NAME>``): the real bridge is
-    another name, and whatever the network's name holds never reaches qemu-dm."""
-    return bridge.startswith("<network")
+_ASCII_DIGITS = re.compile("[0-9]+")
+"""A ``devid=`` xl reads as a number (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
 
 
-def _comma_problems(vif: dict[str, str], era: str, nic: int | None) -> list[Problem]:
-    """Values are pasted into comma-separated options unescaped: a comma splits them."""
+def _comma_problems(vif: dict[str, str], era: str, nic: int | None, placeholder: bool) -> list[Problem]:
+    """Values are pasted into comma-separated options unescaped: a comma splits them (not
+    in a ``placeholder`` bridge: the real bridge is another name, and whatever the network's
+    name holds never reaches qemu-dm)."""
     problems = []
     for key, field_name in COMMA_FIELDS.items():
         value = vif.get(key, "")
-        if key == "bridge" and is_placeholder_bridge(value):
+        if key == "bridge" and placeholder:
             continue
         if "," in value and (key != "vifname" or era == "xend-4.0"):
             problems.append(
@@ -316,6 +318,13 @@ class _VifSource:
     nic_numbers: list[int | None]
     notes: list[str]
     rule: str
+    placeholders: frozenset[int]
+    """Positions of the vifs whose bridge is vifconf's stand-in (`Nic.bridge_is_placeholder`)."""
+
+
+def _placeholders(domain: Domain, nic_numbers: list[int | None]) -> frozenset[int]:
+    return frozenset(position for position, number in enumerate(nic_numbers)
+                     if number is not None and domain.nic(number).bridge_is_placeholder)  # fmt: skip
 
 
 def _xend_source(domain: Domain, options: RenderOptions) -> _VifSource:
@@ -329,16 +338,17 @@ def _xend_source(domain: Domain, options: RenderOptions) -> _VifSource:
         if nic.index not in with_vif
     ]
     rule = f"vifs from libvirt {options.libvirt_era} · xend config {options.xend_config_version}"
-    return _VifSource([vif.fields() for vif in built.vifs], [vif.nic for vif in built.vifs], notes, rule)
+    numbers: list[int | None] = [vif.nic for vif in built.vifs]
+    return _VifSource([vif.fields() for vif in built.vifs], numbers, notes, rule, _placeholders(domain, numbers))
 
 
-def _as_xl_reads(entry: dict[str, str]) -> dict[str, str]:
-    """The entry as xl hands it to libxl (a comma cuts a value); a network's placeholder
+def _as_xl_reads(entry: dict[str, str], placeholder: bool) -> dict[str, str]:
+    """The entry as xl hands it to libxl (a comma cuts a value); a network's ``placeholder``
     bridge is vifconf's, not a value xl would see, so it stays whole."""
     from vifconf.render import xl
 
     bridge = entry.get("bridge", "")
-    if not is_placeholder_bridge(bridge):
+    if not placeholder:
         return xl.parse_entry(xl.format_entry(entry))
     return {**xl.parse_entry(xl.format_entry({k: v for k, v in entry.items() if k != "bridge"})), "bridge": bridge}
 
@@ -347,7 +357,7 @@ def _xl_source(domain: Domain, options: RenderOptions) -> _VifSource:
     from vifconf.render import xl
 
     indexed = xl.indexed_entries(domain, options)
-    entries = [_as_xl_reads(entry) for _, entry in indexed]
+    entries = [_as_xl_reads(entry, domain.nic(index).bridge_is_placeholder) for index, entry in indexed]
     numbers: list[int | None] = [index for index, _ in indexed]
     notes = [
         f"NIC {nic.index} (type none) is left out of the xl vif line, so qemu gets no NIC for it "
@@ -356,7 +366,8 @@ def _xl_source(domain: Domain, options: RenderOptions) -> _VifSource:
         for nic in domain.nics
         if nic.type == "none"
     ]
-    return _VifSource(entries, numbers, notes, f"vifs from the xl line ({options.xl_format} format)")
+    return _VifSource(entries, numbers, notes, f"vifs from the xl line ({options.xl_format} format)",
+                      _placeholders(domain, numbers))
 
 
 def render(domain: Domain, options: RenderOptions) -> Rendering:
@@ -372,7 +383,8 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
             rule=f"{label} · domid {options.domid} · PV",
         )
     source = _xend_source(domain, options) if family == "xend" else _xl_source(domain, options)
-    args = render_vifs(source.vifs, era, options.domid, options.host_os, source.nic_numbers, options.default_bridge)
+    args = render_vifs(source.vifs, era, options.domid, options.host_os, source.nic_numbers, options.default_bridge,
+                       source.placeholders)
     by_index = {nic.index: nic for nic in domain.nics}
     problems = [
         replace(p, line=by_index[p.nic].line_for(p.field)) if p.nic in by_index else p for p in args.problems
@@ -381,7 +393,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     notes += [
         f"{args.label(position)}: bridge {vif['bridge']} is a placeholder until a live libvirt resolves the network"
         for position, vif in enumerate(source.vifs)
-        if is_placeholder_bridge(vif.get("bridge", "")) and args.vif_items[position]
+        if position in source.placeholders and args.vif_items[position]
     ]
     if era == "xend-3.2" and not args.argv:
         seed = any(nic.type == "none" for nic in domain.nics)

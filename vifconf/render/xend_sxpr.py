@@ -113,8 +113,6 @@ def network_placeholder(network: str | None) -> str:
     return f"<network {network or '?'}>"
 
 
-
-
 def build_vifs(domain: Domain, options: RenderOptions) -> VifSet:
     """Every NIC's vif (in interface order) plus the problems libvirt or xend would have.
     Computed once per edit and shared with qemu-dm; read-only for callers."""
@@ -275,9 +273,8 @@ def _model_items(model: str | None, hvm: bool, rules: EraRules, version: int) ->
 
 def _flag_raw_values(vif: Vif, nic: Nic, era: str, out: VifSet) -> None:
     """Before 0.8.6 values went in raw: a quote ends the value early, a backslash escapes."""
-    placeholder = nic.libvirt_type == "network" and nic.network_bridge is None  # vifconf's, never sent
     for item in vif.items:
-        if item.key == "bridge" and placeholder:
+        if item.key == "bridge" and nic.bridge_is_placeholder:
             continue
         if item.style == "escaped" and sxpr.unsafe_raw(item.value):
             message = (
