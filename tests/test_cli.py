@@ -15,6 +15,7 @@ import pytest
 
 from tests.support import REPO, vector_params
 from vifconf.cli import UsageError, editor_path, main, parse_assignments
+from vifconf.render import AS_XEN_NOTE
 
 EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"
 DOMAIN_KEYS = {"file", "error", "domain", "hypervisor", "hvm", "nics", "targets", "problems"}
@@ -445,7 +446,9 @@ def test_a_target_whose_refusals_are_not_the_domains_says_them_in_its_notes(caps
     assert code == 0 and document["problems"] == []
     targets = document["targets"]
     assert targets["xl"]["entries"] == [] and any("xl converter refuses it" in n for n in targets["xl"]["notes"])
-    assert targets["xend-sxpr"]["vifs"] == [] and targets["xend-sxpr"]["notes"][0].startswith("NIC 1: error: ")
+    assert targets["xend-sxpr"]["vifs"] == [] and targets["xend-sxpr"]["notes"][0] == AS_XEN_NOTE
+    assert targets["xend-sxpr"]["notes"][1].startswith("NIC 1: error: ")
+    assert [AS_XEN_NOTE in target["notes"][:1] for target in targets.values()] == [True, True, False, True]
     assert targets["qemu"]["notes"] == []
     # asked for by name, the target's refusals are the domain's problems, not notes
     code, [document] = run_json(capsys, "render", str(path), "--target", "xl")

@@ -35,6 +35,8 @@ DOMAIN_HEADING = "== "
 TARGET_HEADING = "-- "
 """How ``vifconf render``'s plain output opens a domain and a target's section
 (`cli.human_render`); `importer` reads the xend-sxpr sections of it back."""
+AS_XEN_NOTE = "rendered as if the domain were type xen (libvirt's Xen driver converts no other)"
+"""The Xen targets' first note for a guest of another hypervisor (a KVM guest being moved)."""
 _BRIDGE_NAME = re.compile(r"[^\s/,:]+")
 
 

@@ -26,7 +26,7 @@ from typing import Literal
 from vifconf.model import Domain
 from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem
-from vifconf.render import XEN_ERA_ALIASES, Rendering, RenderOptions, argv_layout, positions_by_nic
+from vifconf.render import AS_XEN_NOTE, XEN_ERA_ALIASES, Rendering, RenderOptions, argv_layout, positions_by_nic
 
 TARGET = "qemu-dm"
 
@@ -374,11 +374,12 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     era = options.xen
     label = XEND_ERAS[era].label if era in XEND_ERAS else XL_ERAS[era].label
     family: Literal["xend", "xl"] = "xend" if era in XEND_ERAS else "xl"
+    as_xen = [] if domain.facts.is_xen else [AS_XEN_NOTE]
     if not domain.facts.hvm:
         return Rendering(
             target=TARGET,
             kind="argv",
-            notes=["PV guest: no device model network arguments (only HVM guests get emulated NICs)"],
+            notes=[*as_xen, "PV guest: no device model network arguments (only HVM guests get emulated NICs)"],
             nic_items={nic.index: [] for nic in domain.nics},
             rule=f"{label} · domid {options.domid} · PV",
         )
@@ -389,7 +390,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     problems = [
         replace(p, line=by_index[p.nic].line_for(p.field)) if p.nic in by_index else p for p in args.problems
     ]
-    notes = source.notes + args.notes
+    notes = as_xen + source.notes + args.notes
     notes += [
         f"{args.label(position)}: bridge {vif['bridge']} is a placeholder until a live libvirt resolves the network"
         for position, vif in enumerate(source.vifs)

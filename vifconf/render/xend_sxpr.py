@@ -26,7 +26,15 @@ from vifconf.model import Domain, Nic
 from vifconf.model.libvirt9 import GuestIp, read_guest_ip
 from vifconf.model.mac import GENERATED_XEN_MAC, normalize_mac
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, lines_layout, positions_by_nic, sxpr, unresolved_network
+from vifconf.render import (
+    AS_XEN_NOTE,
+    Rendering,
+    RenderOptions,
+    lines_layout,
+    positions_by_nic,
+    sxpr,
+    unresolved_network,
+)
 
 TARGET = "xend-sxpr"
 
@@ -318,7 +326,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
         items=items,
         text=layout.text,
         spans=layout.spans,
-        notes=list(built.notes),
+        notes=([] if domain.facts.is_xen else [AS_XEN_NOTE]) + built.notes,
         problems=list(built.problems),
         nic_items=positions_by_nic(domain, ((vif.nic, [i]) for i, vif in enumerate(built.vifs))),
         rule=rule_name(domain, options),

@@ -14,7 +14,7 @@ from vifconf.model import mac as macs
 from vifconf.model.domain import XEN_NET_PREFIX, Domain, Nic
 from vifconf.model.libvirt9 import Vlan, guest_ips, read_vlan
 from vifconf.problems import Problem, Severity
-from vifconf.render import Rendering, RenderOptions, TextLayout, positions_by_nic, unresolved_network
+from vifconf.render import AS_XEN_NOTE, Rendering, RenderOptions, TextLayout, positions_by_nic, unresolved_network
 
 TARGET = "xl"
 
@@ -64,7 +64,7 @@ def render(domain: Domain, options: RenderOptions) -> Rendering:
     layout = vif_line_layout(items)
     notes = list(formatted.notes)
     if not domain.facts.is_xen:
-        notes.insert(0, "rendered as if the domain were type xen (libvirt's Xen driver converts no other)")
+        notes.insert(0, AS_XEN_NOTE)
     return Rendering(
         target=TARGET,
         kind="line",
