@@ -308,6 +308,24 @@ def test_type_change_drops_a_source_the_new_type_cannot_use_and_none_keeps_it() 
         nic.set("type", "")
 
 
+@pytest.mark.parametrize(("source", "kinds"), [
+    ("<source type='unix' path='/run/x.sock' mode='client'/>", ("vhostuser", "bridge")),
+    ("<source dev='eth0' mode='bridge'/>", ("direct", "network", "bridge")),
+    ("<source bridge='br0' extra='1'/>", ("bridge", "network", "direct")),
+])  # fmt: skip
+def test_a_type_changed_and_changed_back_gives_the_same_markup(source: str, kinds: tuple[str, ...]) -> None:
+    """The source's address moved to the end of <source> on the way (a one-line diff for no change)."""
+    text = f"<domain type='kvm'><name>k</name><devices><interface type='{kinds[0]}'>{source}</interface></devices></domain>"
+    domain = Domain.from_string(text)
+    for kind in (*kinds[1:], *reversed(kinds[:-1])):
+        domain.nic(1).set("type", kind)
+    assert domain.to_text() == text
+    assert domain.nic(1).source == Domain.from_string(text).nic(1).source
+    while domain.undo():
+        pass
+    assert domain.to_text() == text
+
+
 def test_a_failed_transaction_leaves_nothing_behind() -> None:
     domain = Domain.from_string(SEED)
     with pytest.raises(RuntimeError), domain.transaction():

@@ -515,13 +515,15 @@ class Nic:
             if source is None or kind == "none":
                 return
             new_attribute = SOURCE_ATTRIBUTE.get(kind)
-            if old_attribute and new_attribute and old_attribute != new_attribute:
-                value = source.get(old_attribute)
-                if value is not None and source.get(new_attribute) is None:
-                    self.domain.set_attr(source, new_attribute, value)
+            renamed = new_attribute if new_attribute and source.get(new_attribute) is None else None
             keep = _source_attributes(kind)
-            for name in ADDRESSING_ATTRIBUTES - keep:
-                self.domain.set_attr(source, name, None)
+            items: list[tuple[str, str]] = []
+            for name, value in attributes(source).items():
+                if renamed and name == old_attribute:
+                    items.append((renamed, value))  # in its place: switching back gives the same markup
+                elif name not in ADDRESSING_ATTRIBUTES or name in keep:
+                    items.append((name, value))
+            self.domain.replace_attributes(source, items)
             if not source.attrib and len(source) == 0:
                 self.domain.remove_element(source)
 
@@ -745,6 +747,17 @@ class Domain:
         else:
             element.set(name, value)
         self._record(lambda: self.set_attr(element, name, old))
+
+    def replace_attributes(self, element: etree._Element, items: list[tuple[str, str]]) -> None:
+        """All of ``element``'s attributes at once, in this order (a renamed one keeps its place)."""
+        old = list(attributes(element).items())
+        if old == items:
+            return
+        self._touch_head(element)
+        element.attrib.clear()
+        for name, value in items:
+            element.set(name, value)
+        self._record(lambda: self.replace_attributes(element, old))
 
     def _touch_head(self, element: etree._Element) -> None:
         self._map_spans()
