@@ -31,6 +31,10 @@ class ModelChoice:
         return self.name or "default"
 
 
+PASSTHROUGH_TYPES = frozenset({"hostdev"})
+"""Interface types whose guest sees the host's own device (an SR-IOV VF): no model is emulated."""
+PASSTHROUGH_MODEL_HELP = "hostdev: the guest gets the host's own device (a VF passed through); no model is emulated"
+
 NETFRONT_DESCRIPTION = "Xen PV NIC; libvirt's name for the seed's 'netback' model"
 
 _XEN_HVM_PROSE: dict[str, str] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.widgets import Input, Select
 
-from tests.tui.pilot_helpers import editor, type_into
+from tests.tui.pilot_helpers import editor, type_into, until
 from vifconf import journal
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
@@ -94,6 +94,33 @@ async def test_pickers_search_the_explanations(make_test_app: Any, example_file:
         assert app.screen.query_one("#row-mode").display  # direct: dev + mode
         shown = str(app.screen.query_one("#field-model").query_one("#label").render())
         assert shown.strip() == "netfront"  # the closed picker shows just the name
+
+
+async def test_a_hostdev_nics_model_says_it_emulates_nothing(make_test_app: Any, tmp_path: Path) -> None:
+    """The model help described the default emulated card (rtl8139) for a passed-through VF."""
+    from textual.widgets import Static
+
+    from vifconf.models_catalog import PASSTHROUGH_MODEL_HELP
+
+    path = tmp_path / "hostdev.xml"
+    path.write_text("<domain type='kvm'><name>h</name><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+                    "<interface type='hostdev'><mac address='52:54:00:00:00:07'/></interface>"
+                    "<interface type='bridge'><mac address='52:54:00:00:00:08'/><source bridge='br0'/></interface>"
+                    "</devices></domain>")  # fmt: skip
+    app = make_test_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        def model_help() -> str:
+            return str(app.screen.query_one("#model-help", Static).render())
+
+        await until(pilot, lambda: model_help() == PASSTHROUGH_MODEL_HELP)
+        app.screen.query_one("#field-type", Select).value = "bridge"  # a change of type: the model's own help
+        await until(pilot, lambda: "rtl8139" in model_help())
+        app.screen.query_one("#field-type", Select).value = "hostdev"
+        await until(pilot, lambda: model_help() == PASSTHROUGH_MODEL_HELP)
+        await pilot.press("escape", "down")  # NIC 2, a bridge
+        await until(pilot, lambda: "rtl8139" in model_help())
 
 
 async def test_invalid_target_is_marked_in_place_and_kept(make_test_app: Any, example_file: Path) -> None:

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from vifconf.model.domain import INTERFACE_TYPES, SOCKET_TYPES, SOURCE_ATTRIBUTE
-from vifconf.models_catalog import ModelChoice, is_offered, models_for
+from vifconf.models_catalog import PASSTHROUGH_MODEL_HELP, PASSTHROUGH_TYPES, ModelChoice, is_offered, models_for
 from vifconf.tui.session import mac_error
 from vifconf.tui.widgets.deferred import too_late
 from vifconf.tui.widgets.picker import Picker
@@ -105,6 +105,7 @@ class NicForm(VerticalScroll):
         self._pending_focus: str | None = None
         self._shown_kinds: list[tuple[str, str, str]] = []
         self._shown_models: list[tuple[str, str, str]] = []
+        self._model_helped = ""
 
     def compose(self) -> ComposeResult:
         # The first frame shows the NIC as text (`_sketch`); the ~40 field widgets are mounted
@@ -311,14 +312,17 @@ class NicForm(VerticalScroll):
         self.query_one("#row-model-other").display = model_other
         self.query_one("#type-help", Static).update(type_help(kind))
 
-    def _update_model_help(self, model: str) -> None:
-        for choice in self._choices:
-            if choice.name == model:
-                self.query_one("#model-help", Static).update(choice.description)
-                return
-        self.query_one("#model-help", Static).update(
-            "not in the list for this hypervisor" if model else ""
-        )
+    def _update_model_help(self, model: str | None = None, kind: str | None = None) -> None:
+        """The chosen model's description (``None``: the model shown last, after a change of
+        type to ``kind``); a passthrough NIC's model emulates nothing, whatever it says."""
+        model = self._model_helped if model is None else model
+        self._model_helped = model
+        help_text = "not in the list for this hypervisor" if model else ""
+        if (kind or self._shown.get("type")) in PASSTHROUGH_TYPES:
+            help_text = PASSTHROUGH_MODEL_HELP
+        else:
+            help_text = next((c.description for c in self._choices if c.name == model), help_text)
+        self.query_one("#model-help", Static).update(help_text)
 
     def _show_mac_error(self, value: str) -> None:
         error = mac_error(value)
@@ -400,6 +404,7 @@ class NicForm(VerticalScroll):
             return  # the NIC has no type: there is nothing to write
         if field == "type" and value and self._shown.get("type") != value:
             self._update_visibility(value, self.query_one("#field-model", Select).value == OTHER)
+            self._update_model_help(kind=value)
         if field in FIELDS:
             self._edit(field, value, typing=False)
 
