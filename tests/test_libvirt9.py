@@ -203,6 +203,7 @@ def test_vif_names_are_generated_only_for_xen_guests() -> None:
 
 
 def test_an_unreadable_peer_is_the_parsers_refusal() -> None:
-    d = Domain.from_string("<domain type='kvm'><devices><interface type='user'><ip address='1.2.3.4' peer='zz'/>"
+    d = Domain.from_string("<domain type='kvm'><os><type>hvm</type></os><devices><interface type='user'>"
+                           "<ip address='1.2.3.4' peer='zz'/>"
                            "</interface></devices></domain>")
     assert [p.code for p in check(d, schema=False) if p.severity == "error"] == ["ip-invalid"]

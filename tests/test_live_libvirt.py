@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import guest_xml, need
+from tests.support import guest_xml, need, need_command
 from vifconf import cli, live
 from vifconf.fleet import Fleet
 from vifconf.model.domain import Domain
@@ -93,6 +93,22 @@ def test_a_missing_test_driver_file_is_one_line_on_stderr(tmp_path: Path) -> Non
     closed = subprocess.run(["sh", "-c", '"$0" "$@" 2>&-', sys.executable, "-m", "vifconf", "check", "--connect",
                              f"test://{missing}", "guest"], stdout=subprocess.PIPE, text=True, check=False)  # fmt: skip
     assert (closed.returncode, closed.stdout) == (2, "")  # stderr closed: the error line went to stdout
+
+
+@pytest.mark.parametrize("os_part", ["<type>HVM</type>", "<type> hvm </type>", "", "<type></type>", "<type>hvm</type>",
+                                     "<type>xenpvh</type>", "<type>linux</type>"])
+def test_os_types_libvirts_parser_refuses_are_errors(os_part: str, tmp_path: Path) -> None:
+    """vifconf read ' hvm ' as hvm, 'HVM' as PV and no type as unknown, without a word."""
+    from vifconf.validate import check
+
+    need_command("virsh")
+    xml = f"<domain type='qemu'><name>o</name><memory>65536</memory><os>{os_part}</os></domain>"
+    path = tmp_path / "os.xml"
+    path.write_text(xml)
+    refused = subprocess.run(["virsh", "-q", "-c", "test:///default", "define", str(path)],
+                             capture_output=True, text=True, check=False).returncode != 0  # fmt: skip
+    codes = [p.code for p in check(Domain.from_string(xml), schema=False)]
+    assert bool({"os-type-missing", "os-type-invalid"} & set(codes)) == refused, codes
 
 
 def test_unreachable_uri_is_one_line_and_others_still_load() -> None:

@@ -221,9 +221,9 @@ TRANSIENT = (f"<interface type='hostdev' managed='yes'>{MAC}<source><address typ
 def test_only_a_transient_member_shares_its_partners_mac(devices: str,
                                                          expected: list[tuple[str, str, int, str]]) -> None:
     """A failover pair shares one MAC in either document order; a teaming without type='transient' is no pair."""
-    domain = Domain.from_string(f"<domain type='kvm'><name>t</name><devices>{devices}</devices></domain>")
+    domain = Domain.from_string(f"<domain type='kvm'><name>t</name><os><type>hvm</type></os><devices>{devices}"
+                                "</devices></domain>")
     assert [(p.code, p.severity, p.nic, p.field) for p in check(domain, schema=False)] == expected
-
 
 
 # -- cli: the set parser, the line mapping, set and import ------------------------------------

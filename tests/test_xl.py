@@ -274,6 +274,34 @@ def test_names_libvirt_generated_are_dropped(target: str, vifname: str | None) -
     assert entry.get("vifname") == vifname
 
 
+@pytest.mark.parametrize(("value", "xl_problem", "xm_problem"), [
+    ("vif-bridge ", False, True),  # xl keeps a value's blanks (xl_parse.c), xm strips each item
+    (" ab", False, True),
+    ("a&#10;b", True, False),  # triple quotes: xl's lexer cannot read them, Python can
+    ("a&quot;b&apos;c", True, False),  # both quotes: triple quotes again
+    ("a&#13;b", True, True),  # a lone CR ends a quoted string in both
+    ("a\\b", True, True),
+])  # fmt: skip
+def test_what_xl_and_xm_cannot_carry(value: str, xl_problem: bool, xm_problem: bool) -> None:
+    """Whitespace was an error for xl ("xl trims it"), which it does not; triple quotes were
+    one for xm, whose config is Python."""
+    domain = xen_domain(BRIDGE.format(f"<script path='{value}'/>"))
+    for xl_format, expected in (("xl", xl_problem), ("xm", xm_problem)):
+        problems = render(domain, RenderOptions(xl_format=xl_format)).problems
+        assert [(p.code, p.field) for p in problems] == ([("xl-unsafe-value", "script")] if expected else [])
+        assert all(f"{xl_format} cannot carry it" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(("hvm", "xl_format", "instead"), [
+    (True, "xl", "use model netfront (type=vif)"), (True, "xm", "use model netfront (type=netfront)"),
+    (False, "xl", "a PV guest's NICs are netfront anyway"),
+])  # fmt: skip
+def test_the_type_none_note_names_what_this_guest_and_format_take(hvm: bool, xl_format: str, instead: str) -> None:
+    domain = xen_domain("<interface type='none'><mac address='00:16:3e:00:00:02'/></interface>", hvm=hvm)
+    (note,) = render(domain, RenderOptions(xl_format=xl_format)).notes
+    assert instead in note
+
+
 def test_newline_in_target_is_a_problem() -> None:
     domain = xen_domain(BRIDGE.format("<target dev='a&#10;b'/>"))
     (problem,) = render(domain, RenderOptions()).problems

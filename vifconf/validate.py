@@ -133,13 +133,31 @@ DOMAIN_TYPES = ("none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "
 """libvirt 9.0's ``<domain type>`` names (virDomainVirt); it refuses a domain of any other."""
 
 
+OS_TYPES = ("hvm", "xen", "linux", "exe", "uml", "xenpvh")
+"""virDomainOSType (libvirt 9.0), matched as written: ``HVM`` and `` hvm `` are refused."""
+
+
 def _domain_problems(domain: Domain) -> list[Problem]:
+    """What libvirt's parser refuses about the domain around its NICs: its type, its OS type."""
+    found: list[Problem] = []
     kind = domain.root.get("type")
-    if kind in DOMAIN_TYPES:
-        return []
-    found = "no type" if kind is None else f"type {kind!r}"
-    return [Problem("domain-type-invalid", "error", f"libvirt refuses a <domain> with {found}", None, None,
-                    "one of: " + ", ".join(DOMAIN_TYPES), line_of(domain.root))]
+    if kind not in DOMAIN_TYPES:
+        what = "no type" if kind is None else f"type {kind!r}"
+        found.append(Problem("domain-type-invalid", "error", f"libvirt refuses a <domain> with {what}", None, None,
+                             "one of: " + ", ".join(DOMAIN_TYPES), line_of(domain.root)))  # fmt: skip
+    element = domain.root.find("os/type")
+    os_type = element.text if element is not None else None
+    where = line_of(element if element is not None else domain.root)
+    if not os_type and not domain.facts.bootloader:
+        found.append(Problem("os-type-missing", "error", "libvirt refuses a domain without an <os><type> (\"an os "
+                             "<type> must be specified\"); vifconf cannot tell HVM from PV", None, None,
+                             "add <type>hvm</type> to <os> (or <type>linux</type> for a Xen PV guest)", where))
+    elif os_type and os_type not in OS_TYPES:
+        reading = "HVM" if domain.facts.hvm else "Xen PV" if domain.facts.is_xen else "not HVM"
+        found.append(Problem("os-type-invalid", "error", f"libvirt refuses OS type {os_type!r} (\"unknown OS type\"; "
+                             f"the names are lowercase, without blanks); vifconf reads it as {reading}", None, None,
+                             "one of: " + ", ".join(OS_TYPES), where))  # fmt: skip
+    return found
 
 
 def _merge(known: list[Problem], new: list[Problem]) -> list[Problem]:

@@ -135,7 +135,7 @@ def _format_entries(domain: Domain, options: RenderOptions) -> _Entries:
     for nic in domain.nics:
         entry = _format_nic(nic, domain.facts.hvm, options, out)
         if entry is not None:
-            out.problems.extend(_unsafe_value_problems(nic, entry))
+            out.problems.extend(_unsafe_value_problems(nic, entry, options.xl_format))
             out.entries.append((nic.index, entry))
     return out
 
@@ -145,7 +145,7 @@ def _format_nic(nic: Nic, hvm: bool, options: RenderOptions, out: _Entries) -> d
     ``None`` when the interface is left out of the line."""
     kind = nic.libvirt_type
     if kind == "none":
-        out.notes.append(_type_none_note(nic))
+        out.notes.append(_type_none_note(nic, hvm, options.xl_format))
         return None
     if kind not in SUPPORTED_TYPES:
         out.problems.append(_unsupported_type_problem(nic, kind))
@@ -276,27 +276,33 @@ def _rate(nic: Nic, out: _Entries) -> str | None:
     return f"{average}KB/s" if average else None
 
 
-def _type_none_note(nic: Nic) -> str:
+def _type_none_note(nic: Nic, hvm: bool, xl_format: str) -> str:
+    """What the seed's type none becomes, and what to write instead, for this guest and format."""
+    instead = (f'Remove the interface, or for "PV only, no emulated NIC" use model netfront '
+               f"(type={PV_ONLY_TYPENAME[xl_format]})." if hvm else
+               "Remove the interface: a PV guest's NICs are netfront anyway, no emulated NIC to hide.")  # fmt: skip
     return (
         f"NIC {nic.index} (type none) is left out of the vif line, so the guest gets no NIC from it. "
         "xl has no such type: libvirt's converter refuses it, and since Xen 4.6 `xl create` ignores "
-        "an unknown type= and gives the guest an emulated NIC anyway. Remove the interface, or for "
-        '"PV only, no emulated NIC" use model netfront (type=vif).'
+        f"an unknown type= and gives the guest an emulated NIC anyway. {instead}"
     )
 
 
-def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
-    """A value xl's parser would split or misread: libvirt writes it anyway, xl gets it wrong."""
+def _unsafe_value_problems(nic: Nic, entry: dict[str, str], xl_format: str) -> list[Problem]:
+    """A value the toolstack's parser would split or misread: libvirt writes it anyway, and xl
+    (or xm) gets it wrong. xm's config is Python: triple quotes are fine there, but its vif
+    parser strips each item (xl keeps a value's blanks as written: Xen 4.17's xl_parse.c)."""
     problems = []
     both_quotes = "'" in format_entry(entry)
     for key, value in entry.items():
-        if key == "bridge" and nic.libvirt_type == "network":
-            continue  # a placeholder: libvirt writes the running network's bridge, not its name
-        found = [why for character, why in UNSAFE_CHARACTERS.items() if character in value]
-        if '"' in value and both_quotes:
+        if key == "bridge" and nic.bridge_is_placeholder:
+            continue  # vifconf's stand-in: libvirt writes the running network's bridge, not its name
+        found = [why for character, why in UNSAFE_CHARACTERS.items()
+                 if character in value and (xl_format == "xl" or character != "\n")]  # fmt: skip
+        if '"' in value and both_quotes and xl_format == "xl":
             found.append(BOTH_QUOTES)
-        if value != value.strip():
-            found.append("leading or trailing whitespace (xl trims it)")
+        if value != value.strip() and xl_format == "xm":
+            found.append("leading or trailing whitespace (xm strips it)")
         if found:
             problems.append(
                 _problem(
@@ -304,7 +310,7 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str]) -> list[Problem]:
                     "error",
                     nic,
                     ITEM_FIELDS.get(key),
-                    f"{key}={value!r} contains {' and '.join(found)}: xl cannot carry it",
+                    f"{key}={value!r} contains {' and '.join(found)}: {xl_format} cannot carry it",
                     f"choose a {key} value without , \\ or line breaks (and not both kinds of quote)",
                 )
             )
