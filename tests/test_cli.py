@@ -348,6 +348,29 @@ def test_help_version_and_no_traceback_from_a_real_process(tmp_path: Path) -> No
     assert result.stderr.startswith(f"vifconf: {bad}") and result.stderr.count("\n") == 1
 
 
+def test_the_help_the_terminal_ui_and_typos(tmp_path: Path) -> None:
+    """From a documentation audit: `vifconf --help` hid the UI's usage and --output; set and
+    import listed a --connect they refuse; `vifconf rendr x.xml` opened the fleet table on a
+    file named rendr, and with stdout not a terminal the UI wrote escape codes until killed."""
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vifconf", *argv], capture_output=True, text=True,
+                              check=False, timeout=60, cwd=tmp_path)  # fmt: skip
+
+    top = run("--help")
+    assert top.returncode == 0 and top.stdout.startswith("usage: vifconf [FILE|DIR|-]") and "--output" in top.stdout
+    assert "render   print what each target sees" in top.stdout
+    for command in ("set", "import"):
+        assert "--connect" not in run(command, "--help").stdout
+    assert "--connect" in run("render", "--help").stdout
+    typo = run("rendr", str(EXAMPLE))
+    assert (typo.returncode, typo.stdout) == (2, "")
+    assert typo.stderr == "vifconf: rendr: no such file, and not a command (did you mean render?)\n"
+    piped = run(str(EXAMPLE))  # stdout is a pipe here
+    assert (piped.returncode, piped.stdout) == (2, "")
+    assert piped.stderr.startswith("vifconf: the terminal UI needs a terminal on stdout")
+    assert run("nosuch.xml").stderr == "vifconf: nosuch.xml: no such file\n"  # the input's error comes first
+
+
 def test_a_command_after_global_options_is_still_a_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(capsys, "--domid", "3", "--xen", "xend-4.2", "render", str(EXAMPLE), "--target", "qemu-dm")
     assert code == 0 and "ifname=vif3.0-emu" in " ".join(doc[0]["targets"]["qemu-dm"]["argv"])

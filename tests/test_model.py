@@ -315,7 +315,8 @@ def test_type_change_drops_a_source_the_new_type_cannot_use_and_none_keeps_it() 
 ])  # fmt: skip
 def test_a_type_changed_and_changed_back_gives_the_same_markup(source: str, kinds: tuple[str, ...]) -> None:
     """The source's address moved to the end of <source> on the way (a one-line diff for no change)."""
-    text = f"<domain type='kvm'><name>k</name><devices><interface type='{kinds[0]}'>{source}</interface></devices></domain>"
+    nic = f"<interface type='{kinds[0]}'>{source}</interface>"
+    text = f"<domain type='kvm'><name>k</name><devices>{nic}</devices></domain>"
     domain = Domain.from_string(text)
     for kind in (*kinds[1:], *reversed(kinds[:-1])):
         domain.nic(1).set("type", kind)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from vifconf import __version__, batch
 from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
@@ -36,6 +36,9 @@ from vifconf.render import (
     RenderOptions,
     is_bridge_name,
 )
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 R = TypeVar("R")
 
@@ -78,7 +81,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"vifconf: {message.translate(_CONTROL_ESCAPES)} (see {self.prog} --help)\n")
 
 
-def _render_options_parser() -> _Parser:
+def _render_options_parser(reads_libvirt: bool = True) -> _Parser:
+    """The options every command shares; ``reads_libvirt`` False: ``--connect`` is accepted
+    only to be refused with a pointer to what does read libvirt (``set`` and ``import``)."""
     parent = _Parser(add_help=False)
     group = parent.add_argument_group("render options")
     group.add_argument("--libvirt-era", choices=LIBVIRT_ERAS, default="0.5",
@@ -86,14 +91,17 @@ def _render_options_parser() -> _Parser:
     group.add_argument("--xend-config-version", type=int, choices=range(1, 5), default=4, metavar="{1-4}",
                        help="xend config version (default: %(default)s = Xen 3.1+)")
     group.add_argument("--xen", choices=[*XEN_ERAS, *XEN_ERA_ALIASES], default="xend-3.3", metavar="ERA",
-                       help="Xen toolstack era for qemu-dm: " + ", ".join(XEN_ERAS) + " (default: %(default)s)")
+                       help="Xen toolstack era for qemu-dm: " + ", ".join(XEN_ERAS) + " (default: %(default)s; "
+                       + ", ".join(XEN_ERA_ALIASES) + " are accepted as the era they share rules with)")
     group.add_argument("--domid", type=_nonnegative, default=1, help="Xen domain id for tap names (default: 1)")
     group.add_argument("--host-os", choices=HOST_OSES, default="linux", help="dom0 OS (default: linux)")
-    group.add_argument("--xl-format", choices=XL_FORMATS, default="xl", help="xl.cfg or the older xm format")
+    group.add_argument("--xl-format", choices=XL_FORMATS, default="xl",
+                       help="xl.cfg or the older xm format (default: %(default)s)")
     group.add_argument("--default-bridge", metavar="BRIDGE", default="xenbr0", type=_bridge_name,
                        help="xl.conf's defaultbridge=, for a vif without a bridge (xl eras; default: %(default)s)")
     group.add_argument("--connect", metavar="URI", action="append",
-                       help="read domains from libvirt (INPUTs are then domain names; repeatable)")
+                       help="read domains from libvirt (INPUTs are then domain names, none: every domain; "
+                       "repeatable)" if reads_libvirt else argparse.SUPPRESS)  # fmt: skip
     return parent
 
 
@@ -132,6 +140,7 @@ def _nic_number(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     options = _render_options_parser()
+    file_options = _render_options_parser(reads_libvirt=False)
     parser = _Parser(
         prog="vifconf",
         description="Keyboard-driven configurator for the NICs of libvirt guests: see what xend, "
@@ -145,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", parents=[options], help="print what each target sees",
                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("inputs", nargs="*", metavar="INPUT", help="file, directory (*.xml) or - for stdin")
-    render.add_argument("--target", choices=[*TARGETS, "all"], default="all")
+    render.add_argument("--target", choices=[*TARGETS, "all"], default="all",
+                        help="the one target to print (default: all)")
     render.add_argument("--json", action="store_true", help="the JSON array of cli-json.md")
 
     check = commands.add_parser("check", parents=[options], help="validate; exit 1 on error problems",
@@ -156,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_format.add_argument("--csv", action="store_true",
                               help="one CSV table, a row per NIC of every input (the fleet view's export)")
 
-    set_ = commands.add_parser("set", parents=[options], help="change one NIC and save atomically",
+    set_ = commands.add_parser("set", parents=[file_options], help="change one NIC and save atomically",
                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     set_.add_argument("file", metavar="FILE", help="domain XML to change (- reads stdin, writes stdout)")
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE[,KEY=VALUE…]",
@@ -169,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the resulting domain as cli-json.md's object (also when refused)")
 
     import_ = commands.add_parser(
-        "import", parents=[options], help="old xend vifs (S-expressions) back to <interface> elements",
+        "import", parents=[file_options], help="old xend vifs (S-expressions) back to <interface> elements",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     import_.add_argument("sxpr", metavar="SXPR", help="xend S-expression: config.sxp, `xm list -l`, or (vif …) lines; "
@@ -199,7 +209,7 @@ def _tui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vifconf {__version__}")
     parser.add_argument("inputs", nargs="*", metavar="FILE|DIR|-|DOMAIN")
     parser.add_argument("--output", metavar="PATH", type=_path,
-                        help="where to save (required to save when reading stdin)")
+                        help="where to save (without it, saving what came from stdin asks for a path)")
     return parser
 
 
@@ -752,6 +762,12 @@ def run_tui(argv: Sequence[str]) -> int:
     args = _tui_parser().parse_args(argv)
     options = options_from(args)
     inputs: list[str] = list(args.inputs)
+    if inputs and not args.connect and not os.path.lexists(inputs[0]):
+        import difflib
+
+        close = difflib.get_close_matches(inputs[0], COMMANDS, n=1)
+        if close:  # `vifconf rendr x.xml` opened the fleet table on a file named rendr
+            raise UsageError(f"{inputs[0]}: no such file, and not a command (did you mean {close[0]}?)")
     from vifconf.tui.app import make_app, make_fleet_app
 
     if args.connect:
@@ -760,13 +776,10 @@ def run_tui(argv: Sequence[str]) -> int:
             if loaded[0].domain is None:
                 error_line(loaded[0].error or "cannot load the domain")
                 return EXIT_INPUT
-            make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]).run()
-            return EXIT_OK
-        make_fleet_app(inputs, options, connect=args.connect).run()
-        return EXIT_OK
+            return _run_in_terminal(make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]))
+        return _run_in_terminal(make_fleet_app(inputs, options, connect=args.connect))
     if len(inputs) > 1 or (len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_dir()):
-        make_fleet_app(inputs, options).run()
-        return EXIT_OK
+        return _run_in_terminal(make_fleet_app(inputs, options))
     if not inputs:
         from vifconf.examples import EXAMPLE_DOMAIN
 
@@ -778,8 +791,20 @@ def run_tui(argv: Sequence[str]) -> int:
     if item.domain is None:
         error_line(item.error or "cannot load the domain")
         return EXIT_INPUT
-    make_app(item.domain, path, args.output, options).run()
+    return _run_in_terminal(make_app(item.domain, path, args.output, options))
+
+
+def _run_in_terminal(app: App[Any]) -> int:
+    """The app, when stdout is a terminal: into a pipe or a file it would write escape codes
+    (and wait for keys) until killed."""
+    if not stdout_is_a_terminal():
+        raise UsageError("the terminal UI needs a terminal on stdout; to print, use vifconf render or vifconf check")
+    app.run()
     return EXIT_OK
+
+
+def stdout_is_a_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def editor_path(name: str) -> str | None:
@@ -824,7 +849,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # here, where a full disk is still ours to report, not at exit
             return code
         if argv and argv[0] in ("-h", "--help"):
-            build_parser().print_help()
+            _tui_parser().print_help()  # the terminal UI's usage first, then the commands
             return EXIT_OK
         return run_tui(argv)
     except (UsageError, InputError, OutputError) as exc:

@@ -63,6 +63,8 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
+        if exc.errno == errno.ENXIO and _is_socket(path):  # open() of a Unix socket
+            raise InputError(path, NOT_REGULAR) from None
         raise InputError(path, os_error_text(exc)) from None
     try:
         info = os.fstat(fd)
@@ -73,7 +75,7 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
             os.set_blocking(fd, True)
             return _read_bounded(fd, path), 0
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(path, "not a regular file (FIFO, socket or device); refusing to read it")
+            raise InputError(path, NOT_REGULAR)
         if info.st_size > MAX_INPUT_BYTES:
             raise _too_big(path, info.st_size)
         return _read_bounded(fd, path), info.st_mtime_ns
@@ -83,6 +85,16 @@ def _read_stamped(path: str) -> tuple[bytes, int]:
         raise InputError(path, f"cannot read: {os_error_text(exc)}") from None
     finally:
         os.close(fd)
+
+
+NOT_REGULAR = "not a regular file (FIFO, socket or device); refusing to read it"
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _read_bounded(fd: int, path: str) -> bytes:

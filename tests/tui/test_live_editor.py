@@ -32,10 +32,12 @@ def _need_binding() -> None:
 
 def open_like_the_cli(monkeypatch: pytest.MonkeyPatch, *argv: str) -> VifconfApp:
     """`vifconf ARGV` exactly as the command line builds it; the app is returned, not run."""
+    from vifconf import cli
     from vifconf.cli import main
 
     built: list[VifconfApp] = []
     monkeypatch.setattr(VifconfApp, "run", lambda self, *a, **k: built.append(self))
+    monkeypatch.setattr(cli, "stdout_is_a_terminal", lambda: True)
     assert main(list(argv)) == 0
     [app] = built
     return app
