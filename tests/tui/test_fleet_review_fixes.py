@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable
+import pytest
+from textual.widgets import DataTable, Input
 
+from tests.tui.pilot_helpers import until
 from tests.tui.test_fleet_screen import _fleet_checks_only, app_for, fleet_dir, loaded, write_guest
 from vifconf import journal
 from vifconf.fleet import cross_guest_problems
@@ -117,3 +119,26 @@ async def test_quit_without_saving_discards_the_journals(fleet_dir: Path) -> Non
         await pilot.press("q")
         await pilot.pause()
         assert journal.entry(closed) is None and journal.entry(still_open) is None
+
+
+async def test_an_export_with_unsaved_edits_says_so(fleet_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The export showed a guest's unsaved edits as if its file said them, without a word."""
+    monkeypatch.chdir(tmp_path)
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        editor = await open_guest(pilot, screen, "db")
+        editor.apply_edit(1, "mac", "52:54:00:00:00:77")
+        editor.action_back()
+        await pilot.pause()
+        for name, edited in (("all.csv", True), ("web.csv", False)):
+            if not edited:
+                screen.query_one("#fleet-filter", Input).value = "web"
+                await pilot.pause()
+            pilot.app._notifications.clear()
+            screen._export(name)
+            await until(pilot, lambda name=name: (tmp_path / name).exists() and bool(pilot.app._notifications))
+            [note] = list(pilot.app._notifications)
+            assert ("1 guest with unsaved edits as edited" in note.message) == edited
+            assert (note.severity == "warning") == edited
+        assert "52:54:00:00:00:77" in (tmp_path / "all.csv").read_text()

@@ -785,7 +785,12 @@ class FleetScreen(Screen[None]):
         except (SaveError, OSError) as exc:
             await self.app.push_screen_wait(MessageDialog("Export failed", str(exc)))
             return
-        self.notify(f"exported {len(rows)} rows to {path}")
+        edited = {row.key[0] for row in rows} & set(self.unsaved_positions())
+        if edited:  # the table, and so the export, shows them as edited: not what their files say
+            self.notify(f"exported {len(rows)} rows to {path}; {len(edited)} guest{'s' if len(edited) != 1 else ''} "
+                        "with unsaved edits as edited, not as their files say", severity="warning", timeout=10)
+        else:
+            self.notify(f"exported {len(rows)} rows to {path}")
 
 
 class CrossGuestIndex:
