@@ -174,6 +174,30 @@ def test_a_full_bus_0_gets_a_pci_bridge_first(count: int, balloon: bool, first: 
     assert (placed[0], placed[-1]) == (("pci.0", first), last)
 
 
+@pytest.mark.parametrize(("count", "extra", "bridges", "refused"), [
+    (58, "", 1, False), (59, "", 1, True), (59, "<memballoon model='none'/>", 1, False), (60, "", 2, False),
+    (88, "", 2, False), (89, "", 2, True), (90, "", 2, True), (91, "", 3, False), (118, "", 3, False),
+    (119, "", 3, True), (57, "<video><model type='vga'/></video>", 1, False),
+    (58, "<video><model type='vga'/></video>", 1, True),
+])  # fmt: skip
+def test_libvirt_adds_bridges_without_counting_their_own_slots(count: int, extra: str, bridges: int,
+                                                               refused: bool) -> None:  # fmt: skip
+    """Measured (tests/data/qemu-corners/r11-pc-*): the bridges go first on bus 0, the NICs
+    fill what is left and each bridge in turn; libvirt refuses when its first pass, which
+    leaves out the bridges' own slots, asked for too few (59 NICs: vifconf said fine)."""
+    d = domain(*nics(count), extra=extra)
+    placed = slots(d)
+    video = "<video>" in extra
+    first_nic = 2 + video + bridges
+    if not refused:
+        on_bus_0 = 32 - first_nic
+        expected = [("pci.0", f"0x{slot:x}") for slot in range(first_nic, 32)]
+        for bus in range(1, bridges + 1):
+            expected += [(f"pci.{bus}", f"0x{slot:x}") for slot in range(1, 32)]
+        assert placed == expected[:count] and len(expected) >= count > on_bus_0 + 31 * (bridges - 1)
+    assert ("pci-slots-exhausted" in codes(d)) == refused
+
+
 def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
     placed = slots(domain(*nics(32)))
     assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]

@@ -9,8 +9,9 @@ picked by libvirt at define time, instead of a guess.
 * i440fx (``pc``): NICs take bus 0's free slots from 0x2 in XML order (slot 0 is the host
   bridge, 1 the PIIX3). First, though, the primary video takes the lowest free slot, then
   each pci-bridge takes the next: one the XML declares without an address, or the ones
-  libvirt adds, one per bus up to the highest an address names, or one because the
-  auto-placed devices would fill bus 0; NICs that no longer fit go behind the bridge.
+  libvirt adds, one per bus up to the highest an address names, or as many as the
+  auto-placed devices need (`pc_bridges`, which also says when libvirt then runs out of
+  slots and refuses); NICs that no longer fit go behind the bridges, in turn.
 * q35: each PCIe NIC gets a root port of its own (``pci.<n>``, ``0x0``); conventional ones
   share one pcie-to-pci-bridge, which takes the lowest free root port before any NIC does.
   `Q35Buses` follows libvirt's own code (``virDomainPCIAddressSetGrow`` and the two passes of
@@ -390,7 +391,7 @@ def pci_placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     if q35:
         chosen = layout.auto if layout else None
     else:
-        chosen = _pc(devices, sum(explicit_pci(nic.address) is None for nic in nics))
+        chosen = pc_layout(domain, sum(explicit_pci(nic.address) is None for nic in nics)).placements
     given = iter(chosen or [])
     renumbered = iter(layout.explicit if layout else [])
     shared: set[tuple[int, int]] | None = None  # only a NIC with an explicit address asks
@@ -490,40 +491,76 @@ def _needs_primary_video_slot(devices: etree._Element) -> bool:
     return explicit_pci(video.find("address")) is None and kind not in ("none", "ramfb")
 
 
-def _pc(devices: etree._Element, count: int) -> list[Placement] | None:
+@dataclass(frozen=True)
+class PcLayout:
+    """How libvirt lays out an i440fx machine's auto-placed NICs."""
+
+    placements: list[Placement] | None
+    """Where each auto-placed NIC goes, in order; None when vifconf cannot tell."""
+    out_of_slots: bool = False
+    """libvirt refuses the domain: the bridges it added leave too few slots (`pc_bridges`)."""
+
+
+def pc_layout(domain: Domain, count: int) -> PcLayout:
+    """`_pc`, computed once per edit (the placements and the refusals both ask)."""
+    devices = domain.devices
+    if devices is None:
+        return PcLayout(None)
+    return domain.memo(("pc-layout", count), lambda: _pc(devices, count))
+
+
+def pc_bridges(reservations: int, bus_0: int) -> tuple[int, bool]:
+    """How many pci-bridges libvirt 9.0 adds to a pc machine, and whether it then refuses the
+    domain ("a PCI slot is needed to connect a PCI controller model='pci-bridge', but none is
+    available"). ``reservations``: the auto-placed devices, the primary video's slot included;
+    ``bus_0``: bus 0's free slots.
+
+    qemuDomainAssignPCIAddresses' first pass reserves a spare slot, then every device, growing
+    a bus (31 slots behind a bridge) whenever the last is full, but not counting the bridges'
+    own slots; the second pass places the bridges first, on bus 0, then the devices, and needs
+    the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start (with the
+    balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119 and 120 are refused."""
+    first_pass = 1 + reservations
+    bridges = max(0, -(-(first_pass - bus_0) // len(BRIDGE_SLOTS)))
+    return bridges, bridges + first_pass > bus_0 + bridges * len(BRIDGE_SLOTS)
+
+
+def _pc(devices: etree._Element, count: int) -> PcLayout:
     """i440fx: see the module docstring (28 NICs and the balloon fit on bus 0; 29 do not).
     Without declared bridges, libvirt adds a pci-bridge for every bus up to the highest one
-    an address names (virDomainPCIAddressSetGrow). The primary video's slot is chosen first
-    (qemuDomainValidateDevicePCISlotsPIIX3), then the bridges' (controllers before devices),
-    each the lowest free one on bus 0."""
+    an address names (virDomainPCIAddressSetGrow), or as many as the devices need
+    (`pc_bridges`). The primary video's slot is chosen first (qemuDomainValidateDevicePCISlotsPIIX3),
+    then the bridges' (controllers before devices), each the lowest free one on bus 0."""
     others = survey(devices, q35=False)
     if others.before:
-        return None
+        return PcLayout(None)
     taken = others.taken
     declared = [c for c in devices.iterfind("controller") if c.get("type") == "pci" and c.get("model") == "pci-bridge"]
     named_buses = set(taken) - {0}
     if len(declared) > 1 or (declared and named_buses - {1}):
-        return None  # bridges behind bridges, or declared ones beside ones libvirt adds
+        return PcLayout(None)  # bridges behind bridges, or declared ones beside ones libvirt adds
     bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
     if not declared:
         bridges = max(named_buses, default=0)
     video = _needs_primary_video_slot(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     free = [slot for slot in PC_SLOTS if slot not in bus0]
+    out_of_slots = False
     if not bridges and not declared:  # a declared bridge takes the overflow itself
-        if count + others.after + video >= len(free):
-            bridges = 1
-        elif count + others.after + others.unknown + video >= len(free):
-            return None  # whether bus 0 fills up depends on devices vifconf cannot place
+        known = count + others.after + video
+        bridges, out_of_slots = pc_bridges(known, len(free))
+        if (bridges, out_of_slots) != pc_bridges(known + others.unknown, len(free)):
+            return PcLayout(None)  # it depends on devices vifconf cannot place
     if video + bridges >= len(free):
-        return None  # a bridge on a bridge: not measured
+        return PcLayout(None, out_of_slots)  # a bridge on a bridge: not measured
     del free[: video + bridges]  # the lowest free slots, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
     for bus in range(1, max(bridges, len(declared)) + 1):
-        behind = ((f"pci.{bus}", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(bus, ()))
-        spare = itertools.chain(spare, behind)
+        behind = [(f"pci.{bus}", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(bus, ())]
+        spare = itertools.chain(spare, behind)  # a list: a generator here would read `bus` late
     slots = list(itertools.islice(spare, count))
-    return [Placement(bus, f"0x{slot:x}") for bus, slot in slots] if len(slots) == count else None
+    placements = [Placement(bus, f"0x{slot:x}") for bus, slot in slots] if len(slots) == count else None
+    return PcLayout(placements, out_of_slots)
 
 
 # -- q35: libvirt's two passes over the PCI buses ------------------------------------------------

@@ -36,6 +36,8 @@ from vifconf.render.pci import (
     bus_controller,
     explicit_pci,
     is_device,
+    on_isa_bus,
+    pc_layout,
     placements,
     q35_buses,
     reserved_functions,
@@ -718,9 +720,12 @@ def clash_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
 
 
 def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
-    """A declared q35 bridge with nothing below it to plug into: libvirt refuses the domain
-    (its NICs' placement hangs on it, so the target says so rather than leave it to chance)."""
-    layout = q35_buses(domain, nics) if domain.facts.q35 else None
+    """A declared q35 bridge with nothing below it to plug into, or a pc machine whose
+    bridges leave too few slots: libvirt refuses the domain (its NICs' placement hangs on
+    it, so the target says so rather than leave it to chance)."""
+    if not domain.facts.q35:
+        return _pc_slot_refusals(domain, nics)
+    layout = q35_buses(domain, nics)
     if layout is None or layout.refusal is None or domain.devices is None:
         return []
     index, reason = layout.refusal
@@ -730,6 +735,22 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
                     "declare a pcie-root-port (for a pci-bridge: a pcie-to-pci-bridge) at a lower index, or leave "
                     "the PCI controllers to libvirt", line_of(controller) if controller is not None else None,
                     TARGET)]  # fmt: skip
+
+
+def _pc_slot_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
+    on_pci = [nic for nic in nics if not on_isa_bus(nic)]
+    if not on_pci or (domain.facts.machine or "").lower() == "isapc":
+        return []
+    placed = sum(explicit_pci(nic.address) is None for nic in on_pci)
+    if not pc_layout(domain, placed).out_of_slots:
+        return []
+    devices = domain.devices
+    return [Problem("pci-slots-exhausted", "error", f"libvirt adds pci-bridges for the {placed} NICs and the other "
+                    "devices it places, but counts the bridges' own slots only after, and then has no slot left "
+                    "(\"a PCI slot is needed to connect a PCI controller model='pci-bridge', but none is "
+                    "available\"); it refuses the domain", None, None,
+                    "one NIC fewer (or <memballoon model='none'/>) is enough, or use machine q35",
+                    line_of(devices) if devices is not None else None, TARGET)]  # fmt: skip
 
 
 def _claims(device: etree._Element) -> list[tuple[str, object]]:
