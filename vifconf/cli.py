@@ -237,10 +237,12 @@ def input_names(inputs: Sequence[str]) -> list[str]:
 
 def load_all(inputs: Sequence[str], connect: Sequence[str] | None) -> list[Loaded]:
     if connect:
-        from vifconf.live import load_many
+        from vifconf.live import command_line_loading, load_many
 
         loaded: list[Loaded] = []
-        for per_host in load_many(list(connect), list(inputs) or None):
+        with command_line_loading():
+            hosts = load_many(list(connect), list(inputs) or None)
+        for per_host in hosts:
             for item in per_host:
                 if isinstance(item, Domain):
                     loaded.append(Loaded(item.source, domain=item))

@@ -156,27 +156,35 @@ is missing (``test:///no/such.xml``): libvirt's error says the same on the one l
 class _StderrCapture:
     """Descriptor 2 into a file while libvirt opens connections, then back, with what landed
     there less libxml2's I/O noise. Connections open in parallel (`load_many`): the first to
-    start redirects, the last to finish restores."""
+    start redirects, the last to finish restores.
+
+    Only while `command_line_loading`: a running Textual app draws on descriptor 2 (its
+    driver writes to ``sys.__stderr__``), and a connection opened under it would hold the
+    screen's output back for as long as an ssh login takes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users = 0
         self._saved = -1
         self._file: IO[bytes] | None = None
+        self.enabled = False
 
     @contextlib.contextmanager
     def dropping_libxml2_noise(self) -> Iterator[None]:
         with self._lock:
-            if not self._users:
-                self._start()
-            self._users += 1
+            capturing = self.enabled
+            if capturing:
+                if not self._users:
+                    self._start()
+                self._users += 1
         try:
             yield
         finally:
-            with self._lock:
-                self._users -= 1
-                if not self._users:
-                    self._stop()
+            if capturing:
+                with self._lock:
+                    self._users -= 1
+                    if not self._users:
+                        self._stop()
 
     def _start(self) -> None:
         try:
@@ -201,7 +209,19 @@ class _StderrCapture:
             os.write(2, kept)
 
 
-_libxml2_warnings_dropped = _StderrCapture().dropping_libxml2_noise
+_capture = _StderrCapture()
+_libxml2_warnings_dropped = _capture.dropping_libxml2_noise
+
+
+@contextlib.contextmanager
+def command_line_loading() -> Iterator[None]:
+    """Connections opened inside keep libxml2's I/O noise off stderr (`_StderrCapture`):
+    the command line's loading, before any terminal UI runs."""
+    _capture.enabled = True
+    try:
+        yield
+    finally:
+        _capture.enabled = False
 
 
 def close_all() -> None:
