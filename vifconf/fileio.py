@@ -438,17 +438,22 @@ def why_unsaveable(path: str) -> str | None:
     """Why `save_atomic` would refuse ``path`` before writing a byte (not a regular file, the
     file or its directory not writable), or None: the editor asks when it opens a file, so a
     read-only one is marked before any edit is made, not at the save."""
+    real, directory, like, refusal = _save_target(path)
+    return refusal or _unwritable(real, like, directory)
+
+
+def _save_target(path: str) -> tuple[str, str, os.stat_result | None, str | None]:
+    """Where a save of ``path`` lands (symlinks followed), its directory, what is there now
+    (None: nothing yet), and why it cannot be saved over, if it cannot (not a regular file)."""
     real = os.path.realpath(path)
     directory = os.path.dirname(real) or "."
     try:
-        like: os.stat_result | None = os.stat(real)
+        like = os.stat(real)
     except FileNotFoundError:
-        like = None
+        return real, directory, None, None
     except OSError as exc:
-        return _describe(exc, directory)
-    if like is not None and not stat.S_ISREG(like.st_mode):
-        return "not a regular file"
-    return _unwritable(real, like, directory)
+        return real, directory, None, _describe(exc, directory)
+    return real, directory, like, None if stat.S_ISREG(like.st_mode) else "not a regular file"
 
 
 def _unwritable(real: str, like: os.stat_result | None, directory: str) -> str | None:
@@ -513,16 +518,9 @@ def save_atomic(path: str, data: bytes, expected: Fingerprint | None = None, bac
       check and the rename run under a directory lock). A hard link is split by the rename:
       the other name keeps the old content.
     """
-    real = os.path.realpath(path)
-    directory = os.path.dirname(real) or "."
-    try:
-        like: os.stat_result | None = os.stat(real)
-    except FileNotFoundError:
-        like = None
-    except OSError as exc:
-        raise SaveError(path, f"cannot save: {_describe(exc, directory)}") from None
-    if like is not None and not stat.S_ISREG(like.st_mode):
-        raise SaveError(path, "cannot save: not a regular file")
+    real, directory, like, refusal = _save_target(path)
+    if refusal is not None:
+        raise SaveError(path, f"cannot save: {refusal}")
     if expected is not None:
         if like is None:
             raise SaveConflict(path, "the file was removed or renamed on disk since it was loaded; not saved")
