@@ -248,6 +248,25 @@ async def test_typing_back_to_the_start_leaves_nothing_to_redo(make_test_app: An
         assert screen.domain.nic(1).target == before and not screen.dirty
 
 
+async def test_undo_after_a_save_stops_at_what_was_saved(make_test_app: Any, clean_file: Path) -> None:
+    """Keys typed after a save merged into the saved keystrokes' undo step: one ctrl+z took
+    the field back past the save (br9 saved, br9x typed, ctrl+z gave xenbr0)."""
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        await type_into(pilot, "field-target", "t9")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: not screen.dirty)
+        await pilot.press("x")
+        await until(pilot, lambda: screen.domain.nic(1).target == "t9x")
+        screen.action_undo()
+        await pilot.pause()
+        assert screen.domain.nic(1).target == "t9" and not screen.dirty
+
+
 async def test_declining_restore_and_quitting_without_saving_drop_the_journal(
     make_test_app: Any, clean_file: Path
 ) -> None:

@@ -232,6 +232,7 @@ class FleetEditorScreen(EditorScreen):
         adjusted = live.stored_differently(domain, fresh)
         session.domain = fresh
         session.mark_saved(None, new)
+        self._coalesce = None  # a key typed after the save is an undo step of its own
         self.refresh_views(reload_form=True)
         if self.on_saved is not None:
             self.on_saved(fresh)

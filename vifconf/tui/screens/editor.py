@@ -679,6 +679,7 @@ class EditorScreen(Screen[None]):
             session.mark_saved(fingerprint, data)
         else:  # written to --output: the session's fingerprint still describes its own file
             session.mark_saved(session.fingerprint, data)
+        self._coalesce = None  # a key typed after the save is an undo step of its own, not the saved one's
         remember = getattr(self.app, "remember_file", None)
         if remember is not None:
             remember(target)
