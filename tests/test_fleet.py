@@ -184,6 +184,10 @@ def test_filter_matches_any_column_and_problem_text() -> None:
     assert [r.domain for r in filter_rows(rows, "oops")] == ["broken.xml"]
     assert filter_rows(rows, "  ") == rows
     assert filter_rows(rows, "nothing-like-this") == []
+    # the severity as the Problems column shows it ("error mac-dupli…"): it found nothing
+    errors = {r.key for r in rows if any(p.severity == "error" for p in r.problems)}
+    assert errors and {r.key for r in filter_rows(rows, "error")} == errors
+    assert {r.key for r in filter_rows(rows, "error mac-duplicate")} == {r.key for r in filter_rows(rows, "mac-duplicate")}
 
 
 def test_sort_natural_and_by_problems() -> None:

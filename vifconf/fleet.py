@@ -344,8 +344,10 @@ class Row:
         return min((p.severity for p in self.problems), key=lambda s: SEVERITY_ORDER[s])
 
     def search_text(self) -> str:
+        """What the filter finds: every column, the file, and each problem as the table and
+        its pane show it ("error mac-duplicate…", the message)."""
         parts = [self.cell(c) for c in COLUMNS] + [self.file]
-        parts += [p.message for p in self.problems]
+        parts += [f"{p.severity} {p.code} {p.message}" for p in self.problems]
         return "\n".join(parts).casefold()
 
 
