@@ -399,6 +399,47 @@ def test_fit_widths_fits_through_the_problems_when_everything_cannot_fit() -> No
     assert [widths[c] for c in ("type", "source", "model", "mac")] == [8, 20, 8, 17]
 
 
+async def test_sideways_a_column_at_a_time_home_end_and_j_k(tmp_path: Path) -> None:
+    """→ scrolled one cell per key (about forty to reach the sources); after Home the next ←
+    jumped back to where the view had been; j/k did not move as in the editor's NIC list."""
+    directory = tmp_path / "fleet"
+    directory.mkdir()
+    write_guest(directory, "webserver-production-frontend-01", ("bridge", "br-production-frontend-long",
+                                                               "52:54:00:00:00:01"), model="netfront")  # fmt: skip
+    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:02"))
+    async with app_for(directory).run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        assert table.max_scroll_x > 0
+        starts = []
+        for _ in range(20):
+            await pilot.press("right")
+            await pilot.pause()
+            if starts and table.scroll_x == starts[-1]:
+                break
+            starts.append(table.scroll_x)
+        widths = [c.get_render_width(table) for c in table.ordered_columns][table.fixed_columns:]
+        boundaries = [sum(widths[:i]) for i in range(1, len(widths))]
+        assert starts[:-1] == [x for x in boundaries if x < table.max_scroll_x][: len(starts) - 1]
+        assert starts[-1] == table.max_scroll_x and len(starts) <= len(widths)
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.scroll_x == 0
+        await pilot.press("left")
+        await pilot.pause()
+        assert table.scroll_x == 0  # it used to jump back to where the view had been
+        await pilot.press("end", "left")
+        await pilot.pause()
+        assert 0 < table.scroll_x < table.max_scroll_x
+        row = table.cursor_row
+        await pilot.press("j")
+        await pilot.pause()
+        assert table.cursor_row == row + 1
+        await pilot.press("k")
+        await pilot.pause()
+        assert table.cursor_row == row
+
+
 async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) -> None:
     """The problems column came last and an 80-column terminal cut it to "error model-";
     now it comes after the NIC, long names give way (cut with "…"), and a resize refits."""

@@ -30,10 +30,8 @@ in goes in the description."""
 
 FLEET_EXTRA_KEYS: list[tuple[str, str]] = [
     ("enter", "open the highlighted NIC in the editor (b, or escape twice, comes back here)"),
-    ("up/down", "move in the table; the pane under it shows the row whole"),
-    ("left/right", "scroll the columns after the NIC number"),
-    ("S", "reverse the sort"),
-    ("escape", "clear the filter"),
+    ("up/down, j/k", "move in the table; the pane under it shows the row whole"),
+    ("left/right", "scroll the columns after the NIC number, a column at a time (home/end: all the way)"),
     ("ctrl+p", "command palette: every action by name"),
 ]
 """The fleet table's keys no binding lists."""
