@@ -45,7 +45,7 @@ VDS_SOURCE = frozenset({"switchid", "portid", "portgroupid", "connectionid"})
 """What libvirt 9.0's parser requires of a vds interface's <source> (each one, or it refuses)."""
 
 TYPE_NONE_HINT = (
-    "libvirt accepts neither; to give the guest no NIC remove the <interface>, or, on Xen HVM, "
+    "libvirt has no such type; to give the guest no NIC remove the <interface>, or, on Xen HVM, "
     "use <model type='netfront'/> for a PV-only NIC (no emulated card for qemu-dm)"
 )
 

@@ -248,6 +248,26 @@ async def test_typing_back_to_the_start_leaves_nothing_to_redo(make_test_app: An
         assert screen.domain.nic(1).target == before and not screen.dirty
 
 
+async def test_the_ui_shows_each_problems_hint(make_test_app: Any, example_file: Path) -> None:
+    """The command line printed a hint per problem; the UI showed only the messages."""
+    from vifconf.tui.widgets.problems_panel import ProblemsPanel
+
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        await pilot.press("n")
+        await pilot.pause()
+        panel = screen.query_one(ProblemsPanel)
+        problem = panel.problems[panel.highlighted or 0]
+        assert problem.hint and panel.border_subtitle == f"hint: {problem.hint}"
+        app._notifications.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        [note] = list(app._notifications)
+        assert note.message == f"{problem.message}\nhint: {problem.hint}"
+
+
 async def test_undo_after_a_save_stops_at_what_was_saved(make_test_app: Any, clean_file: Path) -> None:
     """Keys typed after a save merged into the saved keystrokes' undo step: one ctrl+z took
     the field back past the save (br9 saved, br9x typed, ctrl+z gave xenbr0)."""

@@ -344,7 +344,9 @@ class EditorScreen(Screen[None]):
         if problem.nic is not None and problem.nic != self.selected and problem.nic <= len(self.domain.nics):
             self.select_nic(problem.nic)
         self.query_one(NicForm).focus_field(problem.field)
-        self.notify(problem.message, title=f"NIC {problem.nic}" if problem.nic else "domain", timeout=4)
+        hint = f"\nhint: {problem.hint}" if problem.hint else ""
+        self.notify(problem.message + hint, title=f"NIC {problem.nic}" if problem.nic else "domain",
+                    timeout=8 if hint else 4)
 
     def on_preview_pane_options_changed(self, event: PreviewPane.OptionsChanged) -> None:
         try:

@@ -61,6 +61,13 @@ class ProblemsPanel(OptionList):
         if self.problems and self.highlighted is None:
             self.highlighted = 0
 
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """The highlighted problem's hint under the list (the command line prints it; the UI
+        showed only the message)."""
+        event.stop()
+        problem = self.problems[event.option_index] if 0 <= event.option_index < len(self.problems) else None
+        self.border_subtitle = f"hint: {problem.hint}" if problem is not None and problem.hint else ""
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if 0 <= event.option_index < len(self.problems):
