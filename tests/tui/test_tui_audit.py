@@ -32,6 +32,8 @@ async def test_the_palettes_quit_asks_about_unsaved_edits(make_test_app: Any, ex
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog) and app.screen.id == "quit-dialog"
         assert app.return_code is None  # still running
+        [quit_command] = [c for c in app.get_system_commands(app.screen) if c.title == "Quit"]
+        assert "asks first" in quit_command.help  # Textual's said "as soon as possible"
         await pilot.press("c")  # Cancel is [c], as in the other dialogs (it was [escape] only)
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceDialog) and app.return_code is None

@@ -64,6 +64,8 @@ class PaletteApp(App[None]):
             if command.title == "Screenshot":
                 yield SystemCommand("Screenshot", "Save an SVG screenshot of the screen in the working directory",
                                     lambda: self.set_timer(0.1, lambda: save_screenshot(self)))  # fmt: skip
+            elif command.title == "Quit":  # Textual's says "as soon as possible"; this one asks first
+                yield SystemCommand("Quit", "Quit vifconf (asks first when edits are unsaved)", command.callback)
             else:
                 yield command
 
