@@ -157,7 +157,7 @@ class FleetEditorScreen(EditorScreen):
     """The editor, opened from the fleet: ``b`` goes back; a live domain saves via defineXML."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "back", "Back to fleet", id="fleet-editor.back"),
+        Binding("b", "back", "Fleet", id="fleet-editor.back"),
     ]
 
     def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr",

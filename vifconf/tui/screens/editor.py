@@ -53,7 +53,7 @@ class EditorScreen(Screen[None]):
                 tooltip='delete the selected NIC (ctrl+z brings it back)'),
         Binding("c", "clone_nic", "Clone", id="editor.clone-nic",
                 tooltip='copy the selected NIC right after it, with a fresh MAC'),
-        Binding("ctrl+g", "generate_mac", "New MAC", id="editor.generate-mac",
+        Binding("ctrl+g", "generate_mac", "MAC", id="editor.generate-mac",
                 tooltip='give the selected NIC a fresh, non-colliding MAC (works inside the form)'),
         Binding("i", "import_vifs", "Import", show=False, id="editor.import-vifs", priority=TYPED_AHEAD,
                 tooltip="add NICs from an old xend config: a config.sxp path, or a pasted (vif …) expression"),
