@@ -268,6 +268,23 @@ async def test_the_ui_shows_each_problems_hint(make_test_app: Any, example_file:
         assert note.message == f"{problem.message}\nhint: {problem.hint}"
 
 
+async def test_a_tall_terminal_gives_the_list_problems_and_form_their_share(make_test_app: Any,
+                                                                             example_file: Path) -> None:  # fmt: skip
+    """Stacked, the top kept 12 rows at any height: at 100x40 the problems stayed 3 lines."""
+    from vifconf.tui.widgets.problems_panel import ProblemsPanel
+
+    for size, tall in (((80, 24), False), ((100, 40), True)):
+        app = make_test_app(example_file)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            screen = editor(app)
+            assert screen.has_class("-narrow") and screen.has_class("-tall") == tall
+            top = screen.query_one("#body").size.height
+            left = screen.query_one("#left").size.height
+            assert (left > 12) == tall and left <= top // 2 + 1
+            assert (screen.query_one(ProblemsPanel).size.height > 4) == tall
+
+
 async def test_undo_after_a_save_stops_at_what_was_saved(make_test_app: Any, clean_file: Path) -> None:
     """Keys typed after a save merged into the saved keystrokes' undo step: one ctrl+z took
     the field back past the save (br9 saved, br9x typed, ctrl+z gave xenbr0)."""

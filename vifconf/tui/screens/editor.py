@@ -45,6 +45,10 @@ class EditorScreen(Screen[None]):
     """Three columns from this width on; below it, list + form on top and the preview under them.
     The third column needs about 50 cells for the preview's pickers and tab titles: at 120 it
     got 31, its Xen era and domid pickers off screen and the tab bar scrolled."""
+    TALL_AT = 34
+    """Stacked (narrow) and this tall or taller: the list, problems and form share the height
+    with the preview; below it they keep 12 rows (80x24 gives them no more), and on a tall
+    terminal every extra row went to the preview while the problems stayed three lines."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_nic", "Add", id="editor.add-nic",
@@ -123,17 +127,18 @@ class EditorScreen(Screen[None]):
     def domain(self) -> Domain:
         return self.session.domain
 
-    def _layout_class(self, width: int) -> None:
+    def _layout_class(self, width: int, height: int) -> None:
         # Set before the first styling pass (not via HORIZONTAL_BREAKPOINTS, which restyles every
         # widget after the first resize and costs a third of the cold start).
         self.set_class(width < self.WIDE_AT, "-narrow")
         self.set_class(width >= self.WIDE_AT, "-wide")
+        self.set_class(height >= self.TALL_AT, "-tall")
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_class(event.size.width)
+        self._layout_class(event.size.width, event.size.height)
 
     def compose(self) -> ComposeResult:
-        self._layout_class(self.app.size.width)
+        self._layout_class(self.app.size.width, self.app.size.height)
         yield DomainHeader(id="domain-header")
         with Vertical(id="body"):
             with Vertical(id="left"):
