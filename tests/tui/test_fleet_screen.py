@@ -378,11 +378,27 @@ def test_fit_widths_cuts_the_widest_cuttable_column_first_and_never_below_its_li
     assert sum(widths.values()) + padding == room
     assert widths["domain"] == 25 and widths["problems"] == 20  # only the widest gave way
     assert {c: w for c, w in widths.items() if c != "domain"} == {c: natural[c] for c in natural if c != "domain"}
-    evened = fit_widths(natural, room - 10)  # past the next widest: the two give way in turn
-    assert sorted([evened["domain"], evened["problems"]]) == [17, 18]
+    narrower = fit_widths(natural, room - 10)  # the problems stay whole while another can give way
+    assert (narrower["domain"], narrower["problems"]) == (15, 20)
+    assert fit_widths(natural, room - 24) == natural  # all cannot fit: the NIC's own fields scroll, uncut
+    assert (fit_widths(natural, 46)["domain"], fit_widths(natural, 46)["problems"]) == (12, 20)  # the domain's limit
+    evened = fit_widths(natural, 44)  # past it the problems give way too, the widest first
+    assert (evened["domain"], evened["problems"]) == (14, 16)
     tiny = fit_widths(natural, 10)
     assert all(tiny[c] >= min(CUT_TO[c], natural[c]) for c in natural if c in CUT_TO)
     assert {c: tiny[c] for c in natural if c not in CUT_TO} == {c: natural[c] for c in natural if c not in CUT_TO}
+
+
+def test_fit_widths_cuts_the_problems_last() -> None:
+    """At 100 columns the codes were cut to "error mac-dupli…" to fit the MACs in."""
+    from vifconf.tui.fleet_screen import CELL_PADDING, fit_widths
+
+    natural = {"reviewed": 3, "domain": 12, "nic": 3, "problems": 33, "type": 6, "source": 10, "model": 8,
+               "mac": 17}
+    widths = fit_widths(natural, 99)
+    assert widths["problems"] == 33
+    shown = [c for c in natural if c != "mac"]
+    assert sum(widths[c] + 2 * CELL_PADDING for c in shown) <= 99
 
 
 def test_fit_widths_fits_through_the_problems_when_everything_cannot_fit() -> None:

@@ -84,16 +84,20 @@ def fit_widths(natural: dict[str, int], room: int) -> dict[str, int]:
     """Column widths (in ``natural``'s order) for a table ``room`` cells wide.
 
     The natural widths when they fit. Otherwise the widest column of `CUT_TO` is narrowed
-    first, never below its limit, until all columns fit; when even the limits leave no room
-    for all, only the columns up to the problems are fitted and the rest scroll (an
-    80-column terminal with a host column still shows which NIC and what is wrong)."""
+    first, never below its limit, until the columns fit; the problems, what a review reads,
+    are cut last: first every column is fitted with the problems whole, then only the columns
+    up to the problems (the NIC's own fields scroll), and only when even those do not fit are
+    the problems cut too (an 80-column terminal with a host column still shows which NIC and
+    what is wrong; at 100 columns the codes were cut to fit the MACs in)."""
     columns = list(natural)
     through_problems = columns[: columns.index("problems") + 1] if "problems" in columns else columns
-    for shown in (columns, through_problems):
+    attempts = ((columns, {"problems"}), (through_problems, {"problems"}), (through_problems, set()))
+    widths = dict(natural)
+    for shown, whole in attempts:
         widths = dict(natural)
         excess = sum(widths[c] + 2 * CELL_PADDING for c in shown) - room
         while excess > 0:
-            cuttable = [c for c in shown if c in CUT_TO and widths[c] > CUT_TO[c]]
+            cuttable = [c for c in shown if c in CUT_TO and c not in whole and widths[c] > CUT_TO[c]]
             if not cuttable:
                 break
             widest = max(cuttable, key=lambda c: widths[c])
