@@ -456,6 +456,24 @@ async def test_sideways_a_column_at_a_time_home_end_and_j_k(tmp_path: Path) -> N
         assert table.cursor_row == row
 
 
+async def test_sorting_by_a_column_off_screen_scrolls_to_it(tmp_path: Path) -> None:
+    """At 80 columns the MAC is off screen: sorting by it changed nothing visible."""
+    directory = tmp_path / "fleet"
+    directory.mkdir()
+    write_guest(directory, "webserver-production-frontend-01", ("bridge", "br-production-frontend-long",
+                                                               "52:54:00:00:00:02"), model="netfront")  # fmt: skip
+    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:01"))
+    async with app_for(directory).run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one(DataTable)
+        assert table.scroll_x == 0 and table.max_scroll_x > 0
+        while screen.sort_column != "mac":
+            await pilot.press("s")
+        await pilot.pause()
+        await pilot.pause()
+        assert table.scroll_x > 0 and "MAC (asc)" in str(table.render_line(0).text)
+
+
 async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) -> None:
     """The problems column came last and an 80-column terminal cut it to "error model-";
     now it comes after the NIC, long names give way (cut with "…"), and a resize refits."""

@@ -91,7 +91,8 @@ def fit_widths(natural: dict[str, int], room: int) -> dict[str, int]:
     what is wrong; at 100 columns the codes were cut to fit the MACs in)."""
     columns = list(natural)
     through_problems = columns[: columns.index("problems") + 1] if "problems" in columns else columns
-    attempts = ((columns, {"problems"}), (through_problems, {"problems"}), (through_problems, set()))
+    attempts: list[tuple[list[str], set[str]]] = [(columns, {"problems"}), (through_problems, {"problems"}),
+                                                  (through_problems, set())]
     widths = dict(natural)
     for shown, whole in attempts:
         widths = dict(natural)
@@ -144,6 +145,19 @@ class FleetTable(DataTable[object]):
     def action_cursor_left(self) -> None:
         earlier = [x for x in self._column_starts() if x < self.scroll_x]
         self.scroll_to(x=earlier[-1] if earlier else 0, animate=False)
+
+    def reveal_column(self, key: str) -> None:
+        """Scroll sideways until column ``key`` shows (sorting by the MAC, off screen at 80
+        columns, changed nothing visible but a notice)."""
+        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        keys = [column.key.value for column in self.ordered_columns]
+        if key not in keys or keys.index(key) < self.fixed_columns:
+            return
+        index = keys.index(key) - self.fixed_columns
+        start = self._column_starts()[index]
+        room = self.scrollable_content_region.width - sum(widths[: self.fixed_columns])
+        if start < self.scroll_x or start + widths[keys.index(key)] > self.scroll_x + room:
+            self.scroll_to(x=min(start, self.max_scroll_x), animate=False)
 
     def action_scroll_home(self) -> None:
         """DataTable sets ``scroll_x`` behind the scroll target's back: the next ← jumped back."""
@@ -372,6 +386,10 @@ class FleetScreen(Screen[None]):
     @property
     def table(self) -> DataTable[object]:
         return self.query_one("#fleet-table", DataTable)
+
+    @property
+    def fleet_table(self) -> FleetTable:
+        return self.query_one("#fleet-table", FleetTable)
 
     def on_mount(self) -> None:
         self.query_one("#fleet-filter").display = False
@@ -636,7 +654,10 @@ class FleetScreen(Screen[None]):
         self.sort_column = order[(order.index(self.sort_column) + 1) % len(order)]
         self.sort_reverse = False
         self.rebuild()
-        self.notify(f"sorted by {self.sort_column}" if self.sort_column else "input order")
+        self.notify(f"sorted by {self.sort_column}" if self.sort_column else "input order", timeout=2)
+        if self.sort_column:
+            column = self.sort_column
+            self.call_after_refresh(lambda: self.fleet_table.reveal_column(column))
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
