@@ -327,6 +327,45 @@ def test_a_type_changed_and_changed_back_gives_the_same_markup(source: str, kind
     assert domain.to_text() == text
 
 
+COMMENTED = """<domain type='kvm'>
+  <devices>
+    <!-- the NIC the guest should not see -->
+    <interface type='none'/>
+    <interface type='user'/> <!-- the slirp one -->
+    <interface type='bridge'><source bridge='br0'/></interface>
+
+    <!-- a section: separated by a blank line -->
+
+    <interface type='network'/>
+  </devices>
+</domain>
+"""
+
+
+@pytest.mark.parametrize(("index", "gone", "kept"), [
+    (1, ["<!-- the NIC the guest should not see -->"], ["<!-- the slirp one -->", "<!-- a section"]),
+    (2, ["<!-- the slirp one -->"], ["<!-- the NIC the guest", "<!-- a section"]),
+    (3, [], ["<!-- the NIC the guest", "<!-- the slirp one -->", "<!-- a section"]),
+    (4, [], ["<!-- the NIC the guest", "<!-- the slirp one -->", "<!-- a section"]),
+])  # fmt: skip
+def test_a_deleted_nic_takes_its_comments_along(index: int, gone: list[str], kept: list[str]) -> None:
+    """The comment above NIC 1 was left to describe NIC 2; a section comment stays."""
+    domain = Domain.from_string(COMMENTED)
+    domain.remove_nic(index)
+    text = domain.to_text()
+    assert not any(comment in text for comment in gone) and all(comment in text for comment in kept)
+    assert text.count("<interface") == 3
+    assert all(line.strip() for line in text.splitlines()[:4])  # no blank line where a NIC was
+    domain.undo()
+    assert domain.to_text() == COMMENTED
+
+
+def test_a_blank_line_after_a_deleted_nic_stays() -> None:
+    domain = Domain.from_string(COMMENTED)
+    domain.remove_nic(3)
+    assert "<!-- the slirp one -->\n\n    <!-- a section" in domain.to_text()
+
+
 def test_a_failed_transaction_leaves_nothing_behind() -> None:
     domain = Domain.from_string(SEED)
     with pytest.raises(RuntimeError), domain.transaction():

@@ -828,14 +828,15 @@ class Domain:
         return element
 
     def remove_element(self, element: etree._Element) -> None:
-        """Take an element out with its line: the whitespace before it goes too, and the
-        closing indentation of the parent stays."""
+        """Take an element out with its line: the whitespace before it goes, what follows it
+        stays (a blank line after it, or the parent's closing indentation)."""
         parent = element.getparent()
         if parent is None:
             raise ValueError("cannot remove the root element")
         before = self._content_snapshot(parent)
         previous = element.getprevious()
-        if element.getnext() is None:  # the last child's tail is the parent's closing indent
+        ahead = previous.tail if previous is not None else parent.text
+        if element.getnext() is None or not (ahead or "").strip():
             if previous is not None:
                 previous.tail = element.tail
             else:
@@ -909,8 +910,34 @@ class Domain:
         return self.nic(index + 1)
 
     def remove_nic(self, index: int) -> None:
-        self.remove_element(self.nic(index).element)
+        """The interface, and the comments that describe it: one on the line right above it
+        (it was left behind to describe the next NIC), one after it on its last line; one undo
+        step puts them all back."""
+        element = self.nic(index).element
+        with self.transaction():
+            for comment in (_leading_comment(element), _trailing_comment(element)):
+                if comment is not None:
+                    self.remove_element(comment)
+            self.remove_element(element)
 
+
+
+def _leading_comment(element: etree._Element) -> etree._Element | None:
+    """A comment alone on the line right above ``element`` (no blank line between them)."""
+    comment = element.getprevious()
+    between = comment.tail or "" if comment is not None else ""
+    if not isinstance(comment, etree._Comment) or between.strip() or between.count("\n") != 1:
+        return None
+    before, parent = comment.getprevious(), comment.getparent()
+    above = (before.tail if before is not None else parent.text if parent is not None else None) or ""
+    return comment if "\n" in above and not above.strip() else None
+
+
+def _trailing_comment(element: etree._Element) -> etree._Element | None:
+    """A comment after ``element`` on the same line (``<interface …/> <!-- the DMZ -->``)."""
+    comment = element.getnext()
+    between = element.tail or ""
+    return comment if isinstance(comment, etree._Comment) and not between.strip() and "\n" not in between else None
 
 
 class _Transaction:
