@@ -279,6 +279,7 @@ def test_names_libvirt_generated_are_dropped(target: str, vifname: str | None) -
     (" ab", False, True),
     ("a&#10;b", True, False),  # triple quotes: xl's lexer cannot read them, Python can
     ("a&quot;b&apos;c", True, False),  # both quotes: triple quotes again
+    ("a&apos;b&quot;", True, True),  # …ending in a double quote: Python's string ends one early
     ("a&#13;b", True, True),  # a lone CR ends a quoted string in both
     ("a\\b", True, True),
 ])  # fmt: skip

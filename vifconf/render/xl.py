@@ -293,7 +293,11 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str], xl_format: str) -> l
     (or xm) gets it wrong. xm's config is Python: triple quotes are fine there, but its vif
     parser strips each item (xl keeps a value's blanks as written: Xen 4.17's xl_parse.c)."""
     problems = []
-    both_quotes = "'" in format_entry(entry)
+    text = format_entry(entry)
+    both_quotes = "'" in text
+    # libvirt's triple quotes end early in Python at a """ inside, or at a " that ends the entry
+    python_cut = xl_format == "xm" and ("\n" in text or ('"' in text and both_quotes)) and (
+        '"""' in text or text.endswith('"'))
     for key, value in entry.items():
         if key == "bridge" and nic.bridge_is_placeholder:
             continue  # vifconf's stand-in: libvirt writes the running network's bridge, not its name
@@ -301,6 +305,8 @@ def _unsafe_value_problems(nic: Nic, entry: dict[str, str], xl_format: str) -> l
                  if character in value and (xl_format == "xl" or character != "\n")]  # fmt: skip
         if '"' in value and both_quotes and xl_format == "xl":
             found.append(BOTH_QUOTES)
+        if python_cut and '"' in value:
+            found.append("a double quote where libvirt's triple quotes end (Python reads the string short)")
         if value != value.strip() and xl_format == "xm":
             found.append("leading or trailing whitespace (xm strips it)")
         if found:
@@ -343,15 +349,16 @@ def parse_vif_line(text: str) -> list[dict[str, str]]:
 
 
 def parse_entry(entry: str) -> dict[str, str]:
-    """One entry's items as xl reads them too (xl_parse.c: strtok on ``,``, then each
-    ``key=value``; a later key wins), so a value with a comma is cut there."""
+    """One entry's items as xl reads them too (xl_parse.c: strtok on ``,``, spaces before
+    each item skipped, then ``key=value`` with the value as written; a later key wins), so
+    a value with a comma is cut there, and one with blanks keeps them."""
     parsed: dict[str, str] = {}
     for item in entry.split(","):
-        item = item.strip()
+        item = item.lstrip(" ")
         if not item:
             continue
         key, _, value = item.partition("=")
-        parsed[key.strip()] = value
+        parsed[key] = value
     return parsed
 
 
