@@ -198,6 +198,34 @@ def test_libvirt_adds_bridges_without_counting_their_own_slots(count: int, extra
     assert ("pci-slots-exhausted" in codes(d)) == refused
 
 
+FS = "<filesystem type='mount'><source dir='/srv'/><target dir='t'/></filesystem>"
+VGA = "<video><model type='vga'/></video>"
+NO_BALLOON = "<memballoon model='none'/>"
+KEYBOARDS = "<input type='keyboard' bus='virtio'/>" * 58
+ON_BUS_1 = "<model type='e1000'/><address type='pci' domain='0' bus='1' slot='1' function='0'/>"
+
+
+@pytest.mark.parametrize(("devices", "first", "refused"), [
+    # from a live audit (tests/data/qemu-corners/r12-pc-*): the filesystem goes after the
+    # bridges, before the NICs; an address on bus 1 or a declared bridge still leaves the
+    # overflow to the bridges libvirt adds
+    ((*nics(60), FS + VGA + NO_BALLOON), ("pci.0", "0x6"), False),
+    ((*nics(58), FS + VGA + NO_BALLOON), None, True),
+    ((user(ON_BUS_1, mac="52:54:00:00:02:00"), *nics(2), NO_BALLOON + KEYBOARDS), ("pci.0", "0x4"), False),
+    ((*nics(2), NO_BALLOON + "<controller type='pci' index='1' model='pci-bridge'/>" + KEYBOARDS),
+     ("pci.0", "0x4"), False),
+    ((user(ON_BUS_1, mac="52:54:00:00:02:00"), *nics(59), NO_BALLOON), None, True),
+])  # fmt: skip
+def test_bridges_for_the_overflow_whatever_else_makes_buses(devices: tuple[str, ...], first: tuple[str, str] | None,
+                                                             refused: bool) -> None:  # fmt: skip
+    *interfaces, extra = devices
+    d = domain(*interfaces, extra=extra)
+    placed = [slot for slot in slots(d) if slot[0] != "pci.1" or slot[1] != "0x1"] if first else []
+    if first:
+        assert placed[0] == first
+    assert ("pci-slots-exhausted" in codes(d)) == refused
+
+
 def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
     placed = slots(domain(*nics(32)))
     assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]

@@ -24,7 +24,7 @@ picked by libvirt at define time, instead of a guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -189,6 +189,9 @@ class Survey:
     """What the devices other than the NICs do to the NICs' slots."""
 
     before: bool = False
+    """A device libvirt places ahead of the NICs that vifconf does not follow there."""
+    filesystems: int = 0
+    """Filesystems (virtio-9p) without an address: after the bridges, before the NICs (measured)."""
     after: int = 0
     """Slots taken after the NICs (pc)."""
     unknown: int = 0
@@ -244,6 +247,9 @@ def survey(devices: etree._Element, q35: bool) -> Survey:
                 continue  # into the slot the XML gave another controller of its set
             if q35 or index != "0" or model not in (None, "piix3-uhci"):  # pc: else the PIIX3's own 1.2
                 usb_slots[index] = usb_slots.get(index, 0) + 1
+            continue
+        if element.tag == "filesystem":
+            result.filesystems += 1
             continue
         result.before = result.before or kind == "before"
         result.unknown += kind == "unknown"
@@ -422,14 +428,21 @@ def pci_placements(domain: Domain, nics: list[Nic]) -> list[Placement]:
     return out
 
 
+IMPLIED_DEVICES = 8
+"""More than the devices libvirt may add on its own (balloon, USB, SCSI/SATA, virtio-serial)."""
+
+
 def _surely_bus_0_room(devices: etree._Element) -> int:
     """How many of the NICs libvirt places on a pc machine land on bus 0 whatever else the
-    domain holds: only the primary video, one bridge libvirt may add, the declared PCI
-    controllers and the filesystems can go before the NICs, and bus 0 has 30 free slots
-    (0 is the host bridge, 1 the PIIX3) less those explicit addresses take."""
-    ahead = 2 + sum(c.get("type") == "pci" for c in devices.iterfind("controller")) + len(devices.findall("filesystem"))
+    domain holds: only the primary video, the bridges libvirt adds (as many as every device
+    of the domain could ask for, `pc_bridges`; one was assumed), the declared PCI
+    controllers and the filesystems can go before the NICs, and bus 0 has 30 free slots (0 is
+    the host bridge, 1 the PIIX3) less those explicit addresses take."""
     taken = len(_explicit_slots(devices).get(0, ()))
-    return len(PC_SLOTS) - 2 - taken - ahead
+    free = len(PC_SLOTS) - 2 - taken
+    bridges, _ = pc_bridges(sum(map(is_device, devices)) + IMPLIED_DEVICES, free)
+    ahead = 1 + max(bridges, 1) + sum(c.get("type") == "pci" for c in devices.iterfind("controller"))
+    return free - ahead - len(devices.findall("filesystem"))
 
 
 def is_device(element: etree._Element) -> bool:
@@ -509,28 +522,36 @@ def pc_layout(domain: Domain, count: int) -> PcLayout:
     return domain.memo(("pc-layout", count), lambda: _pc(devices, count))
 
 
-def pc_bridges(reservations: int, bus_0: int) -> tuple[int, bool]:
-    """How many pci-bridges libvirt 9.0 adds to a pc machine, and whether it then refuses the
-    domain ("a PCI slot is needed to connect a PCI controller model='pci-bridge', but none is
-    available"). ``reservations``: the auto-placed devices, the primary video's slot included;
-    ``bus_0``: bus 0's free slots.
+def pc_bridges(reservations: int, bus_0: int, existing: Sequence[int] = (), declared: int = 0) -> tuple[int, bool]:
+    """How many pci-bridge buses a pc machine ends up with, and whether libvirt 9.0 then
+    refuses the domain ("a PCI slot is needed to connect a PCI controller model='pci-bridge',
+    but none is available"). ``reservations``: the auto-placed devices, the primary video's
+    slot and declared bridges without an address included; ``bus_0``: bus 0's free slots;
+    ``existing``: the free slots of buses 1, 2, … that exist before any device is placed (an
+    address names them, or the XML declares them); ``declared``: how many of those bridges
+    the XML declares.
 
     qemuDomainAssignPCIAddresses' first pass reserves a spare slot, then every device, growing
-    a bus (31 slots behind a bridge) whenever the last is full, but not counting the bridges'
-    own slots; the second pass places the bridges first, on bus 0, then the devices, and needs
-    the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start (with the
-    balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119 and 120 are refused."""
+    a bus (31 slots behind a bridge) whenever the last is full, but not counting the slots of
+    the bridges it adds; the second pass places all bridges first, on bus 0, then the devices,
+    and needs the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start
+    (with the balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119 and 120 are refused; with
+    a NIC on bus 1 or a declared bridge, 2 NICs and 58 virtio inputs get two bridges."""
     first_pass = 1 + reservations
-    bridges = max(0, -(-(first_pass - bus_0) // len(BRIDGE_SLOTS)))
-    return bridges, bridges + first_pass > bus_0 + bridges * len(BRIDGE_SLOTS)
+    room, buses = bus_0 + sum(existing), len(existing)
+    while first_pass > room:
+        room += len(BRIDGE_SLOTS)
+        buses += 1
+    return buses, (buses - declared) + first_pass > room
 
 
 def _pc(devices: etree._Element, count: int) -> PcLayout:
     """i440fx: see the module docstring (28 NICs and the balloon fit on bus 0; 29 do not).
-    Without declared bridges, libvirt adds a pci-bridge for every bus up to the highest one
-    an address names (virDomainPCIAddressSetGrow), or as many as the devices need
-    (`pc_bridges`). The primary video's slot is chosen first (qemuDomainValidateDevicePCISlotsPIIX3),
-    then the bridges' (controllers before devices), each the lowest free one on bus 0."""
+    libvirt adds a pci-bridge for every bus up to the highest one an address names
+    (virDomainPCIAddressSetGrow), and as many more as the devices need (`pc_bridges`). The
+    primary video's slot is chosen first (qemuDomainValidateDevicePCISlotsPIIX3), then the
+    bridges' (controllers before devices), each the lowest free one on bus 0, then the
+    filesystems', then the NICs'."""
     others = survey(devices, q35=False)
     if others.before:
         return PcLayout(None)
@@ -539,23 +560,22 @@ def _pc(devices: etree._Element, count: int) -> PcLayout:
     named_buses = set(taken) - {0}
     if len(declared) > 1 or (declared and named_buses - {1}):
         return PcLayout(None)  # bridges behind bridges, or declared ones beside ones libvirt adds
-    bridges = sum(explicit_pci(c.find("address")) is None for c in declared)
-    if not declared:
-        bridges = max(named_buses, default=0)
+    declared_on_bus_0 = sum(explicit_pci(c.find("address")) is None for c in declared)
+    existing = [sum(slot not in taken.get(bus, ()) for slot in BRIDGE_SLOTS)
+                for bus in range(1, (len(declared) or max(named_buses, default=0)) + 1)]  # fmt: skip
     video = _needs_primary_video_slot(devices)
     bus0 = taken.get(0, set()) | {0, 1}
     free = [slot for slot in PC_SLOTS if slot not in bus0]
-    out_of_slots = False
-    if not bridges and not declared:  # a declared bridge takes the overflow itself
-        known = count + others.after + video
-        bridges, out_of_slots = pc_bridges(known, len(free))
-        if (bridges, out_of_slots) != pc_bridges(known + others.unknown, len(free)):
-            return PcLayout(None)  # it depends on devices vifconf cannot place
-    if video + bridges >= len(free):
+    known = count + others.after + others.filesystems + video + declared_on_bus_0
+    bridges, out_of_slots = pc_bridges(known, len(free), existing, len(declared))
+    if (bridges, out_of_slots) != pc_bridges(known + others.unknown, len(free), existing, len(declared)):
+        return PcLayout(None)  # it depends on devices vifconf cannot place
+    ahead = video + (bridges - len(declared)) + declared_on_bus_0 + others.filesystems
+    if ahead >= len(free):
         return PcLayout(None, out_of_slots)  # a bridge on a bridge: not measured
-    del free[: video + bridges]  # the lowest free slots, before any NIC
+    del free[:ahead]  # the lowest free slots, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
-    for bus in range(1, max(bridges, len(declared)) + 1):
+    for bus in range(1, bridges + 1):
         behind = [(f"pci.{bus}", slot) for slot in BRIDGE_SLOTS if slot not in taken.get(bus, ())]
         spare = itertools.chain(spare, behind)  # a list: a generator here would read `bus` late
     slots = list(itertools.islice(spare, count))
@@ -673,7 +693,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     others = survey(devices, q35=True)
     if others.conventional and not any(bus.model in TAKES_PCI_BRIDGE for bus in first.buses):
         first.place(pcie=False)
-    if others.before or others.unknown or any(error for _, error in explicit):
+    if others.before or others.filesystems or others.unknown or any(error for _, error in explicit):
         return Q35Buses(explicit, None)
     second = _Q35Pass([bus.model for bus in first.buses], growing=False)  # declared and grown alike
     for bus, slot, pcie in placed:
