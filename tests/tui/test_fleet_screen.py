@@ -415,15 +415,20 @@ def test_fit_widths_fits_through_the_problems_when_everything_cannot_fit() -> No
     assert [widths[c] for c in ("type", "source", "model", "mac")] == [8, 20, 8, 17]
 
 
+def wider_than_80(tmp_path: Path, macs: tuple[str, str] = ("52:54:00:00:00:01", "52:54:00:00:00:02")) -> Path:
+    """Two guests whose table is wider than 80 columns (a long name, bridge and problem code)."""
+    directory = tmp_path / "fleet"
+    directory.mkdir()
+    write_guest(directory, "webserver-production-frontend-01", ("bridge", "br-production-frontend-long", macs[0]),
+                model="netfront")  # fmt: skip
+    write_guest(directory, "db", ("bridge", "br0", macs[1]))
+    return directory
+
+
 async def test_sideways_a_column_at_a_time_home_end_and_j_k(tmp_path: Path) -> None:
     """→ scrolled one cell per key (about forty to reach the sources); after Home the next ←
     jumped back to where the view had been; j/k did not move as in the editor's NIC list."""
-    directory = tmp_path / "fleet"
-    directory.mkdir()
-    write_guest(directory, "webserver-production-frontend-01", ("bridge", "br-production-frontend-long",
-                                                               "52:54:00:00:00:01"), model="netfront")  # fmt: skip
-    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:02"))
-    async with app_for(directory).run_test(size=(80, 24)) as pilot:
+    async with app_for(wider_than_80(tmp_path)).run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot)
         table = screen.query_one(DataTable)
         assert table.max_scroll_x > 0
@@ -458,12 +463,8 @@ async def test_sideways_a_column_at_a_time_home_end_and_j_k(tmp_path: Path) -> N
 
 async def test_sorting_by_a_column_off_screen_scrolls_to_it(tmp_path: Path) -> None:
     """At 80 columns the MAC is off screen: sorting by it changed nothing visible."""
-    directory = tmp_path / "fleet"
-    directory.mkdir()
-    write_guest(directory, "webserver-production-frontend-01", ("bridge", "br-production-frontend-long",
-                                                               "52:54:00:00:00:02"), model="netfront")  # fmt: skip
-    write_guest(directory, "db", ("bridge", "br0", "52:54:00:00:00:01"))
-    async with app_for(directory).run_test(size=(80, 24)) as pilot:
+    async with app_for(wider_than_80(tmp_path, macs=("52:54:00:00:00:02", "52:54:00:00:00:01"))).run_test(
+            size=(80, 24)) as pilot:  # fmt: skip
         screen = await loaded(pilot)
         table = screen.query_one(DataTable)
         assert table.scroll_x == 0 and table.max_scroll_x > 0
