@@ -365,10 +365,38 @@ def test_the_help_the_terminal_ui_and_typos(tmp_path: Path) -> None:
     typo = run("rendr", str(EXAMPLE))
     assert (typo.returncode, typo.stdout) == (2, "")
     assert typo.stderr == "vifconf: rendr: no such file, and not a command (did you mean render?)\n"
-    piped = run(str(EXAMPLE))  # stdout is a pipe here
+    piped = run(str(EXAMPLE))  # stderr, where Textual draws, is a pipe here
     assert (piped.returncode, piped.stdout) == (2, "")
-    assert piped.stderr.startswith("vifconf: the terminal UI needs a terminal on stdout")
-    assert run("nosuch.xml").stderr == "vifconf: nosuch.xml: no such file\n"  # the input's error comes first
+    assert piped.stderr.startswith("vifconf: the terminal UI needs a terminal on stderr")
+    assert run("render.xml").stderr == "vifconf: the terminal UI needs a terminal on stderr, where it draws; " \
+        "to print, use vifconf render or vifconf check\n"  # a file name is not taken for a typo'd command
+
+
+def test_the_ui_asks_for_a_terminal_where_textual_draws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The check looked at stdout: `vifconf g.xml > out` was refused (Textual draws on stderr,
+    and ran fine), `vifconf g.xml 2>log` wrote escape codes into the log, `>&-` crashed."""
+    import pty
+
+    from vifconf import cli
+    from vifconf.tui.app import VifconfApp
+
+    ran: list[object] = []
+    monkeypatch.setattr(VifconfApp, "run", lambda self, *a, **k: ran.append(self))
+    controller, terminal = pty.openpty()
+    try:
+        for stderr_is_a_terminal in (True, False):
+            stream = os.fdopen(os.dup(terminal if stderr_is_a_terminal else 1), "w")
+            monkeypatch.setattr(sys, "__stderr__", stream)
+            monkeypatch.setattr(sys, "stdout", open(tmp_path / "out", "w"))  # noqa: SIM115 (closed below)
+            code = cli.main([str(EXAMPLE)])
+            sys.stdout.close()
+            stream.close()
+            assert (code, len(ran)) == ((0, 1) if stderr_is_a_terminal else (2, 1))
+        monkeypatch.setattr(sys, "__stderr__", None)  # started with stderr closed
+        assert cli.main([str(EXAMPLE)]) == 2 and len(ran) == 1
+    finally:
+        os.close(controller)
+        os.close(terminal)
 
 
 def test_a_command_after_global_options_is_still_a_command(capsys: pytest.CaptureFixture[str]) -> None:

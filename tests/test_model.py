@@ -360,6 +360,22 @@ def test_a_deleted_nic_takes_its_comments_along(index: int, gone: list[str], kep
     assert domain.to_text() == COMMENTED
 
 
+def test_a_deleted_nic_leaves_an_old_config_and_the_next_elements_line() -> None:
+    """A review found a commented-out config deleted with the NIC under it, and a NIC that
+    shared its line with the next glued that one to the line before."""
+    text = ("<domain type='kvm'><devices>\n    <disk/>\n    <!-- old: <interface type='bridge'/> -->\n"
+            "    <interface type='user'/><interface type='bridge'><source bridge='br0'/></interface>\n"
+            "    <!-- two\n         lines -->\n    <interface type='network'/>\n  </devices></domain>")
+    domain = Domain.from_string(text)
+    domain.remove_nic(1)
+    assert "<!-- old: <interface type='bridge'/> -->\n    <interface type='bridge'>" in domain.to_text()
+    domain.remove_nic(2)
+    assert "<!-- two\n         lines -->" in domain.to_text()
+    while domain.undo():
+        pass
+    assert domain.to_text() == text
+
+
 def test_a_blank_line_after_a_deleted_nic_stays() -> None:
     domain = Domain.from_string(COMMENTED)
     domain.remove_nic(3)

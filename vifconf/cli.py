@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 from vifconf import __version__, batch
 from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
@@ -36,9 +36,6 @@ from vifconf.render import (
     RenderOptions,
     is_bridge_name,
 )
-
-if TYPE_CHECKING:
-    from textual.app import App
 
 R = TypeVar("R")
 
@@ -764,12 +761,16 @@ def run_tui(argv: Sequence[str]) -> int:
     args = _tui_parser().parse_args(argv)
     options = options_from(args)
     inputs: list[str] = list(args.inputs)
-    if inputs and not args.connect and not os.path.lexists(inputs[0]):
+    first = inputs[0] if inputs else ""
+    if first and not args.connect and not os.path.lexists(first) and not {".", "/"} & set(first):
         import difflib
 
-        close = difflib.get_close_matches(inputs[0], COMMANDS, n=1)
+        close = difflib.get_close_matches(first, COMMANDS, n=1)
         if close:  # `vifconf rendr x.xml` opened the fleet table on a file named rendr
-            raise UsageError(f"{inputs[0]}: no such file, and not a command (did you mean {close[0]}?)")
+            raise UsageError(f"{first}: no such file, and not a command (did you mean {close[0]}?)")
+    if not ui_has_a_terminal():  # before loading: a --connect would log in to a host first
+        raise UsageError("the terminal UI needs a terminal on stderr, where it draws; to print, use vifconf "
+                         "render or vifconf check")
     from vifconf.tui.app import make_app, make_fleet_app
 
     if args.connect:
@@ -778,10 +779,13 @@ def run_tui(argv: Sequence[str]) -> int:
             if loaded[0].domain is None:
                 error_line(loaded[0].error or "cannot load the domain")
                 return EXIT_INPUT
-            return _run_in_terminal(make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]))
-        return _run_in_terminal(make_fleet_app(inputs, options, connect=args.connect))
+            make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]).run()
+            return EXIT_OK
+        make_fleet_app(inputs, options, connect=args.connect).run()
+        return EXIT_OK
     if len(inputs) > 1 or (len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_dir()):
-        return _run_in_terminal(make_fleet_app(inputs, options))
+        make_fleet_app(inputs, options).run()
+        return EXIT_OK
     if not inputs:
         from vifconf.examples import EXAMPLE_DOMAIN
 
@@ -793,20 +797,17 @@ def run_tui(argv: Sequence[str]) -> int:
     if item.domain is None:
         error_line(item.error or "cannot load the domain")
         return EXIT_INPUT
-    return _run_in_terminal(make_app(item.domain, path, args.output, options))
-
-
-def _run_in_terminal(app: App[Any]) -> int:
-    """The app, when stdout is a terminal: into a pipe or a file it would write escape codes
-    (and wait for keys) until killed."""
-    if not stdout_is_a_terminal():
-        raise UsageError("the terminal UI needs a terminal on stdout; to print, use vifconf render or vifconf check")
-    app.run()
+    make_app(item.domain, path, args.output, options).run()
     return EXIT_OK
 
 
-def stdout_is_a_terminal() -> bool:
-    return sys.stdout.isatty()
+def ui_has_a_terminal() -> bool:
+    """Textual draws on the process's stderr (its Linux driver writes to ``sys.__stderr__``):
+    into a pipe or a file it would write escape codes, and wait for keys, until killed."""
+    try:
+        return sys.__stderr__ is not None and sys.__stderr__.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 def editor_path(name: str) -> str | None:

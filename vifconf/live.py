@@ -188,12 +188,17 @@ class _StderrCapture:
 
     def _start(self) -> None:
         try:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (outlives this call: `_stop` closes it)
+        except OSError:  # no room for it: libxml2's noise is the lesser evil
+            return
+        try:
             self._saved = os.dup(2)
         except OSError:  # no stderr at all: nothing to keep clean
+            self._file.close()
+            self._file = None
             return
         if sys.stderr is not None:
             sys.stderr.flush()
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (outlives this call: `_stop` closes it)
         os.dup2(self._file.fileno(), 2)
 
     def _stop(self) -> None:
@@ -205,8 +210,9 @@ class _StderrCapture:
         kept = LIBXML2_IO_NOISE.sub(b"", self._file.read())
         self._file.close()
         self._file = None
-        if kept:
-            os.write(2, kept)
+        with contextlib.suppress(OSError):
+            while kept:
+                kept = kept[os.write(2, kept) :]
 
 
 _capture = _StderrCapture()

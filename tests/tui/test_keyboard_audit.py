@@ -289,6 +289,7 @@ async def test_every_preview_tab_scrolls_to_the_selected_nic(make_test_app: Any,
 
 async def test_a_read_only_file_is_marked_when_opened(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
     """The user learnt it only when the save was refused, after the edits."""
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
     from vifconf.tui.widgets.domain_header import DomainHeader
 
     clean_file.chmod(0o444)
@@ -298,9 +299,14 @@ async def test_a_read_only_file_is_marked_when_opened(make_test_app: Any, clean_
         assert app.screen.query_one(DomainHeader).render_line(0).text.rstrip().endswith("read-only")
         assert [n.title for n in app._notifications] == ["Read-only"]
         assert "the file is read-only (mode 0444)" in next(iter(app._notifications)).message
-        clean_file.chmod(0o644)  # the marker follows the file (asked again on the next refresh)
+        clean_file.chmod(0o644)  # asked again after a save, not per keystroke (a stat on NFS can stall typing)
         await pilot.press("a")
         await pilot.pause()
+        assert app.screen.query_one(DomainHeader).render_line(0).text.rstrip().endswith("modified")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: "modified" not in app.screen.query_one(DomainHeader).render_line(0).text)
         assert "read-only" not in app.screen.query_one(DomainHeader).render_line(0).text
     writable = tmp_path / "w.xml"
     writable.write_bytes(clean_file.read_bytes())

@@ -37,7 +37,7 @@ def open_like_the_cli(monkeypatch: pytest.MonkeyPatch, *argv: str) -> VifconfApp
 
     built: list[VifconfApp] = []
     monkeypatch.setattr(VifconfApp, "run", lambda self, *a, **k: built.append(self))
-    monkeypatch.setattr(cli, "stdout_is_a_terminal", lambda: True)
+    monkeypatch.setattr(cli, "ui_has_a_terminal", lambda: True)
     assert main(list(argv)) == 0
     [app] = built
     return app

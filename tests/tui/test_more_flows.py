@@ -266,6 +266,12 @@ async def test_the_ui_shows_each_problems_hint(make_test_app: Any, example_file:
         await pilot.pause()
         [note] = list(app._notifications)
         assert note.message == f"{problem.message}\nhint: {problem.hint}"
+        # fixed: the next problem moves up under the highlight, and its hint (or none) shows
+        screen.apply_edit(problem.nic, problem.field, "00:16:3e:00:a5:59")
+        await pilot.pause()
+        shown = panel.problems[panel.highlighted or 0] if panel.problems else None
+        assert shown is not problem
+        assert panel.border_subtitle == (f"hint: {shown.hint}" if shown is not None and shown.hint else "")
 
 
 async def test_a_tall_terminal_gives_the_list_problems_and_form_their_share(make_test_app: Any,

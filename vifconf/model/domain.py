@@ -836,7 +836,7 @@ class Domain:
         before = self._content_snapshot(parent)
         previous = element.getprevious()
         ahead = previous.tail if previous is not None else parent.text
-        if element.getnext() is None or not (ahead or "").strip():
+        if element.getnext() is None or (not (ahead or "").strip() and "\n" in (element.tail or "")):
             if previous is not None:
                 previous.tail = element.tail
             else:
@@ -923,10 +923,13 @@ class Domain:
 
 
 def _leading_comment(element: etree._Element) -> etree._Element | None:
-    """A comment alone on the line right above ``element`` (no blank line between them)."""
+    """A one-line comment alone on the line right above ``element`` (no blank line between
+    them), holding no markup: a commented-out old config is kept."""
     comment = element.getprevious()
     between = comment.tail or "" if comment is not None else ""
     if not isinstance(comment, etree._Comment) or between.strip() or between.count("\n") != 1:
+        return None
+    if "\n" in (comment.text or "") or "<" in (comment.text or ""):
         return None
     before, parent = comment.getprevious(), comment.getparent()
     above = (before.tail if before is not None else parent.text if parent is not None else None) or ""
@@ -937,7 +940,9 @@ def _trailing_comment(element: etree._Element) -> etree._Element | None:
     """A comment after ``element`` on the same line (``<interface …/> <!-- the DMZ -->``)."""
     comment = element.getnext()
     between = element.tail or ""
-    return comment if isinstance(comment, etree._Comment) and not between.strip() and "\n" not in between else None
+    if not isinstance(comment, etree._Comment) or between.strip() or "\n" in between:
+        return None
+    return None if "\n" in (comment.text or "") or "<" in (comment.text or "") else comment
 
 
 class _Transaction:

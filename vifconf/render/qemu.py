@@ -406,7 +406,8 @@ def _takes_vlan(nic: Nic) -> bool:
 
 ISA_IRQS = 16
 """QEMU aborts on an ISA IRQ from 16 on (isa_get_irq: "Assertion `isairq < ISA_NUM_IRQS' failed")."""
-ISA_ADDRESS_EXAMPLE = "<address type='isa' iobase='0x300' irq='9'/>"
+ISA_ADDRESS_EXAMPLE = ("<address type='isa' iobase='0x300' irq='9'/> (libvirt's schema lacks it on an interface: "
+                       "virsh define takes it, virsh edit does not)")
 
 Refusal = tuple[str, str, str, str, str]
 """A problem `refusals` raises: code, field, the element its line comes from, message, hint."""
@@ -738,8 +739,10 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
 
 
 def _pc_slot_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
+    """Only for what was measured: an x86 pc (i440fx) machine."""
     on_pci = [nic for nic in nics if not on_isa_bus(nic)]
-    if not on_pci or (domain.facts.machine or "").lower() == "isapc":
+    machine = (domain.facts.machine or "pc").lower()
+    if not on_pci or domain.facts.arch not in X86_ARCHES or not (machine == "pc" or machine.startswith("pc-i440fx")):
         return []
     placed = sum(explicit_pci(nic.address) is None for nic in on_pci)
     if not pc_layout(domain, placed).out_of_slots:

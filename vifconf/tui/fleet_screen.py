@@ -139,10 +139,12 @@ class FleetTable(DataTable[object]):
         return starts
 
     def action_cursor_right(self) -> None:
+        self._set_hover_cursor(False)  # as DataTable's own moves do
         later = [x for x in self._column_starts() if x > self.scroll_x]
         self.scroll_to(x=min(later[0] if later else self.max_scroll_x, self.max_scroll_x), animate=False)
 
     def action_cursor_left(self) -> None:
+        self._set_hover_cursor(False)
         earlier = [x for x in self._column_starts() if x < self.scroll_x]
         self.scroll_to(x=earlier[-1] if earlier else 0, animate=False)
 
@@ -161,9 +163,11 @@ class FleetTable(DataTable[object]):
 
     def action_scroll_home(self) -> None:
         """DataTable sets ``scroll_x`` behind the scroll target's back: the next ← jumped back."""
+        self._set_hover_cursor(False)
         self.scroll_to(x=0, animate=False)
 
     def action_scroll_end(self) -> None:
+        self._set_hover_cursor(False)
         self.scroll_to(x=self.max_scroll_x, animate=False)
 
 
@@ -173,6 +177,8 @@ def export_text(fleet: Fleet, rows: Sequence[Row], path: str) -> str:
 
 class FleetEditorScreen(EditorScreen):
     """The editor, opened from the fleet: ``b`` goes back; a live domain saves via defineXML."""
+
+    NOTIFY_READ_ONLY = False  # a read-only directory (/etc/libvirt/qemu as a user): said once per guest was noise
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "back", "Fleet", id="fleet-editor.back"),

@@ -165,6 +165,8 @@ class Session:
         self.from_stdin = False
         """Read from ``vifconf -``: there is no file to save back to, only ``--output``."""
         self.check: Callable[[Domain, RenderOptions], list[Problem]] = _check
+        self._save_refusal: tuple[str, str | None] | None = None
+        """`save_refusal`'s answer, and the target it is for."""
         self._undone_to: list[Domain] = []
         """Versions a restore replaced, newest last: undo steps back to them."""
         self._redo_to: list[tuple[Domain, Domain, int]] = []
@@ -187,11 +189,19 @@ class Session:
         return self.output or self.path
 
     def save_refusal(self) -> str | None:
-        """Why saving to the save target would be refused right now (a read-only file, a
-        directory this user cannot write), or None; a live domain saves through libvirt."""
-        if self.connect or self.save_target is None:
+        """Why saving to the save target would be refused (a read-only file, a directory this
+        user cannot write), or None; a live domain saves through libvirt. Asked once per save
+        target, and again after a save or a refused one (not per keystroke: a stat on NFS can
+        stall typing)."""
+        target = None if self.connect else self.save_target
+        if target is None:
             return None
-        return fileio.why_unsaveable(self.save_target)
+        if self._save_refusal is None or self._save_refusal[0] != target:
+            self._save_refusal = (target, fileio.why_unsaveable(target))
+        return self._save_refusal[1]
+
+    def forget_save_refusal(self) -> None:
+        self._save_refusal = None
 
     @property
     def location(self) -> str:
@@ -268,3 +278,4 @@ class Session:
         self.fingerprint = fingerprint
         self.on_disk = data
         self._snapshot = None
+        self._save_refusal = None

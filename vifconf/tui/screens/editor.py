@@ -45,6 +45,8 @@ class EditorScreen(Screen[None]):
     """Three columns from this width on; below it, list + form on top and the preview under them.
     The third column needs about 50 cells for the preview's pickers and tab titles: at 120 it
     got 31, its Xen era and domid pickers off screen and the tab bar scrolled."""
+    NOTIFY_READ_ONLY = True
+    """Say at open that the file cannot be saved there (the header marks it in any case)."""
     TALL_AT = 34
     """Stacked (narrow) and this tall or taller: the list, problems and form share the height
     with the preview; below it they keep 12 rows (80x24 gives them no more), and on a tall
@@ -161,7 +163,7 @@ class EditorScreen(Screen[None]):
         if self.journal_key is not None and not self.dirty:
             self.call_after_refresh(self._offer_restore)
         refusal = self.session.save_refusal()
-        if refusal is not None:
+        if refusal is not None and self.NOTIFY_READ_ONLY:
             self.notify(f"cannot save here: {refusal} (ctrl+s offers Save as)", title="Read-only", severity="warning",
                         timeout=8)
 
@@ -670,6 +672,7 @@ class EditorScreen(Screen[None]):
             self.notify("not saved")
             return False
         except SaveError as exc:  # read-only, a full disk, …: the edits stay; another file may do
+            session.forget_save_refusal()  # the header's read-only marker asks again
             choice = await self.app.push_screen_wait(ChoiceDialog(
                 "Save failed", f"{exc}\n\nYour edits are still here.",
                 [("save-as", "Save as…", "s"), ("cancel", "OK", "c")], id="save-failed-dialog"))

@@ -55,6 +55,7 @@ class ProblemsPanel(OptionList):
         if problems and highlighted is not None and self.highlighted != min(highlighted, len(problems) - 1):
             self.highlighted = min(highlighted, len(problems) - 1)
         self.border_title = f"Problems ({len(problems)})"
+        self._show_hint(self.highlighted)
 
     def on_focus(self) -> None:
         """Land on the first problem, so the first Enter already jumps (the help says so)."""
@@ -65,7 +66,10 @@ class ProblemsPanel(OptionList):
         """The highlighted problem's hint under the list (the command line prints it; the UI
         showed only the message)."""
         event.stop()
-        problem = self.problems[event.option_index] if 0 <= event.option_index < len(self.problems) else None
+        self._show_hint(event.option_index)
+
+    def _show_hint(self, index: int | None) -> None:
+        problem = self.problems[index] if index is not None and 0 <= index < len(self.problems) else None
         self.border_subtitle = f"hint: {problem.hint}" if problem is not None and problem.hint else ""
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
