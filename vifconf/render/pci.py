@@ -706,6 +706,35 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     return Q35Buses(explicit, [Placement(f"pci.{bus}", f"0x{slot:x}") for bus, slot in filter(None, chosen)])
 
 
+Q35_PORT_SLOTS = range(1, 0x1F)
+"""pcie.0's slots for root ports (0 is the host bridge, 0x1f the ICH9's LPC, SATA and SMBus)."""
+ROOT_PORTS_PER_SLOT = 8
+
+
+def q35_out_of_root_ports(domain: Domain, nics: list[Nic]) -> tuple[int, int] | None:
+    """(root ports needed at least, room for them) when libvirt 9.0 runs out of pcie.0 slots
+    for its root ports and refuses the domain ("a PCI slot is needed to connect a PCI
+    controller model='pcie-root-port'"), else None. Each port is a function of a free pcie.0
+    slot (eight a slot; the primary video keeps slot 1); libvirt adds one per PCIe device it
+    places, one for the pcie-to-pci-bridge of conventional ones, and a spare one for hotplug.
+    Measured: 237 virtio NICs with the balloon and the USB controller libvirt adds start, 238
+    do not; with a VGA and no balloon, 230 and 231. Counted only where it is sure: no declared
+    PCI controllers, and only the devices known to need a port."""
+    devices = domain.devices
+    if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
+        return None
+    auto = [nic for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic)]
+    pcie = sum(_is_pcie(nic) for nic in auto)
+    xhci = not any(c.get("type") == "usb" for c in devices.iterfind("controller"))  # q35's default: qemu-xhci
+    balloon = devices.find("memballoon")
+    balloon_port = balloon is None or balloon.get("model") in ("virtio", "virtio-non-transitional")
+    needed = pcie + (pcie < len(auto)) + xhci + balloon_port + 1
+    taken = _explicit_slots(devices).get(0, set())
+    video = _needs_primary_video_slot(devices) and 1 not in taken
+    room = ROOT_PORTS_PER_SLOT * (sum(slot not in taken for slot in Q35_PORT_SLOTS) - video)
+    return (needed, room) if needed > room else None
+
+
 def _is_pcie(nic: Nic) -> bool:
     return (nic.libvirt_model or "rtl8139") not in CONVENTIONAL_MODELS
 

@@ -40,6 +40,7 @@ from vifconf.render.pci import (
     pc_layout,
     placements,
     q35_buses,
+    q35_out_of_root_ports,
     reserved_functions,
     shared_pci_slots,
 )
@@ -726,6 +727,15 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     it, so the target says so rather than leave it to chance)."""
     if not domain.facts.q35:
         return _pc_slot_refusals(domain, nics)
+    ports = q35_out_of_root_ports(domain, nics) if domain.facts.arch in X86_ARCHES else None
+    if ports is not None:
+        devices = domain.devices
+        return [Problem("pci-slots-exhausted", "error", f"libvirt needs at least {ports[0]} pcie-root-ports (one "
+                        "per PCIe device it places, the bridge's, a spare) and pcie.0 has room for "
+                        f"{ports[1]} (\"a PCI slot is needed to connect a PCI controller model='pcie-root-port'\"); it "
+                        "refuses the domain", None, None, "fewer NICs, or NICs on a pcie-to-pci-bridge (a "
+                        "conventional model such as e1000)", line_of(devices) if devices is not None else None,
+                        TARGET)]  # fmt: skip
     layout = q35_buses(domain, nics)
     if layout is None or layout.refusal is None or domain.devices is None:
         return []
