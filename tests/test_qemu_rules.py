@@ -253,6 +253,18 @@ def test_q35_runs_out_of_root_ports(count: int, extra: str, refused: bool) -> No
     assert ("pci-slots-exhausted" in codes(d)) == refused
 
 
+E1000_REFUSED = {62, 92, 93, 122, 123, 154, 155}
+
+
+@pytest.mark.parametrize("count", sorted(E1000_REFUSED | {58, 60, 61, 63, 64, 66, 90, 94, 120, 125, 126, 156, 200}))
+def test_q35_conventional_nics_run_out_of_bridge_slots(count: int) -> None:
+    """Measured by a live audit (and r12-q35-61/62 in the corner set): the pc rule on the
+    pcie-to-pci-bridge's slots; vifconf said nothing."""
+    e1000 = [user("<model type='e1000'/>", mac=f"52:54:00:00:{n >> 8:02x}:{n & 0xFF:02x}") for n in range(count)]
+    d = domain(*e1000, machine="q35", extra="<memballoon model='none'/>")
+    assert ("pci-slots-exhausted" in codes(d)) == (count in E1000_REFUSED)
+
+
 def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
     placed = slots(domain(*nics(32)))
     assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]

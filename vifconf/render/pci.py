@@ -735,6 +735,22 @@ def q35_out_of_root_ports(domain: Domain, nics: list[Nic]) -> tuple[int, int] | 
     return (needed, room) if needed > room else None
 
 
+def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
+    """libvirt 9.0 refuses a q35 domain whose conventional NICs fill the pcie-to-pci-bridge
+    and the pci-bridges it nests behind it: the pc rule (`pc_bridges`) on the bridge's 31
+    slots, without pc's spare slot. Measured with e1000 NICs: 62, 92, 93, 122, 123, 154 and 155
+    are refused; 58, 60, 61, 63, 64, 66, 90, 94, 120, 125, 126, 156, 200 and 250 start. Said
+    only where sure: no declared PCI controllers, no other conventional device."""
+    devices = domain.devices
+    if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
+        return False
+    conventional = sum(not _is_pcie(nic) for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic))
+    others = survey(devices, q35=True)
+    if not conventional or others.conventional or others.unknown or others.before or others.filesystems:
+        return False
+    return pc_bridges(conventional - 1, len(BRIDGE_SLOTS))[1]
+
+
 def _is_pcie(nic: Nic) -> bool:
     return (nic.libvirt_model or "rtl8139") not in CONVENTIONAL_MODELS
 

@@ -40,6 +40,7 @@ from vifconf.render.pci import (
     pc_layout,
     placements,
     q35_buses,
+    q35_out_of_bridge_slots,
     q35_out_of_root_ports,
     reserved_functions,
     shared_pci_slots,
@@ -727,7 +728,15 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     it, so the target says so rather than leave it to chance)."""
     if not domain.facts.q35:
         return _pc_slot_refusals(domain, nics)
-    ports = q35_out_of_root_ports(domain, nics) if domain.facts.arch in X86_ARCHES else None
+    x86 = domain.facts.arch in X86_ARCHES
+    if x86 and q35_out_of_bridge_slots(domain, nics):
+        devices = domain.devices
+        return [Problem("pci-slots-exhausted", "error", "the conventional NICs fill the pcie-to-pci-bridge and the "
+                        "pci-bridges libvirt nests behind it, which it counts without their own slots (\"a PCI slot "
+                        "is needed to connect a PCI controller model='pci-bridge'\"); it refuses the domain", None,
+                        None, "one NIC fewer is enough, or PCIe models (virtio, e1000e) for some",
+                        line_of(devices) if devices is not None else None, TARGET)]  # fmt: skip
+    ports = q35_out_of_root_ports(domain, nics) if x86 else None
     if ports is not None:
         devices = domain.devices
         return [Problem("pci-slots-exhausted", "error", f"libvirt needs at least {ports[0]} pcie-root-ports (one "
