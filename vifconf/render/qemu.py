@@ -730,21 +730,15 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         return _pc_slot_refusals(domain, nics)
     x86 = domain.facts.arch in X86_ARCHES
     if x86 and q35_out_of_bridge_slots(domain, nics):
-        devices = domain.devices
-        return [Problem("pci-slots-exhausted", "error", "the conventional NICs fill the pcie-to-pci-bridge and the "
-                        "pci-bridges libvirt nests behind it, which it counts without their own slots (\"a PCI slot "
-                        "is needed to connect a PCI controller model='pci-bridge'\"); it refuses the domain", None,
-                        None, "one NIC fewer is enough, or PCIe models (virtio, e1000e) for some",
-                        line_of(devices) if devices is not None else None, TARGET)]  # fmt: skip
+        return [_slots_exhausted(domain, "the conventional NICs fill the pcie-to-pci-bridge and the pci-bridges "
+                                 "libvirt nests behind it, which it counts without their own slots", "pci-bridge",
+                                 "one NIC fewer is enough, or PCIe models (virtio, e1000e) for some")]  # fmt: skip
     ports = q35_out_of_root_ports(domain, nics) if x86 else None
     if ports is not None:
-        devices = domain.devices
-        return [Problem("pci-slots-exhausted", "error", f"libvirt needs at least {ports[0]} pcie-root-ports (one "
-                        "per PCIe device it places, the bridge's, a spare) and pcie.0 has room for "
-                        f"{ports[1]} (\"a PCI slot is needed to connect a PCI controller model='pcie-root-port'\"); it "
-                        "refuses the domain", None, None, "fewer NICs, or NICs on a pcie-to-pci-bridge (a "
-                        "conventional model such as e1000)", line_of(devices) if devices is not None else None,
-                        TARGET)]  # fmt: skip
+        return [_slots_exhausted(domain, f"libvirt needs at least {ports[0]} pcie-root-ports (one per PCIe device "
+                                 f"it places, the bridge's, a spare) and pcie.0 has room for {ports[1]}",
+                                 "pcie-root-port", "fewer NICs, or NICs on a pcie-to-pci-bridge (a conventional "
+                                 "model such as e1000)")]  # fmt: skip
     layout = q35_buses(domain, nics)
     if layout is None or layout.refusal is None or domain.devices is None:
         return []
@@ -766,13 +760,18 @@ def _pc_slot_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     placed = sum(explicit_pci(nic.address) is None for nic in on_pci)
     if not pc_layout(domain, placed).out_of_slots:
         return []
+    return [_slots_exhausted(domain, f"libvirt adds pci-bridges for the {placed} NICs and the other devices it "
+                             "places, but counts the bridges' own slots only after, and then has no slot left",
+                             "pci-bridge", "one NIC fewer (or <memballoon model='none'/>) is enough, or use machine "
+                             "q35")]  # fmt: skip
+
+
+def _slots_exhausted(domain: Domain, why: str, controller: str, hint: str) -> Problem:
+    """libvirt refuses the domain: no PCI slot left for a ``controller`` it must add."""
     devices = domain.devices
-    return [Problem("pci-slots-exhausted", "error", f"libvirt adds pci-bridges for the {placed} NICs and the other "
-                    "devices it places, but counts the bridges' own slots only after, and then has no slot left "
-                    "(\"a PCI slot is needed to connect a PCI controller model='pci-bridge', but none is "
-                    "available\"); it refuses the domain", None, None,
-                    "one NIC fewer (or <memballoon model='none'/>) is enough, or use machine q35",
-                    line_of(devices) if devices is not None else None, TARGET)]  # fmt: skip
+    return Problem("pci-slots-exhausted", "error", f"{why} (\"a PCI slot is needed to connect a PCI controller "
+                   f"model='{controller}', but none is available\"); it refuses the domain", None, None, hint,
+                   line_of(devices) if devices is not None else None, TARGET)  # fmt: skip
 
 
 def _claims(device: etree._Element) -> list[tuple[str, object]]:
