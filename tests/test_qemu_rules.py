@@ -265,6 +265,23 @@ def test_q35_conventional_nics_run_out_of_bridge_slots(count: int) -> None:
     assert ("pci-slots-exhausted" in codes(d)) == (count in E1000_REFUSED)
 
 
+def test_no_false_slot_refusal_where_the_counts_are_not_measured() -> None:
+    """From a review, each started by libvirt: q35 conventional NICs beside an address off
+    bus 0 (the bridges are built early), a balloon with its own pcie.0 address (no port), a
+    NIC on a non-PCI address (not placed on PCI)."""
+    e1000 = [user("<model type='e1000'/>", mac=f"52:54:00:00:00:{n:02x}") for n in range(62)]
+    on_bus_1 = user("<model type='e1000'/><address type='pci' domain='0' bus='1' slot='1' function='0'/>",
+                    mac="52:54:00:00:01:00")  # fmt: skip
+    assert "pci-slots-exhausted" not in codes(domain(*e1000, on_bus_1, machine="q35",
+                                                     extra="<memballoon model='none'/>"))  # fmt: skip
+    balloon = "<memballoon model='virtio'><address type='pci' domain='0' bus='0' slot='5' function='0'/></memballoon>"
+    d = domain(*virtio_nics(230), machine="q35", extra="<video><model type='none'/></video>" + balloon)
+    assert "pci-slots-exhausted" not in codes(d)
+    mmio = user("<model type='virtio'/><address type='virtio-mmio'/>", mac="52:54:00:00:09:00")
+    d = domain(*virtio_nics(237), mmio, machine="q35", extra="<video><model type='none'/></video>")
+    assert codes(d).count("pci-slots-exhausted") == 0 and "address-unsupported" in codes(d)
+
+
 def test_nics_beyond_bus_0_go_behind_the_bridge() -> None:
     placed = slots(domain(*nics(32)))
     assert placed[28:] == [("pci.0", "0x1f"), ("pci.1", "0x1"), ("pci.1", "0x2"), ("pci.1", "0x3")]

@@ -723,11 +723,12 @@ def q35_out_of_root_ports(domain: Domain, nics: list[Nic]) -> tuple[int, int] | 
     devices = domain.devices
     if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
         return None
-    auto = [nic for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic)]
+    auto = _placed_on_pci(nics)
     pcie = sum(_is_pcie(nic) for nic in auto)
     xhci = not any(c.get("type") == "usb" for c in devices.iterfind("controller"))  # q35's default: qemu-xhci
     balloon = devices.find("memballoon")
-    balloon_port = balloon is None or balloon.get("model") in ("virtio", "virtio-non-transitional")
+    balloon_port = balloon is None or (balloon.get("model") in ("virtio", "virtio-non-transitional")
+                                       and explicit_pci(balloon.find("address")) is None)
     needed = pcie + (pcie < len(auto)) + xhci + balloon_port + 1
     taken = _explicit_slots(devices).get(0, set())
     video = _needs_primary_video_slot(devices) and 1 not in taken
@@ -744,11 +745,20 @@ def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
     devices = domain.devices
     if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
         return False
-    conventional = sum(not _is_pcie(nic) for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic))
+    if any(parts[1] for parts in explicit_addresses(devices)):
+        return False  # an address off bus 0 makes libvirt build the bridges early: another count
+    conventional = sum(not _is_pcie(nic) for nic in _placed_on_pci(nics))
     others = survey(devices, q35=True)
     if not conventional or others.conventional or others.unknown or others.before or others.filesystems:
         return False
     return pc_bridges(conventional - 1, len(BRIDGE_SLOTS))[1]
+
+
+def _placed_on_pci(nics: list[Nic]) -> list[Nic]:
+    """The NICs libvirt places on PCI itself: no address, or a PCI one that asks it to pick
+    (an ISA, virtio-mmio, usb … address is another bus, or refused for its own reason)."""
+    return [nic for nic in nics if (nic.address is None or nic.address.get("type") == "pci")
+            and explicit_pci(nic.address) is None]  # fmt: skip
 
 
 def _is_pcie(nic: Nic) -> bool:

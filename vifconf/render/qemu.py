@@ -732,7 +732,8 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     if x86 and q35_out_of_bridge_slots(domain, nics):
         return [_slots_exhausted(domain, "the conventional NICs fill the pcie-to-pci-bridge and the pci-bridges "
                                  "libvirt nests behind it, which it counts without their own slots", "pci-bridge",
-                                 "one NIC fewer is enough, or PCIe models (virtio, e1000e) for some")]  # fmt: skip
+                                 "another NIC count (libvirt's count is not monotonic: one fewer is not always "
+                                 "enough), or PCIe models (virtio, e1000e) for some")]  # fmt: skip
     ports = q35_out_of_root_ports(domain, nics) if x86 else None
     if ports is not None:
         return [_slots_exhausted(domain, f"libvirt needs at least {ports[0]} pcie-root-ports (one per PCIe device "
@@ -762,8 +763,8 @@ def _pc_slot_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
         return []
     return [_slots_exhausted(domain, f"libvirt adds pci-bridges for the {placed} NICs and the other devices it "
                              "places, but counts the bridges' own slots only after, and then has no slot left",
-                             "pci-bridge", "one NIC fewer (or <memballoon model='none'/>) is enough, or use machine "
-                             "q35")]  # fmt: skip
+                             "pci-bridge", "another NIC count (libvirt's count is not monotonic: one fewer is not "
+                             "always enough), or machine q35")]  # fmt: skip
 
 
 def _slots_exhausted(domain: Domain, why: str, controller: str, hint: str) -> Problem:
