@@ -131,7 +131,7 @@ def connect(uri: str) -> Any:
                 pass
             _connections.pop(uri, None)
     try:
-        with _libxml2_warnings_dropped():
+        with _capture.dropping_libxml2_noise():
             conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
         first = _message(exc)
@@ -139,7 +139,7 @@ def connect(uri: str) -> Any:
         if exc.get_error_code() not in denied:
             raise LiveError(uri, f"cannot connect: {first}") from None
         try:
-            with _libxml2_warnings_dropped():
+            with _capture.dropping_libxml2_noise():
                 conn = libvirt.openReadOnly(uri)
         except libvirt.libvirtError:
             raise LiveError(uri, f"cannot connect: {first}") from None
@@ -216,7 +216,6 @@ class _StderrCapture:
 
 
 _capture = _StderrCapture()
-_libxml2_warnings_dropped = _capture.dropping_libxml2_noise
 
 
 @contextlib.contextmanager

@@ -721,7 +721,7 @@ def q35_out_of_root_ports(domain: Domain, nics: list[Nic]) -> tuple[int, int] | 
     do not; with a VGA and no balloon, 230 and 231. Counted only where it is sure: no declared
     PCI controllers, and only the devices known to need a port."""
     devices = domain.devices
-    if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
+    if devices is None or _declares_pci_controllers(devices):
         return None
     auto = _placed_on_pci(nics)
     pcie = sum(_is_pcie(nic) for nic in auto)
@@ -743,7 +743,7 @@ def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
     are refused; 58, 60, 61, 63, 64, 66, 90, 94, 120, 125, 126, 156, 200 and 250 start. Said
     only where sure: no declared PCI controllers, no other conventional device."""
     devices = domain.devices
-    if devices is None or any(c.get("type") == "pci" for c in devices.iterfind("controller")):
+    if devices is None or _declares_pci_controllers(devices):
         return False
     if any(parts[1] for parts in explicit_addresses(devices)):
         return False  # an address off bus 0 makes libvirt build the bridges early: another count
@@ -752,6 +752,11 @@ def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
     if not conventional or others.conventional or others.unknown or others.before or others.filesystems:
         return False
     return pc_bridges(conventional - 1, len(BRIDGE_SLOTS))[1]
+
+
+def _declares_pci_controllers(devices: etree._Element) -> bool:
+    """Buses the XML lays out itself: the q35 slot counts were measured without any."""
+    return any(c.get("type") == "pci" for c in devices.iterfind("controller"))
 
 
 def _placed_on_pci(nics: list[Nic]) -> list[Nic]:
