@@ -226,6 +226,17 @@ def test_bridges_for_the_overflow_whatever_else_makes_buses(devices: tuple[str, 
     assert ("pci-slots-exhausted" in codes(d)) == refused
 
 
+def test_an_address_on_a_far_bus_takes_a_bus_0_slot_per_bridge_it_makes() -> None:
+    """Measured (tests/data/qemu-corners/r13-pc-bus5-declbridge-26nics): a NIC on bus 5 makes
+    libvirt add bridges 1–5 on bus 0, so of 26 auto-placed NICs 25 sit on pci.0 and one on
+    pci.1; vifconf, which cannot lay this out, said pci.0 for all 26."""
+    far = "<model type='e1000'/><address type='pci' domain='0' bus='5' slot='3' function='0'/>"
+    bridge = "<controller type='pci' index='1' model='pci-bridge'/>"
+    d = domain(user(far, mac="52:54:00:00:02:01"), *nics(26), extra=bridge)
+    buses = [bus for bus, _ in slots(d)][1:]
+    assert buses.count("pci.0") <= 25 and set(buses) <= {"pci.0", "<bus>"}
+
+
 @pytest.mark.parametrize(("arch", "machine"), [("aarch64", "virt"), ("s390x", "s390-ccw-virtio"),
                                               ("x86_64", "microvm")])  # fmt: skip
 def test_the_pc_slot_refusal_is_only_for_i440fx(arch: str, machine: str) -> None:
@@ -245,6 +256,8 @@ def virtio_nics(count: int) -> list[str]:
     (230, "<memballoon model='none'/><video><model type='vga'/></video>", False),
     (231, "<memballoon model='none'/><video><model type='vga'/></video>", True),
     (238, "<controller type='pci' index='1' model='pcie-root-port'/>", False),  # declared: not counted (not measured)
+    (238, "<controller type='pci' index='0' model='pcie-root'/>", True),  # virt-install's: libvirt adds it anyway
+    (237, "<controller type='pci' index='0' model='pcie-root'/>", False),
 ])  # fmt: skip
 def test_q35_runs_out_of_root_ports(count: int, extra: str, refused: bool) -> None:
     """Measured (tests/data/qemu-corners/r12-q35-*): a port per PCIe device libvirt places,
@@ -262,6 +275,9 @@ def test_q35_conventional_nics_run_out_of_bridge_slots(count: int) -> None:
     pcie-to-pci-bridge's slots; vifconf said nothing."""
     e1000 = [user("<model type='e1000'/>", mac=f"52:54:00:00:{n >> 8:02x}:{n & 0xFF:02x}") for n in range(count)]
     d = domain(*e1000, machine="q35", extra="<memballoon model='none'/>")
+    assert ("pci-slots-exhausted" in codes(d)) == (count in E1000_REFUSED)
+    root = "<controller type='pci' index='0' model='pcie-root'/>"  # as virt-install writes it: the same
+    d = domain(*e1000, machine="q35", extra=f"{root}<memballoon model='none'/>")
     assert ("pci-slots-exhausted" in codes(d)) == (count in E1000_REFUSED)
 
 

@@ -437,11 +437,15 @@ def _surely_bus_0_room(devices: etree._Element) -> int:
     domain holds: only the primary video, the bridges libvirt adds (as many as every device
     of the domain could ask for, `pc_bridges`; one was assumed), the declared PCI
     controllers and the filesystems can go before the NICs, and bus 0 has 30 free slots (0 is
-    the host bridge, 1 the PIIX3) less those explicit addresses take."""
-    taken = len(_explicit_slots(devices).get(0, ()))
-    free = len(PC_SLOTS) - 2 - taken
-    bridges, _ = pc_bridges(sum(map(is_device, devices)) + IMPLIED_DEVICES, free)
-    ahead = 1 + max(bridges, 1) + sum(c.get("type") == "pci" for c in devices.iterfind("controller"))
+    the host bridge, 1 the PIIX3) less those explicit addresses take. An address on bus N
+    makes libvirt add a bridge for every bus up to N, each on bus 0 (measured: bus 5 took
+    five slots), so those buses are counted as bridges that hold nothing else."""
+    explicit = _explicit_slots(devices)
+    free = len(PC_SLOTS) - 2 - len(explicit.get(0, ()))
+    named = [0] * max(explicit, default=0)
+    bridges, _ = pc_bridges(sum(map(is_device, devices)) + IMPLIED_DEVICES, free, named)
+    declared = sum(c.get("type") == "pci" and c.get("model") != "pci-root" for c in devices.iterfind("controller"))
+    ahead = 1 + max(bridges, 1) + declared
     return free - ahead - len(devices.findall("filesystem"))
 
 
@@ -755,8 +759,11 @@ def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
 
 
 def _declares_pci_controllers(devices: etree._Element) -> bool:
-    """Buses the XML lays out itself: the q35 slot counts were measured without any."""
-    return any(c.get("type") == "pci" for c in devices.iterfind("controller"))
+    """Buses the XML lays out itself: the q35 slot counts were measured without any. The
+    ``pcie-root`` (index 0) virt-install writes is not one: libvirt adds it to every q35
+    domain, so the XML means the same with or without it (measured: the counts hold)."""
+    return any(c.get("type") == "pci" and not (c.get("model") == "pcie-root" and c_decimal(c.get("index")) == 0)
+               for c in devices.iterfind("controller"))  # fmt: skip
 
 
 def _placed_on_pci(nics: list[Nic]) -> list[Nic]:
