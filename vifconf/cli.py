@@ -57,6 +57,7 @@ examples:
   vifconf set guest.xml --nic new 'type=bridge,source="br,0"' --force
   vifconf import /var/lib/xend/domains/UUID/config.sxp          its vifs as <interface> XML
   vifconf import config.sxp --into guest.xml --dry-run          … appended to a domain XML
+  vifconf import /etc/xen/guest.cfg                             the vif = [ … ] of an xm/xl config
 """
 
 
@@ -176,11 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the resulting domain as cli-json.md's object (also when refused)")
 
     import_ = commands.add_parser(
-        "import", parents=[file_options], help="old xend vifs (S-expressions) back to <interface> elements",
+        "import", parents=[file_options], help="old Xen vifs (xend S-expressions, xm/xl configs) back to <interface> "
+        "elements",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    import_.add_argument("sxpr", metavar="SXPR", help="xend S-expression: config.sxp, `xm list -l`, or (vif …) lines; "
-                         "- reads stdin")  # fmt: skip
+    import_.add_argument("sxpr", metavar="VIFS", help="xend S-expression (config.sxp, `xm list -l`, (vif …) lines) or "
+                         "an xm/xl config with vif = [ … ]; - reads stdin")  # fmt: skip
     import_.add_argument("--into", metavar="FILE", type=_path,
                          help="append the NICs to this domain XML (saved as set saves); without it, print them")
     import_.add_argument("--dry-run", action="store_true", help="with --into: show the diff, write nothing")
@@ -199,7 +201,7 @@ def _tui_parser() -> argparse.ArgumentParser:
         description="Open the terminal UI on a domain XML, a directory of them, stdin, or a live libvirt "
         "domain. Without an argument: the bundled example domain.",
         epilog="commands:\n  render   print what each target sees\n  check    validate; exit 1 on error "
-        "problems\n  set      change one NIC and save atomically\n  import   old xend vifs back to "
+        "problems\n  set      change one NIC and save atomically\n  import   old Xen vifs back to "
         "<interface> elements\n\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,6 +15,10 @@ The rules are libvirt's (``xenParseSxprNets``), restated in ``shared/spec/xend-s
 * an item is its first value, as xend's ``sxp.child_value`` read it (``(bridge 'br0' x)`` is
   bridge ``br0``, with a note); values are xend's text, its ``\\xNN`` escapes decoded as UTF-8.
 
+xm/xl domain configs (``/etc/xen/NAME.cfg``, or a pasted ``vif = [ … ]`` list or entry) are
+read by libvirt's other reverse rules, ``xenParseVif`` (libvirt 9.0's ``xen_common.c``, the
+reading half of ``shared/spec/xl.md``; see `read_xl_vifs`).
+
 Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as ordinary edits.
 """
 
@@ -29,6 +33,7 @@ from vifconf.model.mac import normalize_mac
 from vifconf.model.source import byte_line_col, lone_cr_as_lf
 from vifconf.render import DOMAIN_HEADING, TARGET_HEADING, sxpr
 from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
+from vifconf.render.xl import VifListError, parse_entry, parse_vif_line
 
 CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
 """The vif items that become part of the interface."""
@@ -46,16 +51,22 @@ class ImportedNic:
 
     kind: str
     fields: dict[str, str] = field(default_factory=dict)
-    ip: str | None = None
+    ips: list[str] = field(default_factory=list)
     rate_kbs: int | None = None
     """``(rate …)`` as ``<bandwidth><outbound average>``, in KB/s."""
+    vlan_tags: list[int] = field(default_factory=list)
+    """An xl ``bridge=B.TAG`` or ``B:T1:T2`` (Open vSwitch, a trunk when ``:``)."""
+    trunk: bool = False
     notes: list[str] = field(default_factory=list)
     """What the interface does not carry over (``rate``, ``accel``, a second ip …)."""
 
 
 def read_vifs(text: str, source: str) -> list[ImportedNic]:
-    """Every ``(vif …)`` in ``text``, at any depth, in document order."""
+    """Every ``(vif …)`` in ``text``, at any depth, in document order; or, when the text is
+    no S-expression, the entries of an xm/xl config's ``vif = [ … ]`` (`read_xl_vifs`)."""
     text = lone_cr_as_lf(text)  # a lone CR ends a line too
+    if is_xl(text) and not text.startswith(DOMAIN_HEADING):  # render output holds an xl line too
+        return read_xl_vifs(text, source)
     if text.startswith(DOMAIN_HEADING):
         text = _xend_sxpr_of_render_output(text, source)
     undecodable: list[sxpr.SxprEscapeError] = []  # bytes that are not UTF-8: only an error where imported
@@ -70,7 +81,8 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
                          "(its own config.sxp, or `xm list -l NAME`)")  # fmt: skip
     found = _vif_items(nodes)
     if not found:
-        raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs")
+        raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs, "
+                         "or an xm/xl config's vif = [ … ]")  # fmt: skip
     if len(found) > MAX_VIFS:
         raise InputError(source, f"{len(found)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
     nics: list[ImportedNic] = []
@@ -219,11 +231,7 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
         kind = "network"
     nic = ImportedNic(kind)
     mac = first.get("mac")
-    if mac is not None:
-        normalized = normalize_mac(mac)
-        nic.fields["mac"] = normalized or mac
-        if normalized is None:
-            nic.notes.append(f"(mac {mac!r}) is not a MAC address: libvirt refuses it (set mac=RANDOM for a fresh one)")
+    _mac_into(nic, mac, f"(mac {mac!r})")
     if network is not None and kind == "network":
         nic.fields["source"] = network.group(1)
         nic.notes.append(f"(bridge {bridge!r}) is vifconf's placeholder for the bridge of network "
@@ -243,29 +251,16 @@ def nic_from_vif(items: list[sxpr.Node]) -> ImportedNic:
     elif vif_type == "netfront":
         nic.fields["model"] = "netfront"
     if "vifname" in first:
-        vifname = first["vifname"]
-        if vifname.startswith(GENERATED_NAME_PREFIXES):
-            nic.notes.append(f"(vifname {vifname!r}) is not carried over: a name of that form is one the "
-                             "toolstack generates, and libvirt drops it when it reads the XML")  # fmt: skip
-        else:
-            nic.fields["target"] = vifname
+        _vifname_into(nic, first["vifname"], f"(vifname {first['vifname']!r})")
     if "rate" in first:
-        nic.rate_kbs = rate_kbs(first["rate"])
-        if nic.rate_kbs is None:
-            nic.notes.append(f"(rate {first['rate']!r}) is not carried over: not a rate xend reads")
-        elif nic.rate_kbs == 0:
-            nic.rate_kbs = None
-            nic.notes.append(f"(rate {first['rate']!r}) is not carried over: under 1 KB/s, libvirt's unit "
-                             "(an average of 0 would mean no limit)")  # fmt: skip
+        _rate_into(nic, first["rate"], f"(rate {first['rate']!r})")
     if ips:
-        nic.ip = ips[0]
+        nic.ips = ips[:1]
     nic.notes += [f"a second ip {ip!r} is dropped: an interface carries one" for ip in ips[1:]]
     nic.notes += [f"{_shown(entry)} is not carried over" for key, entry in whole.items() if key not in CARRIED]
     nic.notes += odd
     if vif_type not in (None, "ioemu", "netfront", "none"):
         nic.notes.append(f"(type {vif_type}) is not carried over: libvirt reads only netfront")
-    if mac is None:
-        nic.notes.append("no MAC in the vif: a fresh one is generated")
     return nic
 
 
@@ -307,8 +302,15 @@ def add_to(domain: Domain, nics: list[ImportedNic]) -> list[int]:
             for key, value in imported.fields.items():
                 if key != "mac":
                     nic.set(key, value)
-            if imported.ip is not None:
-                domain.set_child_attr(nic.element, "ip", "address", imported.ip)
+            for ip in imported.ips:
+                domain.set_attr(domain.insert_element(nic.element, "ip"), "address", ip)
+            if imported.vlan_tags:
+                domain.set_child_attr(nic.element, "virtualport", "type", "openvswitch")
+                vlan = domain.insert_element(nic.element, "vlan")
+                if imported.trunk:
+                    domain.set_attr(vlan, "trunk", "yes")
+                for tag in imported.vlan_tags:
+                    domain.set_attr(domain.insert_element(vlan, "tag"), "id", str(tag))
             if imported.rate_kbs is not None:
                 bandwidth = domain.insert_element(nic.element, "bandwidth")
                 domain.set_child_attr(bandwidth, "outbound", "average", str(imported.rate_kbs))
@@ -326,3 +328,164 @@ def interfaces_xml(nics: list[ImportedNic]) -> str:
     text = domain.to_text()
     start, end = text.index("  <devices>\n") + len("  <devices>\n"), text.rindex("  </devices>")
     return text[start:end]
+
+
+# -- xm/xl configs -------------------------------------------------------------------------------
+XL_BRIDGE_SCRIPTS = ("vif-bridge", "vif-vnic")
+"""Scripts that make an xl vif without ``bridge=`` a bridge (xenParseVif compares the whole value)."""
+XL_NETFRONT_TYPES = ("vif", "netfront")
+"""``type=`` values that mean model netfront when there is no ``model=``: xl writes ``vif``, the
+older xm format ``netfront`` (libvirt reads each only in its own format; a config file does
+not say which it is, and no other reading of either makes sense)."""
+XL_IGNORED_TYPES = ("ioemu",)
+XL_CARRIED = frozenset({"mac", "bridge", "script", "model", "type", "vifname", "ip", "rate"})
+_COMMENT_OR_BLANK = re.compile(r"(?:\s+|[#;][^\n]*)*")
+_VIF_ASSIGNMENT = re.compile(r"^[ \t]*vif[ \t]*=[ \t]*\[", re.MULTILINE)
+_BARE_ENTRY = re.compile(r"[ \t]*[A-Za-z_]+=")
+_QUOTED_ENTRY = re.compile(r"""(['"])[ \t]*[A-Za-z_]+=""")
+
+
+def is_xl(text: str) -> bool:
+    """Text in xm/xl's shape rather than xend's: a ``vif = [`` line, or (first, after blanks
+    and comments) a list ``[``, a quoted entry ``'mac=…'``, or a bare one ``mac=…,bridge=…``."""
+    if _VIF_ASSIGNMENT.search(text) is not None:
+        return True
+    start = _COMMENT_OR_BLANK.match(text).end()  # type: ignore[union-attr]
+    return (text.startswith("[", start) or _QUOTED_ENTRY.match(text, start) is not None
+            or _BARE_ENTRY.match(text, start) is not None)  # fmt: skip
+
+
+def looks_like_vifs(text: str) -> bool:
+    """Pasted vifs rather than a path: an S-expression or xm/xl's shape (`is_xl`)."""
+    return text.lstrip().startswith("(") or is_xl(text)
+
+
+def read_xl_vifs(text: str, source: str) -> list[ImportedNic]:
+    """The NICs of an xm/xl config: its ``vif = [ "…", … ]`` (the rest of the file is not
+    read), or a pasted list (``[ … ]``), quoted entry, or bare entry (``mac=…,bridge=…``)."""
+    start = _COMMENT_OR_BLANK.match(text).end()  # type: ignore[union-attr]
+    if _VIF_ASSIGNMENT.search(text) is not None:
+        wrapped, shift = text, 0
+    elif text[start:start + 1] in ("[", "'", '"'):
+        opening = "vif = " if text[start] == "[" else "vif = [ "
+        wrapped, shift = opening + text[start:] + ("" if text[start] == "[" else "\n]"), len(opening) - start
+    elif _BARE_ENTRY.match(text, start) is not None and "\n" not in text.strip():
+        return _xl_nics([text.strip()], source)
+    else:
+        raise InputError(source, "neither xend's S-expression (config.sxp, `xm list -l`, (vif …)) nor an "
+                         "xm/xl config with a `vif = [ … ]` list")  # fmt: skip
+    try:
+        entries = parse_vif_line(wrapped)
+    except VifListError as exc:
+        offset = max(0, min(len(text), exc.offset - shift))
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise InputError(source, f"vif list: {exc.reason}", line, column) from None
+    return _xl_nics([",".join(f"{key}={value}" for key, value in entry.items()) for entry in entries], source)
+
+
+def _xl_nics(entries: list[str], source: str) -> list[ImportedNic]:
+    if not entries:
+        raise InputError(source, "the vif list is empty: no NIC to import")
+    if len(entries) > MAX_VIFS:
+        raise InputError(source, f"{len(entries)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
+    nics: list[ImportedNic] = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            nics.append(nic_from_xl_entry(entry))
+        except UnfitValue as exc:
+            raise InputError(source, f"vif {position}: {exc}") from None
+    return nics
+
+
+def nic_from_xl_entry(entry: str) -> ImportedNic:
+    """One xl/xm vif entry as an interface, by libvirt's ``xenParseVif``: ``bridge=`` or a
+    bridge script makes a bridge, else ethernet; ``bridge=B.TAG`` / ``B:T1:T2`` is an Open
+    vSwitch bridge with a VLAN tag / trunk; every ``ip=`` address is kept; the script is kept
+    as written (in a config the admin wrote it; xend's records always carried one); a value's
+    surrounding blanks are dropped, as xm did (xl keeps them: a bridge ``'xenbr0 '`` exists
+    nowhere)."""
+    items: dict[str, str] = {}
+    notes: list[str] = []
+    for key, value in parse_entry(entry).items():
+        key, stripped = key.strip(), value.strip()
+        if stripped != value:
+            notes.append(f"{key}={value!r}: the blanks around the value are dropped (xm dropped them; xl keeps them)")
+        if key not in XL_CARRIED:
+            if key:
+                notes.append(f"{key}={stripped} is not carried over")
+            continue
+        unfit = _NOT_XML.search(stripped)
+        if unfit is not None:
+            raise UnfitValue(f"{key}={stripped!r} holds {unfit.group()!r}, a character XML cannot carry", key, False)
+        items[key] = stripped
+    bridge, script, vif_type = items.get("bridge", ""), items.get("script", ""), items.get("type", "")
+    nic = ImportedNic("bridge" if bridge or script in XL_BRIDGE_SCRIPTS else "ethernet")
+    _mac_into(nic, items.get("mac"), f"mac={items.get('mac')}")
+    if bridge:
+        nic.fields["source"] = _ovs_bridge_into(nic, bridge)
+    elif nic.kind == "bridge":
+        nic.notes.append(f"no bridge=: the {script} script takes the host's first bridge; set the <source bridge> "
+                         "(vifconf set … source=BRIDGE) before libvirt can use it")  # fmt: skip
+    if script:
+        nic.fields["script"] = script
+    if items.get("model"):
+        nic.fields["model"] = items["model"]
+    elif vif_type in XL_NETFRONT_TYPES:
+        nic.fields["model"] = "netfront"
+    if vif_type and vif_type not in XL_NETFRONT_TYPES + XL_IGNORED_TYPES:
+        nic.notes.append(f"type={vif_type} is not carried over: libvirt reads only {' or '.join(XL_NETFRONT_TYPES)}")
+    if items.get("vifname"):
+        _vifname_into(nic, items["vifname"], f"vifname={items['vifname']}")
+    nic.ips = items.get("ip", "").split()
+    if items.get("rate"):
+        _rate_into(nic, items["rate"], f"rate={items['rate']}")
+    nic.notes += notes
+    return nic
+
+
+# -- what both readers share -------------------------------------------------------------------
+def _mac_into(nic: ImportedNic, mac: str | None, shown: str) -> None:
+    """``shown``: the item as the file wrote it, for the note."""
+    if not mac:
+        nic.notes.append("no MAC in the vif: a fresh one is generated")
+        return
+    normalized = normalize_mac(mac)
+    nic.fields["mac"] = normalized or mac
+    if normalized is None:
+        nic.notes.append(f"{shown} is not a MAC address: libvirt refuses it (set mac=RANDOM for a fresh one)")
+
+
+def _vifname_into(nic: ImportedNic, vifname: str, shown: str) -> None:
+    if vifname.startswith(GENERATED_NAME_PREFIXES):
+        nic.notes.append(f"{shown} is not carried over: a name of that form is one the toolstack generates, "
+                         "and libvirt drops it when it reads the XML")  # fmt: skip
+    else:
+        nic.fields["target"] = vifname
+
+
+def _rate_into(nic: ImportedNic, rate: str, shown: str) -> None:
+    nic.rate_kbs = rate_kbs(rate)
+    if nic.rate_kbs is None:
+        nic.notes.append(f"{shown} is not carried over: not a rate xend reads")
+    elif nic.rate_kbs == 0:
+        nic.rate_kbs = None
+        nic.notes.append(f"{shown} is not carried over: under 1 KB/s, libvirt's unit (an average of 0 would mean "
+                         "no limit)")  # fmt: skip
+
+
+def _ovs_bridge_into(nic: ImportedNic, bridge: str) -> str:
+    """The bridge's name; its VLAN tags, when libvirt reads it as Open vSwitch's (xenParseVifBridge)."""
+    separator = "." if "." in bridge else ":" if ":" in bridge else None
+    if separator is None:
+        return bridge
+    name, *tags = bridge.split(separator) if separator == ":" else bridge.split(".", 1)
+    if not all(tag.isascii() and tag.isdigit() for tag in tags):
+        what = "tags" if separator == ":" else "tag"
+        raise UnfitValue(f"bridge={bridge}: libvirt reads it as Open vSwitch bridge {name!r} with VLAN {what} "
+                         f"{separator.join(tags)!r}, which is not a number", "bridge", False)  # fmt: skip
+    nic.vlan_tags = [int(tag) for tag in tags]
+    nic.trunk = separator == ":"
+    nic.notes.append(f"bridge={bridge}: read as libvirt does, Open vSwitch bridge {name!r} with VLAN "
+                     f"{'trunk' if nic.trunk else 'tag'} {', '.join(tags)}")  # fmt: skip
+    return name

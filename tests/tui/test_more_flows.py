@@ -384,3 +384,23 @@ async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen and len(screen.domain.nics) == before + 1  # an error notice, nothing added
+
+
+async def test_import_an_xm_config_or_a_pasted_xl_entry(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
+    """From a UI audit: an xm config and a pasted `bridge=…` entry were "no (vif …) device"."""
+    cfg = tmp_path / "old.cfg"
+    cfg.write_text("name = 'old'\nvif = [ 'mac=00:16:3e:11:22:36, bridge=xenbr0, model=e1000',\n"
+                   "        'type=ioemu, bridge=xenbr1' ]\n")  # fmt: skip
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = len(screen.domain.nics)
+        for answer in (str(cfg), "bridge=xenbr2, mac=00:16:3e:11:22:37"):
+            await pilot.press("i")
+            await pilot.pause()
+            await type_into(pilot, "path-input", answer)
+            await pilot.press("enter")
+            await pilot.pause()
+        assert [(n.source, n.model) for n in screen.domain.nics[before:]] == [
+            ("xenbr0", "e1000"), ("xenbr1", None), ("xenbr2", None)]  # fmt: skip

@@ -203,3 +203,30 @@ def test_the_fleet_table_keeps_its_columns_after_the_editor(tmux: Tmux, tmp_path
     assert "gihan-hvm" in screen and "00:16:3e:00:a5:57" in screen and "second-guest" in screen
     tmux.key("C-q")
     tmux.wait_for("EXITED 0")
+
+
+def test_a_burst_with_backspace_keeps_its_order(tmux: Tmux, tmp_path: Path) -> None:
+    """From a tmux audit: Backspace and the letters behind it sent in one write (what a quick
+    typist over SSH produces) gave bridge `0xenbr` instead of `xenbr0` (Textual ran the
+    Backspace after the letters), and that went into the XML."""
+    target = tmp_path / "guest.xml"
+    shutil.copyfile(EXAMPLE_DOMAIN, target)
+    tmux.start_vifconf(tmp_path, target.name)
+    tmux.wait_for_form()
+    tmux.key("Enter")  # NIC 1: the type picker
+    tmux.key("Tab")  # the bridge field, xenbr0
+    tmux.key("End")
+    tmux.run("send-keys", "-t", tmux.session, "BSpace", "BSpace", "r", "9")  # one write
+    tmux.wait_for("(bridge 'xenbr9')")
+    tmux.run("send-keys", "-t", tmux.session, "BSpace", "BSpace", "BSpace", "b", "r", "7")
+    tmux.wait_for("(bridge 'xenbr7')")
+    tmux.key("Escape")
+    tmux.key("C-s")
+    tmux.wait_for("Save anyway")  # the example's bad MAC
+    tmux.key("a")
+    tmux.wait_for("Save guest.xml?")
+    tmux.key("y")
+    tmux.wait_for("saved")
+    tmux.key("C-q")
+    tmux.wait_for("EXITED 0")
+    assert "<source bridge='xenbr7'/>" in target.read_text()

@@ -143,3 +143,37 @@ async def test_a_filter_typed_in_one_burst_is_the_filter(fleet_dir: Path, tmp_pa
         await settle(pilot)
         assert pilot.app.screen is screen and screen.filter_text == "xen"
     assert not (tmp_path / "en").exists()
+
+
+@pytest.mark.parametrize(("start", "keys", "value"), [
+    ("0", ["backspace", *"xenbr0"], "xenbr0"),  # was "0xenbr": the Backspace ran after the letters
+    ("xenbr0", ["backspace", "1"], "xenbr1"),  # was "xenbr0": the 1 typed, then deleted
+    ("ac", ["left", "b"], "abc"),
+    ("br0", ["home", "x", "end", "y"], "xbr0y"),
+    ("xenbr0", ["delete", "home", "delete", "Y"], "Yenbr0"),
+])  # fmt: skip
+async def test_an_inputs_own_keys_act_in_the_order_typed(make_test_app: Any, example_file: Path, start: str,
+                                                        keys: list[str], value: str) -> None:  # fmt: skip
+    """From a tmux audit: Textual runs a field's Backspace, arrows, Home… only after the key
+    has bubbled up to the App, so letters typed right behind them (a fast typist over SSH)
+    went in first, and the mangled value went into the XML."""
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        box = await emptied(pilot, screen, "field-source")
+        box.insert_text_at_cursor(start)
+        await settle(pilot)
+        burst(app, keys)
+        await settle(pilot)
+        assert box.value == value
+        assert screen.domain.nic(screen.selected).source == value
+
+
+async def test_the_fleet_filter_keeps_the_order_typed_too(fleet_dir: Path) -> None:
+    async with app_for(fleet_dir).run_test(size=(140, 30)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("slash")
+        burst(pilot.app, [*"xem", "backspace", "n"])
+        await settle(pilot)
+        assert screen.query_one("#fleet-filter", Input).value == "xen"

@@ -337,11 +337,20 @@ def _problem(code: str, severity: Severity, nic: Nic, field_name: str | None, me
 
 
 # -- parsing ---------------------------------------------------------------------------------
+class VifListError(ValueError):
+    """Text that is no readable ``vif = [ … ]`` list; ``offset``: where reading stopped."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+
+
 def parse_vif_line(text: str) -> list[dict[str, str]]:
     """The entries of a ``vif = [ … ]`` assignment (alone or inside a whole xl.cfg) as ordered
     key → value dicts, like xenParseVif: entries split on ``,``, each item on its first ``=``.
 
-    Empty text → ``[]``. Raises ValueError when there is text but no readable vif list.
+    Empty text → ``[]``. Raises `VifListError` when there is text but no readable vif list.
     """
     if not text.strip():
         return []
@@ -370,7 +379,7 @@ def _vif_strings(text: str) -> list[str]:
     while True:
         position = _skip_blanks(text, position)
         if position >= len(text):
-            raise ValueError("the vif list has no closing ]")
+            raise VifListError("the vif list has no closing ]", len(text))
         character = text[position]
         if character == "]":
             return strings
@@ -378,7 +387,7 @@ def _vif_strings(text: str) -> list[str]:
             position += 1
             continue
         if character not in "\"'":
-            raise ValueError(f"unexpected {character!r} in the vif list at offset {position}")
+            raise VifListError(f"unexpected {character!r} in the vif list (entries are quoted strings)", position)
         value, position = _read_quoted(text, position)
         strings.append(value)
 
@@ -390,7 +399,7 @@ def _find_vif_list(text: str) -> int:
         key, equals, rest = stripped.partition("=")
         if equals and key.strip() == "vif" and rest.lstrip().startswith("["):
             return offset + (len(line) - len(rest.lstrip())) + 1
-    raise ValueError("no `vif = [ … ]` assignment found")
+    raise VifListError("no `vif = [ … ]` assignment found", 0)
 
 
 def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
@@ -433,4 +442,4 @@ def _read_quoted(text: str, position: int) -> tuple[str, int]:
             continue
         chars.append(character)
         position += 1
-    raise ValueError(f"unterminated string in the vif list at offset {position}")
+    raise VifListError("unterminated string in the vif list", position)

@@ -35,7 +35,7 @@ class VifconfCommands(Provider):
             ("Add NIC", "append an interface with a fresh MAC", partial(run, "add_nic")),
             ("Clone NIC", "copy the selected interface (new MAC)", partial(run, "clone_nic")),
             ("Delete NIC", "remove the selected interface (undo brings it back)", partial(run, "delete_nic")),
-            ("Import xend vifs", "add NICs from a config.sxp / xm list -l file or a pasted (vif …)",
+            ("Import old Xen vifs", "add NICs from a config.sxp, xm list -l or xm/xl .cfg file, or pasted vifs",
              partial(run, "import_vifs")),
             ("Generate MAC", "a fresh MAC with the hypervisor's prefix for the selected NIC",
              partial(run, "generate_mac")),

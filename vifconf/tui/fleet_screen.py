@@ -44,6 +44,7 @@ from vifconf.tui.screens.editor import TYPED_AHEAD, EditorScreen
 from vifconf.tui.session import Session
 from vifconf.tui.severity import severity_style
 from vifconf.tui.widgets.nic_list import NicList
+from vifconf.tui.widgets.ordered_input import OrderedInput
 
 if TYPE_CHECKING:
     from vifconf.fileio import Fingerprint
@@ -383,7 +384,7 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-header")
-        yield Input(placeholder="filter: any text in any column or problem (Enter: table, Escape: clear)",
+        yield OrderedInput(placeholder="filter: any text in any column or problem (Enter: table, Escape: clear)",
                     id="fleet-filter")
         yield FleetTable(id="fleet-table", cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING)
         yield Static(id="fleet-detail")

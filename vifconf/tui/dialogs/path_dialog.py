@@ -11,8 +11,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from vifconf.tui.widgets.ordered_input import OrderedInput
 
-class OneLineInput(Input):
+
+class OneLineInput(OrderedInput):
     """An Input that keeps a multi-line paste as one line, its lines joined by spaces:
     Textual keeps only the first line, which cuts a pasted `xm list -l` (vif …) after
     ``(device``. A path or an S-expression reads the same with spaces for line breaks."""

@@ -147,7 +147,7 @@ class EditorScreen(Screen[None]):
                 yield NicList(id="nic-list")
                 yield ProblemsPanel(id="problems")
             yield NicForm(id="nic-form")
-            yield Static("No NICs: the guest gets none.\n\nPress a to add one, i to import old xend vifs.",
+            yield Static("No NICs: the guest gets none.\n\nPress a to add one, i to import old Xen vifs.",
                          id="no-nics")  # holds the form's place, so the layout does not move
             yield PreviewPane(self.session.options, self.initial_tab, id="preview")
         yield Footer(compact=True)
@@ -407,24 +407,24 @@ class EditorScreen(Screen[None]):
         self.notify(f"NIC {index} deleted (ctrl+z brings it back)")
 
     def action_import_vifs(self) -> None:
-        """Old xend vifs as new NICs (vifconf.importer), one undo step."""
+        """Old xend or xm/xl vifs as new NICs (vifconf.importer), one undo step."""
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
         # pushed here, not from a worker: a path typed right after `i` goes to the dialog
         self.app.push_screen(
-            PathDialog("Import xend vifs", message="A config.sxp or `xm list -l` file, or paste a (vif …) expression.",
-                       placeholder="/var/lib/xend/domains/UUID/config.sxp  or  (vif (mac …)(bridge …))",
-                       enter="import"),
+            PathDialog("Import old Xen vifs", message="A config.sxp, `xm list -l` or xm/xl .cfg file, or paste "
+                       "a (vif …) or a vif = [ … ] entry.", placeholder="/etc/xen/guest.cfg  or  (vif …)  or  "
+                       "bridge=xenbr0,…", enter="import"),
             self._import_answer,
         )
 
     def _import_answer(self, answer: str | None) -> None:
         if not answer:
             return
-        from vifconf.importer import add_to, read_vifs, read_vifs_file
+        from vifconf.importer import add_to, looks_like_vifs, read_vifs, read_vifs_file
         from vifconf.model import InputError
 
-        pasted = answer.lstrip().startswith("(")
+        pasted = looks_like_vifs(answer)
         path = os.path.expanduser(answer.strip())
         try:
             if not pasted and path == "-":  # stdin is the terminal the app runs in

@@ -15,6 +15,7 @@ from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions, refusal_note
 from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot
 from vifconf.tui.widgets.deferred import too_late
 from vifconf.tui.widgets.diff_text import HIGHLIGHT
+from vifconf.tui.widgets.ordered_input import OrderedInput
 
 
 class PreviewBody(VerticalScroll):
@@ -135,7 +136,7 @@ class OptionsRow(Horizontal):
                 Select[str]([(e, e) for e in XEN_ERAS], value=options.xen, allow_blank=False, compact=True,
                             id="opt-xen"),
                 Label("domid", classes="opt-label"),
-                Input(str(options.domid), compact=True, restrict=r"[0-9]*", max_length=5, id="opt-domid"),
+                OrderedInput(str(options.domid), compact=True, restrict=r"[0-9]*", max_length=5, id="opt-domid"),
             ])
 
 
