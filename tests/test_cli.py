@@ -15,6 +15,7 @@ import pytest
 
 from tests.support import REPO, vector_params
 from vifconf.cli import UsageError, editor_path, main, parse_assignments
+from vifconf.model import Domain
 from vifconf.render import AS_XEN_NOTE
 
 EXAMPLE = REPO / "vifconf" / "examples" / "xen-hvm-seed.xml"
@@ -223,6 +224,19 @@ def test_set_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture
     assert code == 0
     assert "-      <source bridge='br0'/>" in out and "+      <source bridge='br1'/>" in out
     assert path.read_text() == KVM
+
+
+def test_a_dry_run_diff_of_a_file_without_a_final_newline_is_a_patch(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    """From a contract audit: the removed and the added line ran together on one line."""
+    one_line = " ".join(line.strip() for line in KVM.splitlines())
+    path = tmp_path / "kvm.xml"
+    path.write_text(one_line)
+    code, out, _ = run(capsys, "set", str(path), "--nic", "1", "source=br1", "--dry-run")
+    assert code == 0
+    minus, marker, plus, marker_again = out.splitlines()[3:]
+    assert minus == "-" + one_line and plus.startswith("+") and "<source bridge='br1'/>" in plus
+    assert marker == marker_again == "\\ No newline at end of file"
 
 
 def test_set_refuses_error_problems_without_force(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -622,3 +636,20 @@ def test_a_stream_input_keeps_the_run_in_one_process(monkeypatch: pytest.MonkeyP
     main(["render", "--json", "/dev/fd/0", str(seed_file)])
     capsys.readouterr()
     assert asked == [None, 1]
+
+
+@pytest.mark.parametrize("nic", ["1", "new"])
+def test_set_makes_a_vhostuser_nic_libvirt_accepts(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    nic: str) -> None:  # fmt: skip
+    """From a contract audit: `type=vhostuser,source=PATH` wrote <source path=…/> alone, which
+    libvirt refuses (no socket type, no mode), and set then refused its own result."""
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM)
+    code, _, err = run(capsys, "set", str(path), "--nic", nic, "type=vhostuser,source=/run/sw.sock,model=virtio")
+    assert code == 0, err
+    [vhost] = [n for n in Domain.from_string(path.read_text()).nics if n.type == "vhostuser"]
+    source = vhost.element.find("source")
+    assert source is not None and dict(source.attrib) == {"type": "unix", "path": "/run/sw.sock", "mode": "client"}
+    code, _, err = run(capsys, "set", str(path), "--nic", str(vhost.index), "source=/run/other.sock")
+    assert code == 0, err
+    assert "path='/run/other.sock'" in path.read_text() and "mode='client'" in path.read_text()

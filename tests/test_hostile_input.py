@@ -601,6 +601,18 @@ def test_cli_reads_the_callers_own_pipes(tmp_path: Path) -> None:
         assert done.returncode == 2 and "not a regular file" in done.stderr, command
 
 
+@pytest.mark.parametrize("argv", ["render - --json", "check", "set - --nic 1 model=e1000", "import -", "render --json"])
+def test_a_closed_stdin_is_a_one_line_error(argv: str) -> None:
+    """From a contract audit: `vifconf render - <&-` ended in a traceback (stdin is None)."""
+    command = f"{shlex.quote(sys.executable)} -m vifconf {argv} <&-"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+                          env=_env(), cwd=REPO)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("vifconf: ")
+    if "--json" in argv and "-" in argv.split():
+        assert json.loads(done.stdout)[0]["error"] == "-: stdin is closed: nothing to read"
+
+
 def test_cli_check_refuses_missing(tmp_path: Path) -> None:
     _assert_cli_refuses(str(tmp_path / "missing.xml"), "no such file")
 

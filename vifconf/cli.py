@@ -227,7 +227,7 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
 # -- inputs -------------------------------------------------------------------------------
 def input_names(inputs: Sequence[str]) -> list[str]:
     """The inputs as files (directories expanded), ``-`` when none is given and stdin is piped."""
-    if not inputs and sys.stdin.isatty():
+    if not inputs and (sys.stdin is None or sys.stdin.isatty()):
         raise UsageError("no INPUT given (a file, a directory, or - for stdin); see vifconf --help")
     from vifconf import fileio
 
@@ -607,8 +607,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
     """Load ``path``, ``edit`` it, and save it the way ``set`` does: only what parses back and
     renders, with its problems on stderr, refused on error problems unless ``--force``,
     atomically, with a ``.bak`` (or the diff with ``--dry-run``, or to ``--output``)."""
-    import difflib
-
+    from vifconf.diff import xml_diff
     from vifconf.fileio import SaveConflict, SaveError, os_error_text, save_atomic
     from vifconf.render import render_all
     from vifconf.validate import check, counted_targets
@@ -663,9 +662,7 @@ def edit_file(args: argparse.Namespace, path: str, edit: Callable[[Domain], obje
         if args.json:  # with --dry-run, or the problems for a script to read when refused
             print_result_json(shown)
         elif args.dry_run:
-            before = domain.raw.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
-            after = result.decode(domain.encoding.codec, errors="replace").splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(before, after, path, f"{path} (edited)"))
+            sys.stdout.write(xml_diff(domain.raw, result, headers=(path, f"{path} (edited)")))
         return EXIT_PROBLEMS if refused else EXIT_OK
 
     # write first, report after: a closed stdout must never cost the user their edit

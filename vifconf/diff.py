@@ -17,11 +17,14 @@ def _lines(data: bytes) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def xml_diff(before: bytes, after: bytes, name: str = "domain.xml") -> str:
-    """A unified diff (3 lines of context); ``""`` when the two are byte-identical."""
+def xml_diff(before: bytes, after: bytes, name: str = "domain.xml", headers: tuple[str, str] | None = None) -> str:
+    """A unified diff (3 lines of context) that ``patch`` applies, a missing final newline
+    marked; ``""`` when the two are byte-identical. ``headers``: the two file names shown
+    (``a/NAME`` and ``b/NAME`` by default)."""
     if before == after:
         return ""
-    lines = difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}", n=3)
+    from_name, to_name = headers or (f"a/{name}", f"b/{name}")
+    lines = difflib.unified_diff(_lines(before), _lines(after), from_name, to_name, n=3)
     out = []
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")

@@ -50,7 +50,12 @@ def read_input(path: str) -> bytes:
 def _read_stamped(path: str) -> tuple[bytes, int]:
     """`read_input` plus the file's mtime (ns) from the same open file; 0 for stdin."""
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise InputError("-", "stdin is closed: nothing to read")
+        try:
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise InputError("-", os_error_text(exc)) from None
         if len(data) > MAX_INPUT_BYTES:
             raise _too_big("-", len(data))
         return data, 0

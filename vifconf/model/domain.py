@@ -549,8 +549,19 @@ class Nic:
         attribute = SOURCE_ATTRIBUTE.get(kind)
         if attribute is None:
             raise ValueError(f"an interface of type {kind!r} has no source to set")
-        self.domain.set_child_attr(self.element, "source", attribute, value)
+        if kind != "vhostuser":
+            self.domain.set_child_attr(self.element, "source", attribute, value)
+            return
+        with self.domain.transaction():  # libvirt refuses a vhost-user path without the socket's type and mode
+            if source is None:
+                source = self.domain.insert_element(self.element, "source")
+            for name, setting in (("type", source.get("type") or "unix"), (attribute, value),
+                                  ("mode", source.get("mode") or VHOSTUSER_DEFAULT_MODE)):  # fmt: skip
+                self.domain.set_attr(source, name, setting)
 
+
+VHOSTUSER_DEFAULT_MODE = "client"
+"""QEMU connects to the switch's socket (Open vSwitch-DPDK, VPP serve it): the usual setup."""
 
 ADDRESSING_ATTRIBUTES = frozenset({"bridge", "network", "dev", "path", "address", "port", "name"})
 """The ``<source>`` attributes that say where a NIC attaches (others, like ``mode``, stay)."""
