@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
 
-from tests.support import vector_params
+from tests.support import need_command, vector_params
 from vifconf.model import Domain
 from vifconf.render import XEN_ERA_ALIASES, XEN_ERAS, RenderOptions, argv_layout, qemu_dm, renderer, xend_sxpr
 from vifconf.render.qemu_dm import render_vifs
@@ -365,3 +366,38 @@ def test_xl_chain_reads_the_line_as_xl_does_a_comma_cuts_the_value() -> None:
 def test_era_aliases_work_on_a_vif_list_too(alias: str, era: str) -> None:
     vifs = [{"mac": "00:16:3e:00:00:01", "bridge": "xenbr1"}]
     assert render_vifs(vifs, alias, 3, "linux").argv == render_vifs(vifs, era, 3, "linux").argv
+
+
+def _nine_vifs(count: int) -> list[dict[str, str]]:
+    return [{"mac": f"00:16:3e:00:00:{n:02x}", "bridge": "xenbr0"} for n in range(count)]
+
+
+@pytest.mark.parametrize("era", ["xend-3.2", "xend-3.3", "xend-4.0", "xend-4.2", "xl-4.2-traditional"])
+def test_a_ninth_emulated_nic_is_an_error_where_it_is_a_net_nic(era: str) -> None:
+    """From a UI audit: 64 emulated NICs rendered 64 `-net nic` pairs without a word."""
+    assert not render_vifs(_nine_vifs(qemu_dm.MAX_NET_NICS), era, 1, "linux").problems
+    [problem] = render_vifs(_nine_vifs(qemu_dm.MAX_NET_NICS + 1), era, 1, "linux", list(range(1, 10))).problems
+    assert (problem.code, problem.severity, problem.nic) == ("qemu-dm-too-many-nics", "error", 9)
+    # a PV-only vif takes no place in the table
+    pv_only = [*_nine_vifs(qemu_dm.MAX_NET_NICS), {"type": "vif" if era.startswith("xl") else "netfront"}]
+    assert not render_vifs(pv_only, era, 1, "linux").problems
+
+
+@pytest.mark.parametrize("era", ["xl-4.2-upstream", "xl-4.15-upstream"])
+def test_device_nics_of_upstream_qemu_take_no_table_place(era: str) -> None:
+    assert not render_vifs(_nine_vifs(12), era, 1, "linux").problems
+
+
+def test_qemu_really_stops_at_the_ninth_net_nic() -> None:
+    """The table is QEMU's own (MAX_NICS): measured on the QEMU this machine runs."""
+    qemu = need_command("qemu-system-x86_64")
+
+    def start(count: int) -> str:
+        nics = [arg for _ in range(count) for arg in ("-net", "nic,model=rtl8139")]
+        done = subprocess.run([qemu, "-M", "pc", "-nodefaults", "-display", "none", "-S", *nics, "-qmp", "stdio"],
+                              input='{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        return done.stderr
+
+    assert "too many NICs" not in start(qemu_dm.MAX_NET_NICS)
+    assert "too many NICs" in start(qemu_dm.MAX_NET_NICS + 1)

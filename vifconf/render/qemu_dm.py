@@ -153,7 +153,25 @@ def render_vifs(
         if out.vif_items[position]:
             out.problems.extend(_comma_problems(vif, era, numbers[position], position in placeholders))
             out.problems.extend(_model_problems(vif.get("model", DEFAULT_MODEL), era, numbers[position]))
+    if not (era in XL_ERAS and XL_ERAS[era].upstream):  # -device NICs take no table slot
+        out.problems.extend(_too_many_nics([numbers[p] for p in range(len(vifs)) if out.vif_items[p]]))
     return out
+
+
+MAX_NET_NICS = 8
+"""QEMU's ``MAX_NICS``: the size of the table every ``-net nic`` takes a place in. The ninth
+ends the device model with "too many NICs" (qemu-xen-traditional kept QEMU 0.10's table;
+measured on QEMU 7.2, whose ``-net nic`` still has it)."""
+
+
+def _too_many_nics(emulated: list[int | None]) -> list[Problem]:
+    """``emulated``: the NIC behind each ``-net nic``, in order."""
+    if len(emulated) <= MAX_NET_NICS:
+        return []
+    message = (f"{len(emulated)} emulated NICs: the device model takes at most {MAX_NET_NICS} -net nic and exits "
+               'with "too many NICs" at the ninth, so the guest does not start')  # fmt: skip
+    hint = f"give the NICs beyond the {MAX_NET_NICS}th model netfront (PV only, no emulated card), or remove them"
+    return [Problem("qemu-dm-too-many-nics", "error", message, emulated[MAX_NET_NICS], None, hint, None, TARGET)]
 
 
 def _model_problems(model: str, era: str, nic: int | None) -> list[Problem]:
