@@ -943,3 +943,17 @@ def test_a_vhostuser_mtu_with_a_generated_target_is_refused_too() -> None:
     """libvirt drops a vnet* target, and then has no interface to set the MTU on."""
     source = "<source type='unix' path='/tmp/a.sock' mode='client'/><model type='virtio'/><mtu size='9000'/>"
     assert codes(domain(user(source + "<target dev='vnet5'/>", kind="vhostuser"))) == ["mtu-unsupported"]
+
+
+ON_SLOT_2 = "<address type='pci' domain='0' bus='0' slot='2' function='0'/>"
+
+
+@pytest.mark.parametrize("nothing", [f"<video><model type='none'/>{ON_SLOT_2}</video><memballoon model='none'/>",
+                                     f"<memballoon model='none'>{ON_SLOT_2}</memballoon>"])  # fmt: skip
+def test_a_none_video_or_balloon_leaves_its_address_free(nothing: str) -> None:
+    """From a live audit of dumped domains (tests/data/qemu-corners/r13-pc-*-none-*): libvirt
+    drops the address of a device that is none, so a NIC gets that slot (vifconf said 0x3),
+    or the same explicit address without a clash (vifconf said pci-address-duplicate)."""
+    assert slots(domain(user("<model type='e1000'/>"), extra=nothing)) == [("pci.0", "0x2")]
+    on_it = domain(user(f"<model type='e1000'/>{ON_SLOT_2}"), extra=nothing)
+    assert slots(on_it) == [("pci.0", "0x2")] and "pci-address-duplicate" not in codes(on_it)

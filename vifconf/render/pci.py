@@ -461,8 +461,19 @@ def is_device(element: etree._Element) -> bool:
 def _addressed_devices(devices: etree._Element) -> dict[etree._Element, tuple[int, int, int, int]]:
     """Every device with an explicit PCI address of its own, and that address (a hostdev's
     ``<source><address>`` is the host's, not the guest's)."""
-    found = ((device, explicit_pci(device.find("address"))) for device in devices if is_device(device))
+    found = ((device, device_pci_address(device)) for device in devices if is_device(device))
     return {device: parts for device, parts in found if parts is not None}
+
+
+def device_pci_address(device: etree._Element) -> tuple[int, int, int, int] | None:
+    """The PCI address a device really takes. A ``none`` video or balloon is no device, and
+    libvirt drops its address (measured: a NIC then gets that slot, or the same address)."""
+    if device.tag == "video":
+        model = device.find("model")
+        kind = model.get("type") if model is not None else None
+    else:
+        kind = device.get("model") if device.tag == "memballoon" else None
+    return None if kind == "none" else explicit_pci(device.find("address"))
 
 
 def explicit_addresses(devices: etree._Element) -> list[tuple[int, int, int, int]]:

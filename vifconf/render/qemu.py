@@ -34,6 +34,7 @@ from vifconf.render.pci import (
     Place,
     Placement,
     bus_controller,
+    device_pci_address,
     explicit_pci,
     is_device,
     on_isa_bus,
@@ -786,7 +787,7 @@ def _claims(device: etree._Element) -> list[tuple[str, object]]:
     name = alias.get("name") if alias is not None else None
     if name is not None and USER_ALIAS.fullmatch(name):
         claims.append(("alias", name))
-    parts = explicit_pci(device.find("address"))
+    parts = device_pci_address(device)
     if parts is not None:
         claims.append(("pci", parts))
     return claims
