@@ -90,7 +90,7 @@ async def test_table_lists_every_nic_with_problems(fleet_dir: Path) -> None:
         assert "source-likely-typo" in problems["odd:1"]
         assert problems["broken.xml:None"].startswith("error input-error")
         header = str(screen.query_one("#fleet-header").render())
-        assert "5 guests" in header and "1 unreadable" in header and "0/7 rows reviewed" in header
+        assert "5 guests" in header and "1 unreadable" in header and "(0/7 rows done)" in header
         assert "host" not in [str(c.value) for c in table.columns]  # one source: no host column
 
 
@@ -146,7 +146,7 @@ async def test_review_flow_space_and_n(fleet_dir: Path) -> None:
         row = screen.shown_rows[table.cursor_row]
         assert (row.domain, row.nic) == ("web2", 1)
         header = str(screen.query_one("#fleet-header").render())
-        assert "1/7 rows reviewed" in header
+        assert "(1/7 rows done)" in header
         for _ in range(6):
             row = screen.shown_rows[table.cursor_row]
             if row.problems and not screen.fleet.is_reviewed(row):
@@ -178,8 +178,8 @@ async def test_enter_opens_editor_and_back_keeps_position(fleet_dir: Path) -> No
         problems = {(r.domain, r.nic): [p.code for p in r.problems] for r in screen.shown_rows}
         assert "mac-duplicate-across-guests" not in problems[("web2", 1)]
         header = str(screen.query_one("#fleet-header").render())
-        assert "1 edited, not saved" in header
-        assert header.index("1 edited, not saved") + len("1 edited, not saved") <= 80  # seen at 80 columns
+        assert "1 unsaved" in header
+        assert header.index("1 unsaved") + len("1 unsaved") <= 80  # seen at 80 columns
         await pilot.press("ctrl+q")  # the edit lives only in memory: quitting asks
         await pilot.pause()
         assert pilot.app.screen.id == "quit-dialog"
@@ -334,7 +334,7 @@ async def test_edits_restored_from_the_journal_count_as_unsaved(fleet_dir: Path)
         entry.domain = Domain.from_bytes(on_disk.replace(b"52:54:00:00:00:03", b"52:54:00:00:00:33"), entry.source)
         assert not entry.domain.edits and screen.unsaved_positions() == [position]
         screen.update_header()
-        assert "1 edited, not saved" in str(screen.query_one("#fleet-header").render())
+        assert "1 unsaved" in str(screen.query_one("#fleet-header").render())
 
 
 async def test_the_detail_pane_says_when_problems_do_not_fit(fleet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -510,3 +510,40 @@ async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) ->
             await pilot.pause()
         assert long_name in cells(screen, "domain")
         assert screen.widths == screen.natural
+
+
+async def test_ctrl_s_in_the_fleet_saves_every_edited_guest_with_its_diff(fleet_dir: Path) -> None:
+    """From a UI audit: 4 guests fixed in the fleet took 4 rounds of filter, Enter, Enter,
+    ctrl+s, y, b, and the table did not say which guests were edited."""
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    async with app_for(fleet_dir).run_test(size=(120, 30)) as pilot:
+        screen = await loaded(pilot)
+        for name, mac in (("web2", "52:54:00:00:00:12"), ("db", "52:54:00:00:00:13")):
+            index = next(i for i, r in enumerate(screen.shown_rows) if r.domain == name)
+            screen.table.move_cursor(row=index)
+            await pilot.press("enter")
+            await pilot.pause()
+            editor = pilot.app.screen
+            assert isinstance(editor, FleetEditorScreen)
+            editor.apply_edit(1, "mac", mac)
+            editor.action_back()
+            await pilot.pause()
+        await pilot.pause()
+        assert cells(screen, "domain").count("● web2") == 1 and "● db" in cells(screen, "domain")
+        assert "2 unsaved" in str(screen.query_one("#fleet-header").render())
+        await pilot.press("ctrl+s")
+        answered = []
+        for _ in range(200):  # each guest: its editor, its diff; the first is refused, the second saved
+            await pilot.pause(0.02)
+            if isinstance(pilot.app.screen, SaveDialog):
+                answered.append(pilot.app.screen)
+                await pilot.press("n" if len(answered) == 1 else "y")
+            if len(answered) == 2 and pilot.app.screen is screen:
+                break
+        assert len(answered) == 2 and pilot.app.screen is screen
+        await pilot.pause()
+    # in file order: db's diff refused (it stays edited), web2's confirmed
+    assert "52:54:00:00:00:13" not in (fleet_dir / "db.xml").read_text()
+    assert "52:54:00:00:00:12" in (fleet_dir / "web2.xml").read_text()
+    assert screen.unsaved() == ["db"]

@@ -24,7 +24,7 @@ picked by libvirt at define time, instead of a guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -586,7 +586,7 @@ def _pc(devices: etree._Element, count: int) -> PcLayout:
     if (bridges, out_of_slots) != pc_bridges(known + others.unknown, len(free), existing, len(declared)):
         return PcLayout(None)  # it depends on devices vifconf cannot place
     ahead = video + (bridges - len(declared)) + declared_on_bus_0 + others.filesystems
-    if ahead >= len(free):
+    if ahead and ahead >= len(free):
         return PcLayout(None, out_of_slots)  # a bridge on a bridge: not measured
     del free[:ahead]  # the lowest free slots, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
@@ -685,12 +685,28 @@ def _declared_buses(devices: etree._Element) -> list[str] | None:
     return ["pcie-root"] + [declared[index] for index in sorted(declared)]
 
 
+def _addressed_bridge_indexes(devices: etree._Element) -> set[int]:
+    """The declared PCI controllers with an explicit address of their own, by index."""
+    return {index for c in devices.iterfind("controller") if c.get("type") == "pci"
+            and explicit_pci(c.find("address")) is not None
+            for index in [c_decimal(c.get("index"))] if index is not None}  # fmt: skip
+
+
 def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
+    """Other devices' explicit addresses off bus 0 are followed where their bus is declared
+    (as in every ``virsh dumpxml``): they only take their slot, whatever the order libvirt
+    reads them in. One on a bus libvirt would have to grow is not: the order it grows buses
+    for them in is not modelled."""
     models = _declared_buses(devices)
-    if models is None or any(parts[1] for element in devices if element.tag != "interface" and is_device(element)
-                             for parts in [explicit_pci(element.find("address"))] if parts is not None):  # fmt: skip
+    if models is None:
         return None
+    held = [(bus, slot) for element, (_, bus, slot, _) in _addressed_devices(devices).items()
+            if element.tag != "interface" and bus]  # fmt: skip
+    if any(bus >= len(models) for bus, _ in held):
+        return None
+    placed_bridges = _addressed_bridge_indexes(devices)
     first = _Q35Pass(models)
+    first.occupy(held)
     explicit: list[tuple[int, str | None]] = []
     placed: list[tuple[int, int, bool]] = []
     for nic in nics:
@@ -699,7 +715,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
             bus, error = first.reserve(parts[1], parts[2], _is_pcie(nic))
             explicit.append((bus, error))
             placed.append((bus, parts[2], _is_pcie(nic)))
-    refusal = first.place_bridges(declared=len(models))
+    refusal = first.place_bridges(declared=len(models), addressed=placed_bridges)
     if refusal is not None:
         return Q35Buses(explicit, None, refusal)
     auto = [nic for nic in nics if explicit_pci(nic.address) is None and not on_isa_bus(nic)]
@@ -711,9 +727,10 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     if others.before or others.filesystems or others.unknown or any(error for _, error in explicit):
         return Q35Buses(explicit, None)
     second = _Q35Pass([bus.model for bus in first.buses], growing=False)  # declared and grown alike
+    second.occupy(held)
     for bus, slot, pcie in placed:
         second.reserve(bus, slot, pcie)
-    second.place_bridges()
+    second.place_bridges(addressed=placed_bridges)
     chosen = [second.place(_is_pcie(nic)) for nic in auto]
     conventional = sum(not _is_pcie(nic) for nic in auto)
     if conventional > MAX_BRIDGED_NICS or None in chosen:
@@ -853,13 +870,21 @@ class _Q35Pass:
         slot = self.buses[index].take_free_slot()
         return None if slot is None else (index, slot)
 
-    def place_bridges(self, declared: int | None = None) -> tuple[int, str] | None:
+    def occupy(self, held: Iterable[tuple[int, int]]) -> None:
+        """Slots other devices' explicit addresses hold, on buses that exist."""
+        for bus, slot in held:
+            self.buses[bus].used.add(slot)
+
+    def place_bridges(self, declared: int | None = None, addressed: Collection[int] = ()) -> tuple[int, str] | None:
         """The controllers, placed before any device: each pcie-to-pci-bridge takes the lowest
         free root port, each pci-bridge the lowest free slot of a bus that takes one, always on
         a bus of a lower index (QEMU creates them in index order, and libvirt cannot grow a
-        bus for a bridge). In the first pass only the ``declared`` ones exist yet. Returns a
+        bus for a bridge). In the first pass only the ``declared`` ones exist yet; those the
+        XML gives an address (``addressed``, by index) hold it already (`occupy`). Returns a
         bridge that fits nowhere, by index, and why libvirt refuses it."""
         for index, model in enumerate([bus.model for bus in self.buses[:declared]]):
+            if index in addressed:
+                continue
             if model == "pcie-to-pci-bridge":
                 fits = [bus for bus in self.buses[:index] if bus.model == "pcie-root-port"]
                 below = "a pcie-root-port"

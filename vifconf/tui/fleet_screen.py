@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from vifconf import live
 from vifconf.fileio import expand_inputs
@@ -344,6 +344,12 @@ DETAIL_LINES = 5
 """The detail pane's text lines (fleet.tcss: max-height 6, one of them its border)."""
 
 
+async def until_active(screen: Screen[Any]) -> None:
+    """Wait for ``screen`` to be the one on top (a push or a dismiss takes a few frames)."""
+    while not screen.is_current:
+        await asyncio.sleep(0.01)
+
+
 class FleetScreen(Screen[None]):
     """The table of all NICs; see the module docstring for the keys."""
 
@@ -352,9 +358,11 @@ class FleetScreen(Screen[None]):
         Binding("space", "review", "Review", id="fleet.review",
                 tooltip="mark the row reviewed (again: unmark) and go on to the next one to review"),
         Binding("n", "next_problem", "Next", id="fleet.next", tooltip="the next unreviewed NIC with a problem"),
-        Binding("s", "sort", "Sort", id="fleet.sort"),
+        Binding("s", "sort", "Sort", id="fleet.sort", show=False),  # in help and the palette: 80 columns are full
         Binding("S", "reverse", "Reverse", show=False, id="fleet.reverse"),
-        Binding("x", "export", "Export", id="fleet.export", priority=TYPED_AHEAD),
+        Binding("x", "export", "Export", id="fleet.export", priority=TYPED_AHEAD, show=False),
+        Binding("ctrl+s", "save_all", "Save all", id="fleet.save-all",
+                tooltip="save every edited guest, each with its own checks and diff"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="fleet.clear-filter"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="fleet.help", tooltip="this help"),
     ]
@@ -381,6 +389,8 @@ class FleetScreen(Screen[None]):
         self.mtimes: dict[str, int] = {}
         self.on_disk: dict[int, tuple[bytes, Fingerprint | None]] = {}
         """Per file entry: what the file holds (as loaded or last saved) and its fingerprint."""
+        self._unsaved_shown: set[int] = set()
+        """The guests marked ● (edited, not saved) when the table was last filled."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-header")
@@ -479,6 +489,7 @@ class FleetScreen(Screen[None]):
         """Refill the table from the fleet (filter + sort), keeping the cursor on its row."""
         table = self.table
         current = self.current_row()
+        self._unsaved_shown = set(self.unsaved_positions())
         table.clear(columns=True)
         self.shown_rows = []
         self.natural = {}
@@ -542,6 +553,8 @@ class FleetScreen(Screen[None]):
             return Text("yes" if self.fleet.is_reviewed(row) else "")
         if column == "problems":
             return problems_cell(row.problems)
+        if column == "domain" and row.key[0] in self._unsaved_shown:
+            return Text.assemble(("● ", "bold"), row.cell(column))
         return Text(row.cell(column))
 
     def current_row(self) -> Row | None:
@@ -568,13 +581,13 @@ class FleetScreen(Screen[None]):
             text.append(f", {failed} unreadable", style=severity_style("error"))
         unsaved = self.unsaved()
         if unsaved:
-            text.append(f" | {len(unsaved)} edited, not saved", style="bold")
+            text.append(f" | {len(unsaved)} unsaved", style="bold")
         if self.load_progress is not None:
             what = "hosts" if self.uris else "files"
             text.append(f" | loading {self.load_progress[0]}/{self.load_progress[1]} {what}...", style="bold")
         if self.filter_text:
             text.append(f" | filter '{self.filter_text}': {len(self.shown_rows)} rows")
-        text.append(f" | {todo} to review, {done}/{total} rows reviewed")
+        text.append(f" | {todo} to review ({done}/{total} rows done)")
         self.query_one("#fleet-header", Static).update(text)
 
     def update_detail(self) -> None:
@@ -702,7 +715,7 @@ class FleetScreen(Screen[None]):
             return
         self.open_editor(row)
 
-    def open_editor(self, row: Row) -> None:
+    def open_editor(self, row: Row) -> FleetEditorScreen:
         position = row.key[0]
         entry = self.fleet.entries[position]
         assert entry.domain is not None
@@ -740,6 +753,38 @@ class FleetScreen(Screen[None]):
         tab = opening_tab(session.domain, settings.last_tab if settings is not None else "xend-sxpr")
         editor = FleetEditorScreen(session, nic=row.nic or 1, initial_tab=tab, on_saved=saved)
         self.app.push_screen(editor, back)
+        return editor
+
+    @work(exclusive=True, group="fleet-save-all", exit_on_error=False)
+    async def action_save_all(self) -> None:
+        """Every edited guest in turn, in its editor, through the editor's own save: its error
+        check, its diff to confirm, its conflict handling. A guest the user does not save
+        stays edited; the rest go on."""
+        positions = self.unsaved_positions()
+        if not positions:
+            self.notify("nothing to save: no guest has unsaved edits")
+            return
+        saved: list[str] = []
+        for number, position in enumerate(positions, start=1):
+            row = next((r for r in self.fleet.rows if r.key[0] == position), None)
+            if row is None:
+                continue
+            editor = self.open_editor(row)
+            await until_active(editor)
+            editor.notify(f"guest {number} of {len(positions)}", timeout=3)
+            try:
+                done = await editor.save_flow().wait()
+            except (WorkerCancelled, WorkerFailed):
+                done = False  # the editor showed why
+            if done:
+                saved.append(self.fleet.entries[position].name)
+            if editor.is_current:
+                await editor.dismiss()  # wholly gone before the next guest's editor comes
+            await until_active(self)
+        left = self.unsaved()
+        summary = f"saved {len(saved)} of {len(positions)} edited guests"
+        self.notify(summary + (f"; still unsaved: {', '.join(left)}" if left else ""),
+                    severity="warning" if left else "information", timeout=8)  # fmt: skip
 
     def _rebuild_at(self, key: tuple[int, int]) -> None:
         self.rebuild()
@@ -1011,7 +1056,8 @@ class FleetApp(PaletteApp):
         self.push_screen(
             ChoiceDialog(
                 "Quit with unsaved edits?",
-                f"Edited and not saved: {names}.\nOpen a guest (Enter) and save it with ctrl+s.",
+                f"Edited and not saved: {names}.\nIn the table, ctrl+s saves them one by one (each with "
+                "its diff); in a guest's editor, ctrl+s saves that one.",
                 [("cancel", "Cancel", "c"), ("quit", "Quit without saving", "q")],
                 id="quit-dialog",
             ),

@@ -544,7 +544,8 @@ class EditorScreen(Screen[None]):
         choice = await self.app.push_screen_wait(
             ChoiceDialog(
                 f"{len(errors)} error problem{'s' if len(errors) != 1 else ''}",
-                f"{listed}{more}\n\nlibvirt or the hypervisor would likely refuse this file.{mac_hint}",
+                f"{listed}{more}\n\nEach is an error because libvirt refuses the file, the guest does not start, "
+                f"or its network breaks (the message says which).{mac_hint}",
                 [("review", "Go to the first", "g"), ("save", "Save anyway", "a"), ("cancel", "Cancel", "c")],
                 id="errors-dialog",
             )
