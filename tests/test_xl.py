@@ -465,3 +465,11 @@ def test_a_network_bridge_is_the_hosts_when_known(bridges: dict[str, str | None]
         assert shown.replace("<network:", "<network " if target == "xend-sxpr" else "<network:") in rendering.text
         found = [(p.message, p.severity) for p in rendering.problems if p.code.endswith("network-unresolved")]
         assert (found == []) if warned is None else (warned in found[0][0] and found[0][1] == severity)
+
+
+def test_an_invalid_mac_is_shown_as_written_as_in_the_other_targets() -> None:
+    """From a UI audit: the seed's `00:16:3e:0G:a5:59` read `0g` here and `0G` in the sxpr pane."""
+    d = Domain.from_string("<domain type='xen'><name>x</name><os><type>hvm</type></os><devices><interface "
+                           "type='bridge'><source bridge='xenbr0'/><mac address='00:16:3E:0G:a5:59'/></interface>"
+                           "</devices></domain>")  # fmt: skip
+    assert "mac=00:16:3E:0G:a5:59," in line(d)

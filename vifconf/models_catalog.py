@@ -34,6 +34,7 @@ class ModelChoice:
 PASSTHROUGH_TYPES = frozenset({"hostdev"})
 """Interface types whose guest sees the host's own device (an SR-IOV VF): no model is emulated."""
 PASSTHROUGH_MODEL_HELP = "hostdev: the guest gets the host's own device (a VF passed through); no model is emulated"
+TYPE_NONE_MODEL_HELP = "type none: the guest gets no NIC from this interface, so its model is not used"
 
 NETFRONT_DESCRIPTION = "Xen PV NIC; libvirt's name for the seed's 'netback' model"
 

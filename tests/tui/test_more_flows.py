@@ -123,6 +123,26 @@ async def test_a_hostdev_nics_model_says_it_emulates_nothing(make_test_app: Any,
         await until(pilot, lambda: "rtl8139" in model_help())
 
 
+async def test_a_type_none_nics_model_help_says_no_model_is_used(make_test_app: Any, example_file: Path) -> None:
+    """From a UI audit: after type none, the model help still promised qemu-dm's rtl8139."""
+    from textual.widgets import Static
+
+    from vifconf.models_catalog import TYPE_NONE_MODEL_HELP
+
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        def model_help() -> str:
+            return str(app.screen.query_one("#model-help", Static).render())
+
+        await until(pilot, lambda: "rtl8139" in model_help())
+        app.screen.query_one("#field-type", Select).value = "none"
+        await until(pilot, lambda: model_help() == TYPE_NONE_MODEL_HELP)
+        app.screen.query_one("#field-type", Select).value = "bridge"
+        await until(pilot, lambda: "rtl8139" in model_help())
+
+
 async def test_invalid_target_is_marked_in_place_and_kept(make_test_app: Any, example_file: Path) -> None:
     app = make_test_app(example_file)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -195,8 +195,8 @@ def _mac(nic: Nic, out: _Entries) -> str:
             "reads the XML, and the converted line carries that one"
         )
         return macs.GENERATED_XEN_MAC
-    # an unparsable MAC is validation's `mac-invalid`; show it as written (lowercased)
-    return macs.normalize_mac(nic.mac) or nic.mac.lower()
+    # an unparsable MAC is validation's `mac-invalid`: shown as written, as every other target shows it
+    return macs.normalize_mac(nic.mac) or nic.mac
 
 
 def _bridge_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:

@@ -16,7 +16,14 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from vifconf.model.domain import INTERFACE_TYPES, SOCKET_TYPES, SOURCE_ATTRIBUTE
-from vifconf.models_catalog import PASSTHROUGH_MODEL_HELP, PASSTHROUGH_TYPES, ModelChoice, is_offered, models_for
+from vifconf.models_catalog import (
+    PASSTHROUGH_MODEL_HELP,
+    PASSTHROUGH_TYPES,
+    TYPE_NONE_MODEL_HELP,
+    ModelChoice,
+    is_offered,
+    models_for,
+)
 from vifconf.tui.session import mac_error
 from vifconf.tui.widgets.deferred import too_late
 from vifconf.tui.widgets.ordered_input import OrderedInput
@@ -319,8 +326,11 @@ class NicForm(VerticalScroll):
         model = self._model_helped if model is None else model
         self._model_helped = model
         help_text = "not in the list for this hypervisor" if model else ""
-        if (kind or self._shown.get("type")) in PASSTHROUGH_TYPES:
+        shown_kind = kind or self._shown.get("type")
+        if shown_kind in PASSTHROUGH_TYPES:
             help_text = PASSTHROUGH_MODEL_HELP
+        elif shown_kind == "none":
+            help_text = TYPE_NONE_MODEL_HELP
         else:
             help_text = next((c.description for c in self._choices if c.name == model), help_text)
         self.query_one("#model-help", Static).update(help_text)
