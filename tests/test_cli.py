@@ -239,6 +239,19 @@ def test_a_dry_run_diff_of_a_file_without_a_final_newline_is_a_patch(capsys: pyt
     assert marker == marker_again == "\\ No newline at end of file"
 
 
+@pytest.mark.parametrize("odd", ["\r", "\u2028", "\x85"])
+def test_a_dry_run_diff_splits_lines_only_where_patch_does(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                           odd: str) -> None:  # fmt: skip
+    """From a review: a lone CR, U+2028 or U+0085 (here in a comment) ended a line for
+    the diff, which then marked every such "line" as having no newline: no patch applies it."""
+    path = tmp_path / "kvm.xml"
+    path.write_text(KVM.replace("<devices>", f"<!-- a{odd}b --><devices>"), newline="")
+    code, out, _ = run(capsys, "set", str(path), "--nic", "1", "source=br1", "--dry-run")
+    assert code == 0 and "No newline" not in out
+    assert sum(line.startswith(("-", "+")) for line in out.split("\n")[2:]) == 2  # one line out, one in
+    assert f" <!-- a{odd}b --><devices>\n" in out  # one context line, as patch reads the file
+
+
 def test_set_refuses_error_problems_without_force(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "kvm.xml"
     path.write_text(KVM)

@@ -388,3 +388,24 @@ def test_a_failed_transaction_leaves_nothing_behind() -> None:
         domain.nic(1).set("model", "e1000")
         raise RuntimeError("boom")
     assert domain.to_text() == SEED and not domain.can_undo
+
+
+@pytest.mark.parametrize(("before", "kind", "after"), [
+    # the address carries over (in the new type's attribute); a mode only between the two types
+    # that read it, each from its own values
+    ("<interface type='vhostuser'><source type='unix' path='/s' mode='client'/></interface>", "direct",
+     {"type": "unix", "dev": "/s"}),
+    ("<interface type='direct'><source dev='eth0' mode='vepa'/></interface>", "vhostuser", {"path": "eth0"}),
+    ("<interface type='vhostuser'><source type='unix' path='/s' mode='server'/></interface>", "bridge",
+     {"type": "unix", "bridge": "/s", "mode": "server"}),  # ignored there, and kept for a switch back
+    ("<interface type='direct'><source dev='eth0' mode='vepa'/></interface>", "none",
+     {"dev": "eth0", "mode": "vepa"}),  # none keeps everything: switching back loses nothing
+])  # fmt: skip
+def test_a_type_change_drops_a_mode_the_new_type_reads_differently(before: str, kind: str,
+                                                                       after: dict[str, str]) -> None:  # fmt: skip
+    """From a review: vhostuser's mode='client' stayed on a direct NIC's source, where
+    libvirt refuses 'client' as a macvtap mode (and a macvtap 'vepa' on a vhostuser one)."""
+    d = Domain.from_string(f"<domain type='kvm'><name>t</name><devices>{before}</devices></domain>")
+    d.nic(1).set("type", kind)
+    source = d.nic(1).element.find("source")
+    assert (dict(source.attrib) if source is not None else {}) == after

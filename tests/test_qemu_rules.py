@@ -968,3 +968,12 @@ def test_nics_added_to_a_dumped_domain_are_placed(name: str) -> None:
     name checks the slots against libvirt; here, that vifconf gives them at all."""
     d = Domain.from_string((REPO / "tests" / "data" / "qemu-corners" / f"{name}.xml").read_text())
     assert not [item for item in render(d).items if "<slot>" in item or "<bus>" in item]
+
+
+def test_a_passed_through_vf_holds_its_root_port_and_one_without_an_address_is_unknown() -> None:
+    """From a review: a NIC added to a q35 dump holding an SR-IOV VF (a hostdev interface,
+    which vifconf does not render) was put on the VF's root port."""
+    text = (REPO / "tests" / "data" / "q35-dump-with-a-vf.xml").read_text()
+    assert slots(Domain.from_string(text))[-1] == ("pci.4", "0x0")
+    unaddressed = text.replace("<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>", "")
+    assert slots(Domain.from_string(unaddressed))[-1] == ("<bus>", "<slot>")  # where libvirt puts a VF: not measured

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def lines_with_ends(text: str) -> list[str]:
+    """The lines as ``patch`` counts them, each with its ``\n``: `str.splitlines` also ends a
+    line at a lone CR, a form feed, U+2028 …, and a diff of such a file applies nowhere."""
+    return _LINE.findall(text)
+
+
+def diff_lines(diff: str) -> list[str]:
+    """The lines of a diff (or any text) without their ``\n``, split as `lines_with_ends`."""
+    return [line[:-1] if line.endswith("\n") else line for line in lines_with_ends(diff)]
 
 
 def _lines(data: bytes) -> list[str]:
@@ -14,7 +28,7 @@ def _lines(data: bytes) -> list[str]:
         text, _ = decode(data, "diff")
     except InputError:
         text = data.decode("utf-8", errors="replace")
-    return text.splitlines(keepends=True)
+    return lines_with_ends(text)
 
 
 def xml_diff(before: bytes, after: bytes, name: str = "domain.xml", headers: tuple[str, str] | None = None) -> str:
@@ -34,7 +48,7 @@ def xml_diff(before: bytes, after: bytes, name: str = "domain.xml", headers: tup
 def diff_stats(diff: str) -> tuple[int, int]:
     """(lines added, lines removed) of a unified diff."""
     added = removed = 0
-    for line in diff.splitlines():
+    for line in diff_lines(diff):
         if line.startswith("+") and not line.startswith("+++"):
             added += 1
         elif line.startswith("-") and not line.startswith("---"):
@@ -57,8 +71,8 @@ def nic_line_ranges(data: bytes) -> dict[int, tuple[int, int]]:
         spans = domain.spans
     except (InputError, ValueError):
         return {}
-    starts = [0]  # offset where each line begins, split like str.splitlines (as the diff does)
-    for line in domain.text.splitlines(keepends=True):
+    starts = [0]  # offset where each line begins, split as the diff splits them
+    for line in lines_with_ends(domain.text):
         starts.append(starts[-1] + len(line))
     ranges: dict[int, tuple[int, int]] = {}
     for nic in nics:
@@ -69,11 +83,11 @@ def nic_line_ranges(data: bytes) -> dict[int, tuple[int, int]]:
 
 
 def diff_lines_within(diff: str, first: int, last: int) -> set[int]:
-    """Which lines of ``diff`` (indices into ``diff.splitlines()``) fall inside lines
+    """Which lines of ``diff`` (indices into `diff_lines`) fall inside lines
     ``first``..``last`` of the new file: context and added lines by their new line number;
     removed lines when they sit between two lines of the range, or replace its first line."""
     inside: set[int] = set()
-    lines = diff.splitlines()
+    lines = diff_lines(diff)
     new = 0  # the new-file number of the next context or added line
     pending: list[int] = []  # removed lines just before line ``first``: ours if a replacement follows
     for index, line in enumerate(lines):

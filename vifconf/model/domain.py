@@ -509,7 +509,8 @@ class Nic:
         the new type cannot use are dropped. ``none`` keeps everything, so switching back
         loses nothing."""
         with self.domain.transaction():
-            old_attribute = SOURCE_ATTRIBUTE.get(self.type or "")
+            old_kind = self.type or ""
+            old_attribute = SOURCE_ATTRIBUTE.get(old_kind)
             self.domain.set_attr(self.element, "type", kind)
             source = self.element.find("source")
             if source is None or kind == "none":
@@ -517,11 +518,12 @@ class Nic:
             new_attribute = SOURCE_ATTRIBUTE.get(kind)
             renamed = new_attribute if new_attribute and source.get(new_attribute) is None else None
             keep = _source_attributes(kind)
+            own = {"mode"} if {old_kind, kind} == MODE_READERS else set()
             items: list[tuple[str, str]] = []
             for name, value in attributes(source).items():
                 if renamed and name == old_attribute:
                     items.append((renamed, value))  # in its place: switching back gives the same markup
-                elif name not in ADDRESSING_ATTRIBUTES or name in keep:
+                elif (name not in ADDRESSING_ATTRIBUTES or name in keep) and name not in own:
                     items.append((name, value))
             self.domain.replace_attributes(source, items)
             if not source.attrib and len(source) == 0:
@@ -559,6 +561,11 @@ class Nic:
                                   ("mode", source.get("mode") or VHOSTUSER_DEFAULT_MODE)):  # fmt: skip
                 self.domain.set_attr(source, name, setting)
 
+
+MODE_READERS = frozenset({"direct", "vhostuser"})
+"""The types whose ``<source mode>`` libvirt reads, each from values of its own (a socket's
+``client`` is no macvtap mode): dropped between the two. Other types ignore a leftover
+``mode`` (the schema warns), so it stays for a switch back."""
 
 VHOSTUSER_DEFAULT_MODE = "client"
 """QEMU connects to the switch's socket (Open vSwitch-DPDK, VPP serve it): the usual setup."""

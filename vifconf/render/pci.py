@@ -110,6 +110,9 @@ takes a slot after them (``slot``; on q35 a root port: PCIe); the same, but conv
 (on q35 it needs the pcie-pci-bridge); goes before them in a way vifconf does not model; or
 vifconf cannot tell."""
 
+PASSTHROUGH_INTERFACES = frozenset({"hostdev", "vdpa"})
+"""Interfaces that are a host device passed through, not a NIC vifconf renders: libvirt gives
+them a PCI slot of their own, where is not measured (this host has no such device)."""
 TAKES_NOTHING = frozenset({
     "emulator", "interface", "graphics", "parallel", "console", "channel", "audio", "tpm", "panic",
     "lease", "hub", "smartcard", "redirdev",
@@ -128,6 +131,8 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     """One ``<devices>`` child without an explicit PCI address (what it makes libvirt add, such
     as a SCSI disk's controller, is `survey`'s business)."""
     tag = element.tag
+    if tag == "interface" and element.get("type") in PASSTHROUGH_INTERFACES:
+        return "unknown"
     if not isinstance(tag, str) or tag.startswith("{") or tag in TAKES_NOTHING:
         return "none"
     model = element.get("model")
@@ -658,8 +663,8 @@ class Q35Buses:
 
 def q35_buses(domain: Domain, nics: list[Nic]) -> Q35Buses | None:
     """None when the XML declares PCI controllers vifconf cannot follow (`_declared_buses`) or
-    another device has an explicit address off bus 0 (libvirt collects those in an order not
-    modelled).
+    another device has an explicit address on a bus libvirt would have to add (it grows them
+    in an order not modelled).
     Computed once per edit: the placements and the refusals both ask."""
     key = ("q35-buses", tuple(nic.index for nic in nics))
     return domain.memo(key, lambda: _q35_buses(domain.devices, nics) if domain.devices is not None else None)
@@ -674,7 +679,7 @@ def _declared_buses(devices: etree._Element) -> list[str] | None:
     follow them (a gap, a model it does not model, an index it cannot read)."""
     declared: dict[int, str] = {}
     for controller in devices.iterfind("controller"):
-        if controller.get("type") != "pci" or controller.get("model") == "pcie-root":
+        if controller.get("type") != "pci" or is_pcie_root(controller):
             continue
         index, model = c_decimal(controller.get("index")), controller.get("model") or ""
         if index is None or model not in DECLARABLE_BUSES or index in declared:
@@ -700,8 +705,9 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     models = _declared_buses(devices)
     if models is None:
         return None
+    own = {nic.element for nic in nics}  # what is not being placed holds its slot (a passed-through VF too)
     held = [(bus, slot) for element, (_, bus, slot, _) in _addressed_devices(devices).items()
-            if element.tag != "interface" and bus]  # fmt: skip
+            if element not in own and bus]  # fmt: skip
     if any(bus >= len(models) for bus, _ in held):
         return None
     placed_bridges = _addressed_bridge_indexes(devices)
@@ -788,10 +794,15 @@ def q35_out_of_bridge_slots(domain: Domain, nics: list[Nic]) -> bool:
 
 def _declares_pci_controllers(devices: etree._Element) -> bool:
     """Buses the XML lays out itself: the q35 slot counts were measured without any. The
-    ``pcie-root`` (index 0) virt-install writes is not one: libvirt adds it to every q35
-    domain, so the XML means the same with or without it (measured: the counts hold)."""
-    return any(c.get("type") == "pci" and not (c.get("model") == "pcie-root" and c_decimal(c.get("index")) == 0)
-               for c in devices.iterfind("controller"))  # fmt: skip
+    ``pcie-root`` virt-install writes is not one: libvirt adds it to every q35 domain, so the
+    XML means the same with or without it (measured: the counts hold)."""
+    return any(c.get("type") == "pci" and not is_pcie_root(c) for c in devices.iterfind("controller"))
+
+
+def is_pcie_root(controller: etree._Element) -> bool:
+    """q35's own root bus, as libvirt adds it anyway (index 0; at another index it is a
+    controller libvirt refuses, so not this)."""
+    return controller.get("model") == "pcie-root" and c_decimal(controller.get("index") or "0") == 0
 
 
 def _placed_on_pci(nics: list[Nic]) -> list[Nic]:

@@ -6,6 +6,8 @@ from collections.abc import Collection
 
 from rich.text import Text
 
+from vifconf.diff import diff_lines
+
 HIGHLIGHT = "bold reverse"
 """The selected NIC's part, in every preview tab (works without colour)."""
 
@@ -25,7 +27,7 @@ def _line_style(line: str, index: int) -> str:
 def styled_diff(diff: str, highlight: Collection[int] = ()) -> Text:
     """The diff as styled text; lines whose index is in ``highlight`` are marked HIGHLIGHT."""
     body = Text()
-    for index, line in enumerate(diff.splitlines()):
+    for index, line in enumerate(diff_lines(diff)):
         style = _line_style(line, index)
         if index in highlight:
             style = f"{style} {HIGHLIGHT}".strip()

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 
+from vifconf.diff import diff_lines
 from vifconf.render import LIBVIRT_ERAS, XEN_ERAS, RenderOptions, refusal_note
 from vifconf.tui.session import PREVIEW_TABS, TAB_TITLES, Snapshot
 from vifconf.tui.widgets.deferred import too_late
@@ -55,7 +56,7 @@ class PreviewBody(VerticalScroll):
             text_widget.update(body)
             notes.update("")
             if ours:
-                self.call_after_refresh(self._reveal, diff.splitlines(), min(ours), max(ours))
+                self.call_after_refresh(self._reveal, diff_lines(diff), min(ours), max(ours))
             return
         rendering = snapshot.renderings.get(self.target)
         if self.target in snapshot.errors:
