@@ -250,10 +250,10 @@ def test_import_refuses_error_problems_without_force(capsys: pytest.CaptureFixtu
 
 @pytest.mark.parametrize(("argv", "stdin", "message"), [
     (["import", "-"], "(domain\n (vif", "vifconf: -:2:6: not an S-expression: missing ')'\n"),
-    (["import", "-", "--into", "-"], "", "vifconf: the S-expression and the domain cannot both come from stdin\n"),
+    (["import", "-", "--into", "-"], "", "vifconf: the vifs and the domain cannot both come from stdin\n"),
     (["import", "-", "--json", "--force"], "(vif (mac '00:16:3e:00:00:01'))",
      "vifconf: --force and --json go with --into FILE only (without it, import prints the XML)\n"),
-    (["import", "-", "--connect", "test:///default"], "", "vifconf: import reads xend's S-expressions from a file; "
+    (["import", "-", "--connect", "test:///default"], "", "vifconf: import reads old Xen vifs from a file; "
      "--connect does not apply\n"),
 ])  # fmt: skip
 def test_import_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
@@ -515,7 +515,8 @@ def test_notes_print_on_one_line_with_control_characters_escaped(capsys: pytest.
     ("(domain\n (vif", ":2:6: not an S-expression: missing ')'"),
     ("(vif (mac 00:16:3e:00:00:01)(bridge 'br\\xe90'))", ":1:40: (bridge …): \\xe9 is not UTF-8 (xend's values were "
      "UTF-8 bytes)"),
-    (b"(vif (bridge br\xe9))", ":1:16: invalid UTF-8 byte sequence: not xend's text"),
+    (b"(vif (bridge br\xe9))", ":1:16: invalid UTF-8 byte sequence: not a Xen config as vifconf reads it (xend "
+     "wrote ASCII; save an xm config as UTF-8)"),
     (None, ": no such file"),
 ])  # fmt: skip
 def test_import_json_on_an_unreadable_sxpr_prints_sets_error_object(capsys: pytest.CaptureFixture[str],

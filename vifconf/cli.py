@@ -581,9 +581,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.into is not None:
         args.into = _stream_or_file(args.into, 0, "stdin", "import")
     if args.sxpr == "-" and args.into == "-":
-        raise UsageError("the S-expression and the domain cannot both come from stdin")
+        raise UsageError("the vifs and the domain cannot both come from stdin")
     if args.connect:
-        raise UsageError("import reads xend's S-expressions from a file; --connect does not apply")
+        raise UsageError("import reads old Xen vifs from a file; --connect does not apply")
     if args.into is None:
         given = [option for option, value in (("--dry-run", args.dry_run), ("--force", args.force),
                  ("--output", args.output), ("--json", args.json)) if value]  # fmt: skip

@@ -17,7 +17,7 @@ The rules are libvirt's (``xenParseSxprNets``), restated in ``shared/spec/xend-s
 
 xm/xl domain configs (``/etc/xen/NAME.cfg``, or a pasted ``vif = [ … ]`` list or entry) are
 read by libvirt's other reverse rules, ``xenParseVif`` (libvirt 9.0's ``xen_common.c``, the
-reading half of ``shared/spec/xl.md``; see `read_xl_vifs`).
+reader beside the ``xenFormatNet`` that ``shared/spec/xl.md`` restates; see `read_xl_vifs`).
 
 Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as ordinary edits.
 """
@@ -33,7 +33,7 @@ from vifconf.model.mac import normalize_mac
 from vifconf.model.source import byte_line_col, lone_cr_as_lf
 from vifconf.render import DOMAIN_HEADING, TARGET_HEADING, sxpr
 from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
-from vifconf.render.xl import VifListError, parse_entry, parse_vif_line
+from vifconf.render.xl import NETWORK_PLACEHOLDER, VifListError, vif_list_starts, vif_list_strings
 
 CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
 """The vif items that become part of the interface."""
@@ -65,6 +65,8 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order; or, when the text is
     no S-expression, the entries of an xm/xl config's ``vif = [ … ]`` (`read_xl_vifs`)."""
     text = lone_cr_as_lf(text)  # a lone CR ends a line too
+    if text.startswith(DOMAIN_HEADING) and _xl_only_render_output(text, source):
+        return read_xl_vifs(text, source)
     if is_xl(text) and not text.startswith(DOMAIN_HEADING):  # render output holds an xl line too
         return read_xl_vifs(text, source)
     if text.startswith(DOMAIN_HEADING):
@@ -95,6 +97,18 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
                 raise _located(source, text, where) from None
             raise InputError(source, f"vif {position}: {exc}") from None
     return nics
+
+
+def _xl_only_render_output(text: str, source: str) -> bool:
+    """``vifconf render`` output with an xl section and no xend-sxpr one (``--target xl``)."""
+    targets = {line[len(TARGET_HEADING):].split("  [", 1)[0] for line in text.split("\n")
+               if line.startswith(TARGET_HEADING)}  # fmt: skip
+    if "xend-sxpr" in targets or "xl" not in targets:
+        return False
+    domains = sum(line.startswith(DOMAIN_HEADING) for line in text.split("\n"))
+    if domains > 1:
+        raise InputError(source, f"vifconf render output of {domains} domains: import one guest's (render one file)")
+    return True
 
 
 def _xend_sxpr_of_render_output(text: str, source: str) -> str:
@@ -140,12 +154,13 @@ def read_vifs_file(path: str) -> list[ImportedNic]:
         raise InputError(path, f"file is {len(data) // (1024 * 1024)} MiB; xend's records of a guest are a few KB "
                          f"(refused above {MAX_SXPR_BYTES // (1024 * 1024)} MiB)")  # fmt: skip
     if b"\x00" in data:
-        raise InputError(path, "binary data (NUL byte): not an S-expression", *byte_line_col(data, data.index(b"\x00")))
+        raise InputError(path, "binary data (NUL byte): not a Xen config", *byte_line_col(data, data.index(b"\x00")))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         where = byte_line_col(data, exc.start)
-        raise InputError(path, "invalid UTF-8 byte sequence: not xend's text", *where) from None
+        raise InputError(path, "invalid UTF-8 byte sequence: not a Xen config as vifconf reads it (xend wrote "
+                         "ASCII; save an xm config as UTF-8)", *where) from None  # fmt: skip
     return read_vifs(text, path)
 
 
@@ -362,29 +377,36 @@ def looks_like_vifs(text: str) -> bool:
 
 def read_xl_vifs(text: str, source: str) -> list[ImportedNic]:
     """The NICs of an xm/xl config: its ``vif = [ "…", … ]`` (the rest of the file is not
-    read), or a pasted list (``[ … ]``), quoted entry, or bare entry (``mac=…,bridge=…``)."""
+    read; of several, the last, which is the one Python's xm kept), or a pasted list
+    (``[ … ]``), quoted entry, or bare entry (``mac=…,bridge=…``)."""
     start = _COMMENT_OR_BLANK.match(text).end()  # type: ignore[union-attr]
-    if _VIF_ASSIGNMENT.search(text) is not None:
-        wrapped, shift = text, 0
+    notes: list[str] = []
+    starts = vif_list_starts(text)
+    if starts:
+        wrapped, shift, list_start = text, 0, starts[-1]
+        if len(starts) > 1:
+            line = text.count("\n", 0, list_start) + 1
+            notes.append(f"{len(starts)} `vif = [` settings: the last (line {line}) is imported, the one xm used")
     elif text[start:start + 1] in ("[", "'", '"'):
         opening = "vif = " if text[start] == "[" else "vif = [ "
-        wrapped, shift = opening + text[start:] + ("" if text[start] == "[" else "\n]"), len(opening) - start
+        wrapped = opening + text[start:] + ("" if text[start] == "[" else "\n]")
+        shift, list_start = len(opening) - start, len(opening) + 1 if text[start] == "[" else len(opening)
     elif _BARE_ENTRY.match(text, start) is not None and "\n" not in text.strip():
-        return _xl_nics([text.strip()], source)
+        return _xl_nics([text.strip()], source, notes)
     else:
         raise InputError(source, "neither xend's S-expression (config.sxp, `xm list -l`, (vif …)) nor an "
                          "xm/xl config with a `vif = [ … ]` list")  # fmt: skip
     try:
-        entries = parse_vif_line(wrapped)
+        entries = vif_list_strings(wrapped, list_start)
     except VifListError as exc:
         offset = max(0, min(len(text), exc.offset - shift))
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         raise InputError(source, f"vif list: {exc.reason}", line, column) from None
-    return _xl_nics([",".join(f"{key}={value}" for key, value in entry.items()) for entry in entries], source)
+    return _xl_nics(entries, source, notes)
 
 
-def _xl_nics(entries: list[str], source: str) -> list[ImportedNic]:
+def _xl_nics(entries: list[str], source: str, notes: list[str]) -> list[ImportedNic]:
     if not entries:
         raise InputError(source, "the vif list is empty: no NIC to import")
     if len(entries) > MAX_VIFS:
@@ -395,39 +417,65 @@ def _xl_nics(entries: list[str], source: str) -> list[ImportedNic]:
             nics.append(nic_from_xl_entry(entry))
         except UnfitValue as exc:
             raise InputError(source, f"vif {position}: {exc}") from None
+    nics[0].notes[:0] = notes
     return nics
+
+
+def xl_items(entry: str) -> tuple[dict[str, str], list[str]]:
+    """One entry's ``key=value`` items as xenParseVif reads them (split on ``,``, blanks and
+    tabs before an item skipped, a later key winning), and notes on what it skips. A value's
+    surrounding blanks are dropped, as xm did (xl keeps them: a bridge ``'xenbr0 '`` exists
+    nowhere)."""
+    items: dict[str, str] = {}
+    notes: list[str] = []
+    for raw in entry.split(","):
+        item = raw.lstrip(" \t")
+        if not item.strip():
+            notes.append("an empty item (two commas, or one at the end) is skipped")
+            continue
+        key, equals, value = item.partition("=")
+        key, stripped = key.strip(), value.strip()
+        if not equals:
+            notes.append(f"{item.strip()!r} has no value (no '='): not carried over")
+            continue
+        if stripped != value:
+            notes.append(f"{key}={value!r}: the blanks around the value are dropped (xm dropped them; xl keeps them)")
+        if key in items:
+            notes.append(f"{key} is given twice: the last, {stripped!r}, is used, as libvirt and xl read it")
+        items[key] = stripped
+    return items, notes
 
 
 def nic_from_xl_entry(entry: str) -> ImportedNic:
     """One xl/xm vif entry as an interface, by libvirt's ``xenParseVif``: ``bridge=`` or a
     bridge script makes a bridge, else ethernet; ``bridge=B.TAG`` / ``B:T1:T2`` is an Open
     vSwitch bridge with a VLAN tag / trunk; every ``ip=`` address is kept; the script is kept
-    as written (in a config the admin wrote it; xend's records always carried one); a value's
-    surrounding blanks are dropped, as xm did (xl keeps them: a bridge ``'xenbr0 '`` exists
-    nowhere)."""
+    as written (in a config the admin wrote it; xend's records always carried one). vifconf's
+    own ``<network:NAME>`` stand-in for a network's bridge is a network again."""
+    parsed, notes = xl_items(entry)
     items: dict[str, str] = {}
-    notes: list[str] = []
-    for key, value in parse_entry(entry).items():
-        key, stripped = key.strip(), value.strip()
-        if stripped != value:
-            notes.append(f"{key}={value!r}: the blanks around the value are dropped (xm dropped them; xl keeps them)")
+    for key, value in parsed.items():
         if key not in XL_CARRIED:
-            if key:
-                notes.append(f"{key}={stripped} is not carried over")
+            notes.append(f"{key}={value} is not carried over")
             continue
-        unfit = _NOT_XML.search(stripped)
+        unfit = _NOT_XML.search(value)
         if unfit is not None:
-            raise UnfitValue(f"{key}={stripped!r} holds {unfit.group()!r}, a character XML cannot carry", key, False)
-        items[key] = stripped
+            raise UnfitValue(f"{key}={value!r} holds {unfit.group()!r}, a character XML cannot carry", key, False)
+        items[key] = value
     bridge, script, vif_type = items.get("bridge", ""), items.get("script", ""), items.get("type", "")
-    nic = ImportedNic("bridge" if bridge or script in XL_BRIDGE_SCRIPTS else "ethernet")
+    network = _XL_NETWORK_PLACEHOLDER.fullmatch(bridge)
+    nic = ImportedNic("network" if network else "bridge" if bridge or script in XL_BRIDGE_SCRIPTS else "ethernet")
     _mac_into(nic, items.get("mac"), f"mac={items.get('mac')}")
-    if bridge:
+    if network is not None:
+        nic.fields["source"] = network.group(1)
+        nic.notes.append(f"bridge={bridge} is vifconf's placeholder for the bridge of network "
+                         f"{network.group(1)!r}: imported as type network")  # fmt: skip
+    elif bridge:
         nic.fields["source"] = _ovs_bridge_into(nic, bridge)
     elif nic.kind == "bridge":
         nic.notes.append(f"no bridge=: the {script} script takes the host's first bridge; set the <source bridge> "
                          "(vifconf set … source=BRIDGE) before libvirt can use it")  # fmt: skip
-    if script:
+    if script and not (network is not None and script == DEFAULT_BRIDGE_SCRIPT):  # what xl writes for any network
         nic.fields["script"] = script
     if items.get("model"):
         nic.fields["model"] = items["model"]
@@ -442,6 +490,9 @@ def nic_from_xl_entry(entry: str) -> ImportedNic:
         _rate_into(nic, items["rate"], f"rate={items['rate']}")
     nic.notes += notes
     return nic
+
+
+_XL_NETWORK_PLACEHOLDER = re.compile(re.escape(NETWORK_PLACEHOLDER).replace(r"\{\}", "(.+)"))
 
 
 # -- what both readers share -------------------------------------------------------------------
@@ -474,13 +525,17 @@ def _rate_into(nic: ImportedNic, rate: str, shown: str) -> None:
                          "no limit)")  # fmt: skip
 
 
+UINT_MAX = 2**32 - 1
+"""virStrToLong_ui's limit: a bigger tag is no number to libvirt."""
+
+
 def _ovs_bridge_into(nic: ImportedNic, bridge: str) -> str:
     """The bridge's name; its VLAN tags, when libvirt reads it as Open vSwitch's (xenParseVifBridge)."""
     separator = "." if "." in bridge else ":" if ":" in bridge else None
     if separator is None:
         return bridge
     name, *tags = bridge.split(separator) if separator == ":" else bridge.split(".", 1)
-    if not all(tag.isascii() and tag.isdigit() for tag in tags):
+    if not all(tag.isascii() and tag.isdigit() and int(tag) <= UINT_MAX for tag in tags):
         what = "tags" if separator == ":" else "tag"
         raise UnfitValue(f"bridge={bridge}: libvirt reads it as Open vSwitch bridge {name!r} with VLAN {what} "
                          f"{separator.join(tags)!r}, which is not a number", "bridge", False)  # fmt: skip

@@ -539,6 +539,8 @@ async def test_ctrl_s_in_the_fleet_saves_every_edited_guest_with_its_diff(fleet_
             if isinstance(pilot.app.screen, SaveDialog):
                 answered.append(pilot.app.screen)
                 await pilot.press("n" if len(answered) == 1 else "y")
+            if pilot.app.screen.id == "save-all-dialog":  # after a refusal: go on, or stop
+                await pilot.press("n")
             if len(answered) == 2 and pilot.app.screen is screen:
                 break
         assert len(answered) == 2 and pilot.app.screen is screen
@@ -547,3 +549,44 @@ async def test_ctrl_s_in_the_fleet_saves_every_edited_guest_with_its_diff(fleet_
     assert "52:54:00:00:00:13" not in (fleet_dir / "db.xml").read_text()
     assert "52:54:00:00:00:12" in (fleet_dir / "web2.xml").read_text()
     assert screen.unsaved() == ["db"]
+
+
+async def test_save_all_stops_where_the_user_goes_to_fix_an_error(fleet_dir: Path) -> None:
+    """From a review: "Go to the first" in a guest's errors dialog closed its editor at once
+    and went on with the next guest; and a refused guest could not stop the walk."""
+    async with app_for(fleet_dir).run_test(size=(120, 30)) as pilot:
+        screen = await loaded(pilot)
+        for name in ("web1", "web2"):  # their shared MAC is an error in each
+            index = next(i for i, r in enumerate(screen.shown_rows) if r.domain == name)
+            screen.table.move_cursor(row=index)
+            await pilot.press("enter")
+            await pilot.pause()
+            editor = pilot.app.screen
+            assert isinstance(editor, FleetEditorScreen)
+            editor.apply_edit(1, "model", "e1000")
+            editor.action_back()
+            await pilot.pause()
+        await pilot.press("ctrl+s")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if pilot.app.screen.id == "errors-dialog":
+                break
+        await pilot.press("g")
+        for _ in range(20):
+            await pilot.pause(0.02)
+        editor = pilot.app.screen
+        assert isinstance(editor, FleetEditorScreen) and editor.domain.facts.name == "web1"
+        assert sorted(screen.unsaved()) == ["web1", "web2"]
+        editor.action_back()
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # again: web1's errors, cancelled; then stop
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if pilot.app.screen.id == "errors-dialog":
+                await pilot.press("c")
+            if pilot.app.screen.id == "save-all-dialog":
+                await pilot.press("s")
+                break
+        for _ in range(20):
+            await pilot.pause(0.02)
+        assert pilot.app.screen is screen and sorted(screen.unsaved()) == ["web1", "web2"]

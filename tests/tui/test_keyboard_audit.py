@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Select
 
 from tests.tui.pilot_helpers import editor, until
@@ -150,6 +151,31 @@ async def test_a_multi_line_paste_of_xm_list_output_imports_whole(make_test_app:
         await pilot.pause()
         assert app.screen is screen
         assert [(n.source, n.mac) for n in screen.domain.nics[before:]] == [("xenbr7", "00:16:3e:11:22:33")]
+
+
+@pytest.mark.parametrize("pasted", [
+    "# from /etc/xen/old\nname = 'old'\nvif = [ 'mac=00:16:3e:11:22:34, bridge=xenbr7',  # the first\n"
+    "        'bridge=xenbr8' ]\n",
+    "[ 'bridge=xenbr7,mac=00:16:3e:11:22:34',\n  # a comment between entries\n  'bridge=xenbr8' ]",
+])  # fmt: skip
+async def test_a_pasted_xm_config_keeps_its_line_breaks(make_test_app: Any, clean_file: Path, pasted: str) -> None:
+    """From a review: the lines of a pasted config were joined, so a `#` comment swallowed the
+    rest ("no closing ]"), and a comment line before `vif = [` made it a path."""
+    from textual import events
+
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = len(screen.domain.nics)
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#path-input").post_message(events.Paste(pasted))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert [n.source for n in screen.domain.nics[before:]] == ["xenbr7", "xenbr8"]
 
 
 async def test_with_no_nics_the_layout_stays_and_says_what_to_do(make_test_app: Any, tmp_path: Path) -> None:

@@ -239,17 +239,21 @@ def _ethernet_items(nic: Nic, entry: dict[str, str]) -> None:
         entry["ip"] = ips
 
 
+NETWORK_PLACEHOLDER = "<network:{}>"
+"""The bridge shown for a network NIC when no live libvirt can name the network's bridge."""
+
+
 def _network_items(nic: Nic, entry: dict[str, str], out: _Entries) -> None:
     """``bridge=<the network's bridge>,script=vif-bridge``: libvirt asks the network for its
     bridge (virNetworkGetBridgeName); a domain loaded from a file shows a placeholder."""
     network = nic.source or ""
     bridge = nic.network_bridge
-    entry["bridge"] = bridge or f"<network:{network}>"
+    entry["bridge"] = bridge or NETWORK_PLACEHOLDER.format(network)
     entry["script"] = DEFAULT_BRIDGE_SCRIPT
     if bridge is None:
         severity, message, hint = unresolved_network(nic)
         out.problems.append(_problem("xl-network-unresolved", severity, nic, "source",
-                                     f"{message} (<network:{network}>)", hint))  # fmt: skip
+                                     f"{message} ({NETWORK_PLACEHOLDER.format(network)})", hint))  # fmt: skip
 
 
 def _model_items(nic: Nic, hvm: bool, options: RenderOptions, entry: dict[str, str]) -> None:
@@ -354,7 +358,7 @@ def parse_vif_line(text: str) -> list[dict[str, str]]:
     """
     if not text.strip():
         return []
-    return [parse_entry(entry) for entry in _vif_strings(text)]
+    return [parse_entry(entry) for entry in vif_list_strings(text)]
 
 
 def parse_entry(entry: str) -> dict[str, str]:
@@ -371,10 +375,11 @@ def parse_entry(entry: str) -> dict[str, str]:
     return parsed
 
 
-def _vif_strings(text: str) -> list[str]:
+def vif_list_strings(text: str, start: int | None = None) -> list[str]:
     """The quoted strings of the vif list (double or single quotes, ``#`` comments allowed
-    between them, a trailing comma allowed)."""
-    position = _find_vif_list(text)
+    between them, a trailing comma allowed), each as written. ``start``: the offset just after
+    its ``[`` (default: the first ``vif = [`` line's)."""
+    position = _find_vif_list(text) if start is None else start
     strings: list[str] = []
     while True:
         position = _skip_blanks(text, position)
@@ -393,13 +398,22 @@ def _vif_strings(text: str) -> list[str]:
 
 
 def _find_vif_list(text: str) -> int:
-    """The offset just after the ``[`` of a line ``vif = [``."""
+    """The offset just after the ``[`` of the first line ``vif = [``."""
+    found = vif_list_starts(text)
+    if not found:
+        raise VifListError("no `vif = [ … ]` assignment found", 0)
+    return found[0]
+
+
+def vif_list_starts(text: str) -> list[int]:
+    """Where each ``vif = [`` line's list starts (the offset just after its ``[``)."""
+    starts = []
     for offset, line in _lines_with_offsets(text):
         stripped = line.lstrip()
         key, equals, rest = stripped.partition("=")
         if equals and key.strip() == "vif" and rest.lstrip().startswith("["):
-            return offset + (len(line) - len(rest.lstrip())) + 1
-    raise VifListError("no `vif = [ … ]` assignment found", 0)
+            starts.append(offset + (len(line) - len(rest.lstrip())) + 1)
+    return starts
 
 
 def _lines_with_offsets(text: str) -> list[tuple[int, str]]:

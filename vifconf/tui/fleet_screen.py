@@ -243,7 +243,7 @@ class FleetEditorScreen(EditorScreen):
         self.notify(f"reloaded {source}")
         return True
 
-    @work(exclusive=True, group="save")
+    @work(exclusive=True, group="save", exit_on_error=False)  # a failure is shown, not fatal (as a file save)
     async def live_save_flow(self) -> bool:
         """Diff confirm → defineXML (refused when the host's config moved on) → offer to apply
         the live-capable part to the running guest with updateDeviceFlags."""
@@ -764,20 +764,35 @@ class FleetScreen(Screen[None]):
         if not positions:
             self.notify("nothing to save: no guest has unsaved edits")
             return
+        from vifconf.tui.dialogs.choice import ChoiceDialog
+
         saved: list[str] = []
         for number, position in enumerate(positions, start=1):
             row = next((r for r in self.fleet.rows if r.key[0] == position), None)
             if row is None:
                 continue
+            name = self.fleet.entries[position].name
             editor = self.open_editor(row)
             await until_active(editor)
-            editor.notify(f"guest {number} of {len(positions)}", timeout=3)
+            editor.notify(f"guest {number} of {len(positions)}: {name}", timeout=3)
             try:
                 done = await editor.save_flow().wait()
             except (WorkerCancelled, WorkerFailed):
                 done = False  # the editor showed why
+            if editor.went_to_review:  # the user is fixing this guest now: leave them there
+                self.notify(f"stopped at {name}; ctrl+s saves it, and ctrl+s in the table goes on with the rest")
+                return
             if done:
-                saved.append(self.fleet.entries[position].name)
+                saved.append(name)
+            left_to_go = len(positions) - number
+            if not done and left_to_go and editor.is_current:
+                choice = await self.app.push_screen_wait(ChoiceDialog(
+                    f"{name} not saved", f"Go on with the next guest ({left_to_go} left), or stop here?",
+                    [("next", "Next guest", "n"), ("stop", "Stop", "s")], id="save-all-dialog"))  # fmt: skip
+                if choice != "next":
+                    if editor.is_current:
+                        await editor.dismiss()
+                    break
             if editor.is_current:
                 await editor.dismiss()  # wholly gone before the next guest's editor comes
             await until_active(self)

@@ -17,7 +17,18 @@ from vifconf.tui.widgets.ordered_input import OrderedInput
 class OneLineInput(OrderedInput):
     """An Input that keeps a multi-line paste as one line, its lines joined by spaces:
     Textual keeps only the first line, which cuts a pasted `xm list -l` (vif …) after
-    ``(device``. A path or an S-expression reads the same with spaces for line breaks."""
+    ``(device``. The paste as it was is kept too (`as_pasted`): in an xm/xl config a line
+    break ends a ``#`` comment and starts a setting, so joined lines read differently."""
+
+    pasted: tuple[str, str] | None = None
+    """The last multi-line paste: (the field's value right after it, the text as pasted)."""
+
+    def as_pasted(self) -> str:
+        """The value, or, when it is still just what the last multi-line paste made it, the
+        pasted text with its line breaks."""
+        if self.pasted is not None and self.value == self.pasted[0]:
+            return self.pasted[1]
+        return self.value
 
     def _on_paste(self, event: events.Paste) -> None:
         if event.text:
@@ -27,6 +38,8 @@ class OneLineInput(OrderedInput):
                 self.insert_text_at_cursor(line)
             else:
                 self.replace(line, *selection)
+            multi_line = len(event.text.strip().splitlines()) > 1
+            self.pasted = (self.value, event.text) if multi_line and self.value == line else None
         event.prevent_default()  # Input's own handler (first line only) must not run as well
         event.stop()
 
@@ -68,7 +81,8 @@ class PathDialog(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = event.value.strip()
+        box = event.input
+        value = (box.as_pasted() if isinstance(box, OneLineInput) else event.value).strip()
         self.dismiss(value or None)
 
     def action_cancel(self) -> None:

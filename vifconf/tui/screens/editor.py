@@ -102,6 +102,8 @@ class EditorScreen(Screen[None]):
 
     def __init__(self, session: Session, nic: int = 1, initial_tab: str = "xend-sxpr") -> None:
         super().__init__(id="editor")
+        self.went_to_review = False
+        """The last save stopped at \"Go to the first\" error (the fleet's save-all stops there too)."""
         self.session = session
         self.selected = nic
         self.initial_tab = initial_tab
@@ -532,6 +534,7 @@ class EditorScreen(Screen[None]):
     async def ready_to_save(self) -> bool:
         """The check every save makes first (file or defineXML): error problems (a MAC that
         is not one included) only with the user's explicit "save anyway", as `set --force`."""
+        self.went_to_review = False
         errors = [p for p in self.session.snapshot().problems if p.severity == "error"]
         if not errors:
             return True
@@ -550,6 +553,7 @@ class EditorScreen(Screen[None]):
                 id="errors-dialog",
             )
         )
+        self.went_to_review = choice == "review"
         if choice == "review":
             self.jump_to(errors[0])
         if choice != "save":
