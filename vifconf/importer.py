@@ -25,7 +25,9 @@ Pure functions over text, plus `add_to`, which appends the NICs to a `Domain` as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from vifconf.model import Domain, InputError
 from vifconf.model.domain import GENERATED_TARGET_PREFIXES, XEN_NET_PREFIX
@@ -34,6 +36,8 @@ from vifconf.model.source import byte_line_col, lone_cr_as_lf
 from vifconf.render import DOMAIN_HEADING, TARGET_HEADING, sxpr
 from vifconf.render.xend_sxpr import DEFAULT_BRIDGE_SCRIPT
 from vifconf.render.xl import NETWORK_PLACEHOLDER, VifListError, vif_list_starts, vif_list_strings
+
+V = TypeVar("V")
 
 CARRIED = frozenset({"mac", "bridge", "script", "vifname", "model", "type", "ip", "rate"})
 """The vif items that become part of the interface."""
@@ -85,17 +89,27 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
     if not found:
         raise InputError(source, "no (vif …) device in it: expected xend's S-expression of a domain or its vifs, "
                          "or an xm/xl config's vif = [ … ]")  # fmt: skip
-    if len(found) > MAX_VIFS:
-        raise InputError(source, f"{len(found)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
+
+    def located(exc: UnfitValue) -> InputError | None:
+        """Where the bytes are, as for any reading error."""
+        where = next((bad for bad in undecodable if bad.item == exc.key), None) if exc.undecodable else None
+        return _located(source, text, where) if where is not None else None
+
+    return _each_vif(source, found, nic_from_vif, located)
+
+
+def _each_vif(source: str, vifs: Sequence[V], read: Callable[[V], ImportedNic],
+              located: Callable[[UnfitValue], InputError | None] = lambda exc: None) -> list[ImportedNic]:  # fmt: skip
+    """``read`` of each vif, within `MAX_VIFS`; a value XML cannot carry is an error naming
+    the vif (or, where ``located`` can say, the line and column)."""
+    if len(vifs) > MAX_VIFS:
+        raise InputError(source, f"{len(vifs)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
     nics: list[ImportedNic] = []
-    for position, items in enumerate(found, start=1):
+    for position, vif in enumerate(vifs, start=1):
         try:
-            nics.append(nic_from_vif(items))
+            nics.append(read(vif))
         except UnfitValue as exc:
-            where = next((bad for bad in undecodable if bad.item == exc.key), None) if exc.undecodable else None
-            if where is not None:  # say where the bytes are, as for any reading error
-                raise _located(source, text, where) from None
-            raise InputError(source, f"vif {position}: {exc}") from None
+            raise (located(exc) or InputError(source, f"vif {position}: {exc}")) from None
     return nics
 
 
@@ -134,9 +148,13 @@ def _xend_sxpr_of_render_output(text: str, source: str) -> str:
     return "\n".join(kept)
 
 
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based, of a character offset."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _located(source: str, text: str, exc: sxpr.SxprError) -> InputError:
-    line = text.count("\n", 0, exc.offset) + 1
-    column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
+    line, column = _line_column(text, exc.offset)
     if isinstance(exc, sxpr.SxprEscapeError):  # well-formed, but a value that is no text
         message = f"({exc.item} …): {exc.reason}" if exc.item else exc.reason
     else:
@@ -400,23 +418,14 @@ def read_xl_vifs(text: str, source: str) -> list[ImportedNic]:
         entries = vif_list_strings(wrapped, list_start)
     except VifListError as exc:
         offset = max(0, min(len(text), exc.offset - shift))
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise InputError(source, f"vif list: {exc.reason}", line, column) from None
+        raise InputError(source, f"vif list: {exc.reason}", *_line_column(text, offset)) from None
     return _xl_nics(entries, source, notes)
 
 
 def _xl_nics(entries: list[str], source: str, notes: list[str]) -> list[ImportedNic]:
     if not entries:
         raise InputError(source, "the vif list is empty: no NIC to import")
-    if len(entries) > MAX_VIFS:
-        raise InputError(source, f"{len(entries)} vifs: more than the {MAX_VIFS} one import takes (one guest's)")
-    nics: list[ImportedNic] = []
-    for position, entry in enumerate(entries, start=1):
-        try:
-            nics.append(nic_from_xl_entry(entry))
-        except UnfitValue as exc:
-            raise InputError(source, f"vif {position}: {exc}") from None
+    nics = _each_vif(source, entries, nic_from_xl_entry)
     nics[0].notes[:0] = notes
     return nics
 

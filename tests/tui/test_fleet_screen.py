@@ -512,6 +512,18 @@ async def test_an_80_column_terminal_shows_each_rows_problems(tmp_path: Path) ->
         assert screen.widths == screen.natural
 
 
+async def edit_in_its_editor(pilot: Any, screen: FleetScreen, guest: str, key: str, value: str) -> None:
+    """Open ``guest``'s NIC 1 from the table, set ``key``, and come back with the edit unsaved."""
+    screen.table.move_cursor(row=next(i for i, r in enumerate(screen.shown_rows) if r.domain == guest))
+    await pilot.press("enter")
+    await pilot.pause()
+    editor = pilot.app.screen
+    assert isinstance(editor, FleetEditorScreen)
+    editor.apply_edit(1, key, value)
+    editor.action_back()
+    await pilot.pause()
+
+
 async def test_ctrl_s_in_the_fleet_saves_every_edited_guest_with_its_diff(fleet_dir: Path) -> None:
     """From a UI audit: 4 guests fixed in the fleet took 4 rounds of filter, Enter, Enter,
     ctrl+s, y, b, and the table did not say which guests were edited."""
@@ -520,15 +532,7 @@ async def test_ctrl_s_in_the_fleet_saves_every_edited_guest_with_its_diff(fleet_
     async with app_for(fleet_dir).run_test(size=(120, 30)) as pilot:
         screen = await loaded(pilot)
         for name, mac in (("web2", "52:54:00:00:00:12"), ("db", "52:54:00:00:00:13")):
-            index = next(i for i, r in enumerate(screen.shown_rows) if r.domain == name)
-            screen.table.move_cursor(row=index)
-            await pilot.press("enter")
-            await pilot.pause()
-            editor = pilot.app.screen
-            assert isinstance(editor, FleetEditorScreen)
-            editor.apply_edit(1, "mac", mac)
-            editor.action_back()
-            await pilot.pause()
+            await edit_in_its_editor(pilot, screen, name, "mac", mac)
         await pilot.pause()
         assert cells(screen, "domain").count("● web2") == 1 and "● db" in cells(screen, "domain")
         assert "2 unsaved" in str(screen.query_one("#fleet-header").render())
@@ -557,15 +561,7 @@ async def test_save_all_stops_where_the_user_goes_to_fix_an_error(fleet_dir: Pat
     async with app_for(fleet_dir).run_test(size=(120, 30)) as pilot:
         screen = await loaded(pilot)
         for name in ("web1", "web2"):  # their shared MAC is an error in each
-            index = next(i for i, r in enumerate(screen.shown_rows) if r.domain == name)
-            screen.table.move_cursor(row=index)
-            await pilot.press("enter")
-            await pilot.pause()
-            editor = pilot.app.screen
-            assert isinstance(editor, FleetEditorScreen)
-            editor.apply_edit(1, "model", "e1000")
-            editor.action_back()
-            await pilot.pause()
+            await edit_in_its_editor(pilot, screen, name, "model", "e1000")
         await pilot.press("ctrl+s")
         for _ in range(100):
             await pilot.pause(0.02)
