@@ -977,3 +977,22 @@ def test_a_passed_through_vf_holds_its_root_port_and_one_without_an_address_is_u
     assert slots(Domain.from_string(text))[-1] == ("pci.4", "0x0")
     unaddressed = text.replace("<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>", "")
     assert slots(Domain.from_string(unaddressed))[-1] == ("<bus>", "<slot>")  # where libvirt puts a VF: not measured
+
+
+@pytest.mark.parametrize(("name", "refused"), [
+    ("r13-q35-usb-none-addr", False), ("r13-pc-usb-none-addr", False),  # libvirt drops the address
+    ("r13-q35-unknown-element-addr", False), ("r13-pc-unknown-element-addr", False),  # libvirt 9.0 never reads it
+    ("r13-q35-dmi-slot0-gap", False), ("r13-q35-dmi-slot0-held", False),  # a dmi-to-pci-bridge has a slot 0
+    ("r13-q35-bridge-on-higher-port-refused", True), ("r13-q35-full-bridge-refused", True),
+])  # fmt: skip
+def test_what_a_live_audit_of_the_dump_placement_found(name: str, refused: bool) -> None:
+    """The live corners of the same names check the slots against libvirt; here, that the
+    placement is given (it was one slot off, or a false pci-address-invalid) or the domain
+    refused (QEMU creates controllers in index order; a full pcie-to-pci-bridge leaves the
+    pci-bridge libvirt adds nowhere to go) without libvirt at hand."""
+    d = Domain.from_string((REPO / "tests" / "data" / "qemu-corners" / f"{name}.xml").read_text())
+    errors = [p.code for p in render(d).problems if p.severity == "error"]
+    if refused:
+        assert errors == ["pci-controller-invalid"]
+    else:
+        assert not errors and not [item for item in render(d).items if "<slot>" in item or "<bus>" in item]

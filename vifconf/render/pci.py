@@ -24,8 +24,9 @@ picked by libvirt at define time, instead of a guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
@@ -46,8 +47,9 @@ root port, as PCIe devices (qemuDomainDeviceCalculatePCIConnectFlags). A NIC wit
 is an rtl8139."""
 PORT_MODELS = frozenset({"pcie-root-port", "pcie-switch-downstream-port"})
 """Controllers with one slot (0) for their device."""
-BRIDGE_MODELS = frozenset({"pci-bridge", "pcie-to-pci-bridge", "dmi-to-pci-bridge"})
-"""Controllers whose slot 0 is reserved."""
+BRIDGE_MODELS = frozenset({"pci-bridge", "pcie-to-pci-bridge"})
+"""Controllers whose slot 0 is reserved (a dmi-to-pci-bridge's is not: measured, a NIC starts
+there, as `_Bus.slots` has it)."""
 PC_SLOTS = range(0x20)
 BRIDGE_SLOTS = range(1, 0x20)
 """A pci-bridge's usable slots (0 is reserved)."""
@@ -133,7 +135,7 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
     tag = element.tag
     if tag == "interface" and element.get("type") in PASSTHROUGH_INTERFACES:
         return "unknown"
-    if not isinstance(tag, str) or tag.startswith("{") or tag in TAKES_NOTHING:
+    if not is_device(element) or tag in TAKES_NOTHING:
         return "none"
     model = element.get("model")
     if tag in ("filesystem", "hostdev"):
@@ -153,7 +155,7 @@ def device_kind(element: etree._Element, q35: bool) -> Kind:
         return "conventional" if target is not None and target.get("type") == "pci-serial" else "none"
     if tag == "memballoon":
         return "none" if model == "none" else _virtio(element)
-    if tag in ("rng", "vsock", "crypto"):
+    if tag in ("rng", "vsock"):
         return _virtio(element)
     if tag == "input":
         return _virtio(element) if element.get("bus") == "virtio" else "none"
@@ -454,11 +456,20 @@ def _surely_bus_0_room(devices: etree._Element) -> int:
     return free - ahead - len(devices.findall("filesystem"))
 
 
+LIBVIRT_DEVICES = frozenset({
+    "disk", "controller", "lease", "filesystem", "interface", "smartcard", "parallel", "serial", "console",
+    "channel", "input", "sound", "video", "hostdev", "redirdev", "redirfilter", "graphics", "hub", "watchdog",
+    "memballoon", "rng", "tpm", "nvram", "panic", "shmem", "memory", "iommu", "vsock", "audio",
+})  # fmt: skip
+"""The ``<devices>`` children libvirt 9.0 reads (virDomainDefParseXML asks for each by name);
+any other it never looks at, address and all (measured: a <crypto>, 9.1's, held no slot)."""
+
+
 def is_device(element: etree._Element) -> bool:
-    """A ``<devices>`` child libvirt counts: not a comment, not another namespace's element,
-    and not the seed's type none interface (no device at all)."""
+    """A ``<devices>`` child libvirt counts: one it reads (`LIBVIRT_DEVICES`; not a comment, not
+    another namespace's element), and not the seed's type none interface (no device at all)."""
     tag = element.tag
-    if not isinstance(tag, str) or tag.startswith("{"):
+    if not isinstance(tag, str) or tag not in LIBVIRT_DEVICES:
         return False
     return not (tag == "interface" and element.get("type") == "none")
 
@@ -471,13 +482,16 @@ def _addressed_devices(devices: etree._Element) -> dict[etree._Element, tuple[in
 
 
 def device_pci_address(device: etree._Element) -> tuple[int, int, int, int] | None:
-    """The PCI address a device really takes. A ``none`` video or balloon is no device, and
-    libvirt drops its address (measured: a NIC then gets that slot, or the same address)."""
+    """The PCI address a device really takes. A ``none`` video, balloon or USB controller is no
+    device, and libvirt drops its address (measured: a NIC then gets that slot, or the same
+    address)."""
     if device.tag == "video":
         model = device.find("model")
         kind = model.get("type") if model is not None else None
+    elif device.tag == "memballoon" or (device.tag == "controller" and device.get("type") == "usb"):
+        kind = device.get("model")
     else:
-        kind = device.get("model") if device.tag == "memballoon" else None
+        kind = None
     return None if kind == "none" else explicit_pci(device.find("address"))
 
 
@@ -690,11 +704,12 @@ def _declared_buses(devices: etree._Element) -> list[str] | None:
     return ["pcie-root"] + [declared[index] for index in sorted(declared)]
 
 
-def _addressed_bridge_indexes(devices: etree._Element) -> set[int]:
-    """The declared PCI controllers with an explicit address of their own, by index."""
-    return {index for c in devices.iterfind("controller") if c.get("type") == "pci"
-            and explicit_pci(c.find("address")) is not None
-            for index in [c_decimal(c.get("index"))] if index is not None}  # fmt: skip
+def _addressed_controllers(devices: etree._Element) -> dict[int, int]:
+    """The declared PCI controllers with an explicit address of their own: index → the bus
+    that address names."""
+    return {index: parts[1] for c in devices.iterfind("controller") if c.get("type") == "pci"
+            for index, parts in [(c_decimal(c.get("index")), explicit_pci(c.find("address")))]
+            if index is not None and parts is not None}  # fmt: skip
 
 
 def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
@@ -710,7 +725,7 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
             if element not in own and bus]  # fmt: skip
     if any(bus >= len(models) for bus, _ in held):
         return None
-    placed_bridges = _addressed_bridge_indexes(devices)
+    placed_bridges = _addressed_controllers(devices)
     first = _Q35Pass(models)
     first.occupy(held)
     explicit: list[tuple[int, str | None]] = []
@@ -736,7 +751,9 @@ def _q35_buses(devices: etree._Element, nics: list[Nic]) -> Q35Buses | None:
     second.occupy(held)
     for bus, slot, pcie in placed:
         second.reserve(bus, slot, pcie)
-    second.place_bridges(addressed=placed_bridges)
+    refusal = second.place_bridges(addressed=placed_bridges)
+    if refusal is not None:  # a bridge the first pass grew has nowhere to go (a full pcie-to-pci-bridge)
+        return Q35Buses(explicit, None, refusal)
     chosen = [second.place(_is_pcie(nic)) for nic in auto]
     conventional = sum(not _is_pcie(nic) for nic in auto)
     if conventional > MAX_BRIDGED_NICS or None in chosen:
@@ -886,15 +903,20 @@ class _Q35Pass:
         for bus, slot in held:
             self.buses[bus].used.add(slot)
 
-    def place_bridges(self, declared: int | None = None, addressed: Collection[int] = ()) -> tuple[int, str] | None:
+    def place_bridges(self, declared: int | None = None,
+                      addressed: Mapping[int, int] = MappingProxyType({})) -> tuple[int, str] | None:  # fmt: skip
         """The controllers, placed before any device: each pcie-to-pci-bridge takes the lowest
         free root port, each pci-bridge the lowest free slot of a bus that takes one, always on
         a bus of a lower index (QEMU creates them in index order, and libvirt cannot grow a
         bus for a bridge). In the first pass only the ``declared`` ones exist yet; those the
-        XML gives an address (``addressed``, by index) hold it already (`occupy`). Returns a
-        bridge that fits nowhere, by index, and why libvirt refuses it."""
+        XML gives an address (``addressed``: index → its bus) hold it already (`occupy`), and
+        must name a lower index too (QEMU refuses "Bus 'pci.2' not found"). Returns a bridge
+        that fits nowhere, by index, and why libvirt or QEMU refuses it."""
         for index, model in enumerate([bus.model for bus in self.buses[:declared]]):
             if index in addressed:
+                if addressed[index] >= index:
+                    return index, (f"the {model} at index {index} sits on bus {addressed[index]}, which QEMU "
+                                   "creates after it (a controller plugs into one of a lower index)")  # fmt: skip
                 continue
             if model == "pcie-to-pci-bridge":
                 fits = [bus for bus in self.buses[:index] if bus.model == "pcie-root-port"]

@@ -747,7 +747,7 @@ def _pci_controller_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     index, reason = layout.refusal
     controller = next((c for c in domain.devices.iterfind("controller")
                        if c.get("type") == "pci" and c_decimal(c.get("index")) == index), None)  # fmt: skip
-    return [Problem("pci-controller-invalid", "error", f"{reason}; libvirt refuses the domain", None, None,
+    return [Problem("pci-controller-invalid", "error", f"{reason}; the guest does not start", None, None,
                     "declare a pcie-root-port (for a pci-bridge: a pcie-to-pci-bridge) at a lower index, or leave "
                     "the PCI controllers to libvirt", line_of(controller) if controller is not None else None,
                     TARGET)]  # fmt: skip
