@@ -60,3 +60,21 @@ async def conflict(pilot: Any, clean_file: Path, change: Callable[[Path], None])
     await until(pilot, lambda: isinstance(pilot.app.screen, SaveDialog))
     await pilot.press("y")
     await until(pilot, lambda: getattr(pilot.app.screen, "id", None) == "conflict-dialog")
+
+
+async def import_answer(pilot: Any, answer: str | None = None, pasted: str | None = None) -> None:
+    """`i`, then ``answer`` typed (or ``pasted`` as one paste) into the import dialog, and Enter."""
+    from textual import events
+
+    from vifconf.tui.dialogs.path_dialog import PathDialog
+
+    await pilot.press("i")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, PathDialog)
+    if pasted is not None:
+        pilot.app.screen.query_one("#path-input").post_message(events.Paste(pasted))
+        await pilot.pause()
+    if answer is not None:
+        await type_into(pilot, "path-input", answer)
+    await pilot.press("enter")
+    await pilot.pause()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Select
 
-from tests.tui.pilot_helpers import editor, until
+from tests.tui.pilot_helpers import editor, import_answer, until
 from vifconf.tui.widgets.nic_form import MISSING_TYPE
 from vifconf.tui.widgets.nic_list import NicList
 
@@ -132,23 +132,12 @@ async def test_long_values_keep_every_nic_row_two_lines_high(make_test_app: Any,
 
 async def test_a_multi_line_paste_of_xm_list_output_imports_whole(make_test_app: Any, clean_file: Path) -> None:
     """`xm list -l` prints one (vif …) over several lines; Textual's Input kept the first."""
-    from textual import events
-
-    from vifconf.tui.dialogs.path_dialog import PathDialog
-
     app = make_test_app(clean_file)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
         before = len(screen.domain.nics)
-        await pilot.press("i")
-        await pilot.pause()
-        assert isinstance(app.screen, PathDialog)
-        pasted = "(device\n  (vif\n    (mac 00:16:3e:11:22:33)\n    (bridge xenbr7)\n  )\n)\n"
-        app.screen.query_one("#path-input").post_message(events.Paste(pasted))
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await import_answer(pilot, pasted="(device\n  (vif\n    (mac 00:16:3e:11:22:33)\n    (bridge xenbr7)\n  )\n)\n")
         assert app.screen is screen
         assert [(n.source, n.mac) for n in screen.domain.nics[before:]] == [("xenbr7", "00:16:3e:11:22:33")]
 
@@ -161,19 +150,12 @@ async def test_a_multi_line_paste_of_xm_list_output_imports_whole(make_test_app:
 async def test_a_pasted_xm_config_keeps_its_line_breaks(make_test_app: Any, clean_file: Path, pasted: str) -> None:
     """From a review: the lines of a pasted config were joined, so a `#` comment swallowed the
     rest ("no closing ]"), and a comment line before `vif = [` made it a path."""
-    from textual import events
-
     app = make_test_app(clean_file)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = editor(app)
         before = len(screen.domain.nics)
-        await pilot.press("i")
-        await pilot.pause()
-        app.screen.query_one("#path-input").post_message(events.Paste(pasted))
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await import_answer(pilot, pasted=pasted)
         assert app.screen is screen
         assert [n.source for n in screen.domain.nics[before:]] == ["xenbr7", "xenbr8"]
 

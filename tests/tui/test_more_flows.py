@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.widgets import Input, Select
 
-from tests.tui.pilot_helpers import editor, type_into, until
+from tests.tui.pilot_helpers import editor, import_answer, type_into, until
 from vifconf import journal
 from vifconf.examples import EXAMPLE_DOMAIN
 from vifconf.model import Domain
@@ -417,10 +417,6 @@ async def test_import_an_xm_config_or_a_pasted_xl_entry(make_test_app: Any, clea
         screen = editor(app)
         before = len(screen.domain.nics)
         for answer in (str(cfg), "bridge=xenbr2, mac=00:16:3e:11:22:37"):
-            await pilot.press("i")
-            await pilot.pause()
-            await type_into(pilot, "path-input", answer)
-            await pilot.press("enter")
-            await pilot.pause()
+            await import_answer(pilot, answer)
         assert [(n.source, n.model) for n in screen.domain.nics[before:]] == [
             ("xenbr0", "e1000"), ("xenbr1", None), ("xenbr2", None)]  # fmt: skip
