@@ -759,7 +759,8 @@ class FleetScreen(Screen[None]):
     async def action_save_all(self) -> None:
         """Every edited guest in turn, in its editor, through the editor's own save: its error
         check, its diff to confirm, its conflict handling. A guest the user does not save
-        stays edited; the rest go on."""
+        stays edited, and they choose whether to go on; "Go to the first" error stops here,
+        in that guest's editor."""
         positions = self.unsaved_positions()
         if not positions:
             self.notify("nothing to save: no guest has unsaved edits")
