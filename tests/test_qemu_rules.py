@@ -996,3 +996,17 @@ def test_what_a_live_audit_of_the_dump_placement_found(name: str, refused: bool)
         assert errors == ["pci-controller-invalid"]
     else:
         assert not errors and not [item for item in render(d).items if "<slot>" in item or "<bus>" in item]
+
+
+def test_a_full_bus_0_and_the_bridge_libvirt_must_add() -> None:
+    """Measured (r13-pc-bus0-*): 30 addresses fill bus 0; a NIC more needs a bridge, which has
+    no slot (libvirt puts it on its own bus and refuses); with slot 0x1f free the bridge takes
+    it and the NIC goes behind (vifconf said <bus>/<slot>); with no NIC more, no spare slot is
+    reserved and nothing needs a bridge (it starts)."""
+    def corner(name: str) -> Domain:
+        return Domain.from_string((REPO / "tests" / "data" / "qemu-corners" / f"{name}.xml").read_text())
+
+    assert "pci-slots-exhausted" in codes(corner("r13-pc-bus0-full-plus-nic-refused"))
+    one_free = corner("r13-pc-bus0-one-free-plus-nic")
+    assert slots(one_free)[-1] == ("pci.1", "0x1") and "pci-slots-exhausted" not in codes(one_free)
+    assert not [p for p in render(corner("r13-pc-bus0-full-no-auto")).problems if p.severity == "error"]

@@ -546,6 +546,9 @@ class PcLayout:
     """Where each auto-placed NIC goes, in order; None when vifconf cannot tell."""
     out_of_slots: bool = False
     """libvirt refuses the domain: the bridges it added leave too few slots (`pc_bridges`)."""
+    no_bridge_slot: bool = False
+    """libvirt refuses the domain: it must add a pci-bridge and bus 0 has no free slot for it
+    (measured: it then puts the bridge on its own bus, "index must be larger than bus")."""
 
 
 def pc_layout(domain: Domain, count: int) -> PcLayout:
@@ -565,14 +568,15 @@ def pc_bridges(reservations: int, bus_0: int, existing: Sequence[int] = (), decl
     address names them, or the XML declares them); ``declared``: how many of those bridges
     the XML declares.
 
-    qemuDomainAssignPCIAddresses' first pass reserves a spare slot, then every device, growing
-    a bus (31 slots behind a bridge) whenever the last is full, but not counting the slots of
-    the bridges it adds; the second pass places all bridges first, on bus 0, then the devices,
-    and needs the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start
+    qemuDomainAssignPCIAddresses' first pass reserves a spare slot (only while some bus has a
+    free one: measured, 30 addresses filling bus 0 start without a bridge), then every
+    device, growing a bus (31 slots behind a bridge) whenever the last is full, but not
+    counting the slots of the bridges it adds; the second pass places all bridges first, on
+    bus 0, then the devices, and needs the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start
     (with the balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119 and 120 are refused; with
     a NIC on bus 1 or a declared bridge, 2 NICs and 58 virtio inputs get two bridges."""
-    first_pass = 1 + reservations
     room, buses = bus_0 + sum(existing), len(existing)
+    first_pass = (room > 0) + reservations
     while first_pass > room:
         room += len(BRIDGE_SLOTS)
         buses += 1
@@ -605,8 +609,8 @@ def _pc(devices: etree._Element, count: int) -> PcLayout:
     if (bridges, out_of_slots) != pc_bridges(known + others.unknown, len(free), existing, len(declared)):
         return PcLayout(None)  # it depends on devices vifconf cannot place
     ahead = video + (bridges - len(declared)) + declared_on_bus_0 + others.filesystems
-    if ahead and ahead >= len(free):
-        return PcLayout(None, out_of_slots)  # a bridge on a bridge: not measured
+    if ahead > len(free):  # a bridge on a bridge: not measured, unless there is no slot at all
+        return PcLayout(None, out_of_slots, no_bridge_slot=not free and bridges > len(declared))
     del free[:ahead]  # the lowest free slots, before any NIC
     spare: Iterable[tuple[str, int]] = (("pci.0", slot) for slot in free)
     for bus in range(1, bridges + 1):

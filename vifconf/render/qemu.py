@@ -760,7 +760,13 @@ def _pc_slot_refusals(domain: Domain, nics: list[Nic]) -> list[Problem]:
     if not on_pci or domain.facts.arch not in X86_ARCHES or not (machine == "pc" or machine.startswith("pc-i440fx")):
         return []
     placed = sum(explicit_pci(nic.address) is None for nic in on_pci)
-    if not pc_layout(domain, placed).out_of_slots:
+    layout = pc_layout(domain, placed)
+    if layout.no_bridge_slot:
+        return [_slots_exhausted(domain, "bus 0 has no free slot, so the pci-bridge libvirt must add for the devices "
+                                 "without an address has nowhere to go", "pci-bridge",
+                                 "free a slot on bus 0 (remove an explicit address there), or give the new NIC an "
+                                 "address behind a declared pci-bridge")]  # fmt: skip
+    if not layout.out_of_slots:
         return []
     return [_slots_exhausted(domain, f"libvirt adds pci-bridges for the {placed} NICs and the other devices it "
                              "places, but counts the bridges' own slots only after, and then has no slot left",
