@@ -420,3 +420,31 @@ async def test_import_an_xm_config_or_a_pasted_xl_entry(make_test_app: Any, clea
             await import_answer(pilot, answer)
         assert [(n.source, n.model) for n in screen.domain.nics[before:]] == [
             ("xenbr0", "e1000"), ("xenbr1", None), ("xenbr2", None)]  # fmt: skip
+
+
+async def test_the_save_dialog_never_wraps_a_diff_line(make_test_app: Any, example_file: Path) -> None:
+    """From a UI audit: a wrapped line lost its +/- and read as a line of its own; now every
+    diff line is one screen line, and ← → scroll the long ones sideways."""
+    from textual.containers import VerticalScroll
+
+    from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+    app = make_test_app(example_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        editor(app).apply_edit(1, "type", "none")  # next to the example's long comment line
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen.id == "errors-dialog")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SaveDialog))
+        diff = app.screen.query_one("#save-diff", VerticalScroll)
+        lines = app.screen.diff.splitlines()
+        assert diff.virtual_size.height == len(lines) + 1  # one row per line (and the last newline), none wrapped
+        assert diff.max_scroll_x > 0
+        await pilot.press("right")
+        await pilot.pause()
+        assert diff.scroll_x > 0
+        await pilot.press("left")
+        await pilot.pause()
+        assert diff.scroll_x == 0

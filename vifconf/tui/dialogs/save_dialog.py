@@ -22,6 +22,9 @@ class SaveDialog(ModalScreen[bool]):
         Binding("n,escape", "cancel", "Cancel", id="save-dialog.cancel"),
         Binding("pageup", "scroll_diff(-1)", "Scroll diff", show=False, id="save-dialog.page-up"),
         Binding("pagedown", "scroll_diff(1)", "Scroll diff", show=False, id="save-dialog.page-down"),
+        # diff lines are never wrapped (a wrapped one lost its +/-): long ones scroll sideways
+        Binding("left", "scroll_diff_sideways(-1)", "Scroll diff left", show=False, id="save-dialog.left"),
+        Binding("right", "scroll_diff_sideways(1)", "Scroll diff right", show=False, id="save-dialog.right"),
     ]
 
     def __init__(self, target: str, diff: str) -> None:
@@ -50,6 +53,10 @@ class SaveDialog(ModalScreen[bool]):
             diff.scroll_page_down()
         else:
             diff.scroll_page_up()
+
+    def action_scroll_diff_sideways(self, direction: int) -> None:
+        diff = self.query_one("#save-diff", VerticalScroll)
+        diff.scroll_to(x=diff.scroll_x + direction * max(diff.size.width // 2, 1), animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "save-yes")
