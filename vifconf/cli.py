@@ -17,9 +17,12 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from vifconf import __version__, batch
+
+if TYPE_CHECKING:
+    from textual.app import App
 from vifconf.batch import Loaded, attach_cross_guest_problems, load_input
 from vifconf.model import SETTABLE_FIELDS, Domain, InputError
 from vifconf.problems import Problem, has_errors, sort_problems
@@ -778,13 +781,10 @@ def run_tui(argv: Sequence[str]) -> int:
             if loaded[0].domain is None:
                 error_line(loaded[0].error or "cannot load the domain")
                 return EXIT_INPUT
-            make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]).run()
-            return EXIT_OK
-        make_fleet_app(inputs, options, connect=args.connect).run()
-        return EXIT_OK
+            return ran(make_app(loaded[0].domain, None, args.output, options, connect=args.connect[0]))
+        return ran(make_fleet_app(inputs, options, connect=args.connect))
     if len(inputs) > 1 or (len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_dir()):
-        make_fleet_app(inputs, options).run()
-        return EXIT_OK
+        return ran(make_fleet_app(inputs, options))
     if not inputs:
         from vifconf.examples import EXAMPLE_DOMAIN
 
@@ -796,8 +796,14 @@ def run_tui(argv: Sequence[str]) -> int:
     if item.domain is None:
         error_line(item.error or "cannot load the domain")
         return EXIT_INPUT
-    make_app(item.domain, path, args.output, options).run()
-    return EXIT_OK
+    return ran(make_app(item.domain, path, args.output, options))
+
+
+def ran(app: App[None]) -> int:
+    """Run the UI; its exit status is Textual's (non-zero after a crash, whose traceback
+    Textual has printed: a crash is not a success)."""
+    app.run()
+    return app.return_code or EXIT_OK
 
 
 def ui_has_a_terminal() -> bool:

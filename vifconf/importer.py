@@ -404,7 +404,8 @@ def read_xl_vifs(text: str, source: str) -> list[ImportedNic]:
         wrapped, shift, list_start = text, 0, starts[-1]
         if len(starts) > 1:
             line = text.count("\n", 0, list_start) + 1
-            notes.append(f"{len(starts)} `vif = [` settings: the last (line {line}) is imported, the one xm used")
+            notes.append(f"{len(starts)} `vif = [` settings: the last (line {line}) is imported, the one xm used "
+                         "(libvirt's converter reads the first)")
     elif text[start:start + 1] in ("[", "'", '"'):
         opening = "vif = " if text[start] == "[" else "vif = [ "
         wrapped = opening + text[start:] + ("" if text[start] == "[" else "\n]")

@@ -402,8 +402,10 @@ async def test_import_xend_vifs_from_a_file_or_pasted(make_test_app: Any, clean_
             await pilot.pause()
             await type_into(pilot, "path-input", wrong)
             await pilot.press("enter")
-            await pilot.pause()
-            assert app.screen is screen and len(screen.domain.nics) == before + 1  # an error notice, nothing added
+            await until(pilot, lambda: isinstance(app.screen, PathDialog))  # back, with why, to fix or cancel
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen)
+            assert len(screen.domain.nics) == before + 1  # nothing added
 
 
 async def test_import_an_xm_config_or_a_pasted_xl_entry(make_test_app: Any, clean_file: Path, tmp_path: Path) -> None:
@@ -448,3 +450,25 @@ async def test_the_save_dialog_never_wraps_a_diff_line(make_test_app: Any, examp
         await pilot.press("left")
         await pilot.pause()
         assert diff.scroll_x == 0
+
+
+async def test_an_import_that_fails_comes_back_to_be_fixed(make_test_app: Any, clean_file: Path) -> None:
+    """From a tmux audit: an unreadable answer closed the dialog and the typed text was gone."""
+    from textual.widgets import Input, Static
+
+    from vifconf.tui.dialogs.path_dialog import PathDialog
+
+    app = make_test_app(clean_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = editor(app)
+        before = len(screen.domain.nics)
+        await import_answer(pilot, "vif = [ 'bridge=xenbr5' ")
+        await until(pilot, lambda: isinstance(app.screen, PathDialog))
+        box = app.screen.query_one("#path-input", Input)
+        assert box.value == "vif = [ 'bridge=xenbr5'"  # as typed (the dialog trims the answer)
+        assert "no closing ]" in str(app.screen.query_one("#path-why", Static).render())
+        box.value += " ]"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        assert [n.source for n in screen.domain.nics[before:]] == ["xenbr5"]

@@ -170,8 +170,9 @@ def _too_many_nics(emulated: list[int | None]) -> list[Problem]:
         return []
     message = (f"{len(emulated)} emulated NICs: the device model takes at most {MAX_NET_NICS} -net nic and exits "
                'with "too many NICs" at the ninth, so the guest does not start')  # fmt: skip
-    hint = (f"remove the NICs beyond the {MAX_NET_NICS}th, or make them PV-only: model netfront, which libvirt's "
-            "Xen drivers write as (type netfront) from 0.7.5 on and as type=vif for xl")  # fmt: skip
+    hint = (f"remove the NICs beyond the {MAX_NET_NICS}th, or make them PV-only with model netfront: libvirt "
+            "0.7.5 and later write it as (type netfront) (--libvirt-era), xl as type=vif; older libvirt still "
+            "emulates it")  # fmt: skip
     return [Problem("qemu-dm-too-many-nics", "error", message, emulated[MAX_NET_NICS], None, hint, None, TARGET)]
 
 

@@ -389,6 +389,8 @@ class FleetScreen(Screen[None]):
         self.mtimes: dict[str, int] = {}
         self.on_disk: dict[int, tuple[bytes, Fingerprint | None]] = {}
         """Per file entry: what the file holds (as loaded or last saved) and its fingerprint."""
+        self.open_guest: FleetEditorScreen | None = None
+        """The guest's editor pushed from here and not yet back (pushing takes a few frames)."""
         self._unsaved_shown: set[int] = set()
         """The guests marked ● (edited, not saved) when the table was last filled."""
 
@@ -707,7 +709,7 @@ class FleetScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
         row = self.current_row()
-        if row is None:
+        if row is None or self.open_guest is not None:  # a second Enter in one burst: the editor is on its way
             return
         entry = self.fleet.entries[row.key[0]]
         if entry.domain is None:
@@ -738,6 +740,7 @@ class FleetScreen(Screen[None]):
             entry.expected_xml = domain.raw
 
         def back(_: None = None) -> None:
+            self.open_guest = None
             if session.domain is not entry.domain and session.domain.source == entry.source:
                 entry.domain = session.domain
             if not live_uri and session.path == entry.source:  # after "save as" it is another file's state
@@ -752,6 +755,7 @@ class FleetScreen(Screen[None]):
         settings = getattr(self.app, "settings", None)
         tab = opening_tab(session.domain, settings.last_tab if settings is not None else "xend-sxpr")
         editor = FleetEditorScreen(session, nic=row.nic or 1, initial_tab=tab, on_saved=saved)
+        self.open_guest = editor
         self.app.push_screen(editor, back)
         return editor
 
@@ -774,12 +778,14 @@ class FleetScreen(Screen[None]):
                 continue
             name = self.fleet.entries[position].name
             editor = self.open_editor(row)
+            editor.walking = True  # keys typed ahead of the next dialog must not edit this guest
             await until_active(editor)
             editor.notify(f"guest {number} of {len(positions)}: {name}", timeout=3)
             try:
                 done = await editor.save_flow().wait()
             except (WorkerCancelled, WorkerFailed):
                 done = False  # the editor showed why
+            editor.walking = False
             if editor.went_to_review:  # the user is fixing this guest now: leave them there
                 self.notify(f"stopped at {name}; ctrl+s saves it, and ctrl+s in the table goes on with the rest")
                 return
@@ -789,7 +795,7 @@ class FleetScreen(Screen[None]):
             if not done and left_to_go and editor.is_current:
                 choice = await self.app.push_screen_wait(ChoiceDialog(
                     f"{name} not saved", f"Go on with the next guest ({left_to_go} left), or stop here?",
-                    [("next", "Next guest", "n"), ("stop", "Stop", "s")], id="save-all-dialog"))  # fmt: skip
+                    [("next", "Go on", "o"), ("stop", "Stop", "s")], id="save-all-dialog"))  # fmt: skip
                 if choice != "next":
                     if editor.is_current:
                         await editor.dismiss()

@@ -49,7 +49,7 @@ class PathDialog(ModalScreen[str | None]):
 
     def __init__(self, title: str, initial: str = "", message: str = "", *,
                  placeholder: str = "path/to/domain.xml", enter: str = "save") -> None:  # fmt: skip
-        super().__init__(classes="dialog", id="path-dialog")
+        super().__init__(classes="dialog path-dialog")  # no id: a failed import opens another while this one leaves
         self.title_text = title
         self.initial = initial
         self.placeholder = placeholder
@@ -63,7 +63,11 @@ class PathDialog(ModalScreen[str | None]):
             yield Label(self.title_text, classes="dialog-title")
             if self.message:
                 yield Static(self.message, classes="dialog-message", id="path-why")
-            yield OneLineInput(self.initial, id="path-input", placeholder=self.placeholder)
+            box = OneLineInput(" ".join(self.initial.split()) if "\n" in self.initial else self.initial,
+                               id="path-input", placeholder=self.placeholder)
+            if "\n" in self.initial:  # a multi-line paste given back to fix: kept as pasted unless edited
+                box.pasted = (box.value, self.initial)
+            yield box
             yield Static(f"Enter to {self.enter}, Escape to cancel", classes="dialog-message")
 
     def on_key(self, event: events.Key) -> None:

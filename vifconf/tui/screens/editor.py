@@ -90,6 +90,8 @@ class EditorScreen(Screen[None]):
     the NIC being edited)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.walking:
+            return None  # the fleet's save-all runs this editor's save: keys typed ahead do nothing here
         if action in self.LETTER_ACTIONS and self._focus_is_a_field():
             return None  # shown dimmed, not run
         return True
@@ -104,6 +106,8 @@ class EditorScreen(Screen[None]):
         super().__init__(id="editor")
         self.went_to_review = False
         """The last save stopped at \"Go to the first\" error (the fleet's save-all stops there too)."""
+        self.walking = False
+        """The fleet's save-all is saving this guest: the editor takes no keys of its own."""
         self.session = session
         self.selected = nic
         self.initial_tab = initial_tab
@@ -408,15 +412,16 @@ class EditorScreen(Screen[None]):
         self.refresh_views(reload_form=True)
         self.notify(f"NIC {index} deleted (ctrl+z brings it back)")
 
-    def action_import_vifs(self) -> None:
-        """Old xend or xm/xl vifs as new NICs (vifconf.importer), one undo step."""
+    def action_import_vifs(self, again: str = "", why: str = "") -> None:
+        """Old xend or xm/xl vifs as new NICs (vifconf.importer), one undo step. ``again``: the
+        answer that could not be imported, back in the field to fix (``why`` says what failed)."""
         from vifconf.tui.dialogs.path_dialog import PathDialog
 
+        message = "A config.sxp, `xm list -l` or xm/xl .cfg file, or paste a (vif …) or a vif = [ … ] entry."
         # pushed here, not from a worker: a path typed right after `i` goes to the dialog
         self.app.push_screen(
-            PathDialog("Import old Xen vifs", message="A config.sxp, `xm list -l` or xm/xl .cfg file, or paste "
-                       "a (vif …) or a vif = [ … ] entry.", placeholder="/etc/xen/guest.cfg  or  (vif …)  or  "
-                       "bridge=xenbr0,…", enter="import"),
+            PathDialog("Import old Xen vifs", again, f"✗ {why}" if why else message,
+                       placeholder="/etc/xen/guest.cfg  or  (vif …)  or  bridge=xenbr0,…", enter="import"),
             self._import_answer,
         )
 
@@ -432,8 +437,8 @@ class EditorScreen(Screen[None]):
             if not pasted and path == "-":  # stdin is the terminal the app runs in
                 raise InputError("-", "give a file (stdin is this terminal)")
             imported = read_vifs(answer, "the pasted text") if pasted else read_vifs_file(path)
-        except InputError as exc:
-            self.notify(str(exc), title="Nothing imported", severity="error")
+        except InputError as exc:  # the dialog again (once this one is gone), with the answer to fix and why
+            self.call_after_refresh(self.action_import_vifs, again=answer, why=str(exc))
             return
         added = add_to(self.domain, imported)
         self._coalesce = None
