@@ -232,6 +232,11 @@ async def test_conflict_on_external_change_offers_overwrite(make_test_app: Any, 
         assert "changed on disk" in dialog.title_text
         await pilot.press("o")
         await pilot.pause()
+        # from a tmux audit: Overwrite wrote at once, and no diff showed the other writer's change going
+        diff = app.screen
+        assert isinstance(diff, SaveDialog) and "-  <name>someone-else</name>" in diff.diff
+        await pilot.press("y")
+        await pilot.pause()
         assert isinstance(app.screen, EditorScreen)
     text = clean_file.read_text()
     assert text.count("</interface>") == 4 and "someone-else" not in text

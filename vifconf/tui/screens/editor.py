@@ -667,8 +667,16 @@ class EditorScreen(Screen[None]):
             if choice == "reload":
                 await self.reload()
                 return False
-            if choice == "overwrite":
-                return await self._write(target, data, None)
+            if choice == "overwrite":  # against what the file says now: the diff shows what the other writer loses
+                from vifconf.diff import xml_diff
+                from vifconf.tui.dialogs.save_dialog import SaveDialog
+
+                current, stamp = self._read_or_empty(target)
+                diff = xml_diff(current, data, target.rsplit("/", 1)[-1])
+                if not await self.app.push_screen_wait(SaveDialog(target, diff)):
+                    self.notify("not saved")
+                    return False
+                return await self._write(target, data, stamp)
             if choice == "save-as":
                 other = await self.app.push_screen_wait(PathDialog("Save as", target + ".new"))
                 if other and os.path.realpath(other) == os.path.realpath(target):
