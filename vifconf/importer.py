@@ -69,9 +69,8 @@ def read_vifs(text: str, source: str) -> list[ImportedNic]:
     """Every ``(vif …)`` in ``text``, at any depth, in document order; or, when the text is
     no S-expression, the entries of an xm/xl config's ``vif = [ … ]`` (`read_xl_vifs`)."""
     text = lone_cr_as_lf(text)  # a lone CR ends a line too
-    if text.startswith(DOMAIN_HEADING) and _xl_only_render_output(text, source):
-        return read_xl_vifs(text, source)
-    if is_xl(text) and not text.startswith(DOMAIN_HEADING):  # render output holds an xl line too
+    # vifconf's render output holds an xl line beside its xend-sxpr section: xl only without one
+    if _xl_only_render_output(text, source) if text.startswith(DOMAIN_HEADING) else is_xl(text):
         return read_xl_vifs(text, source)
     if text.startswith(DOMAIN_HEADING):
         text = _xend_sxpr_of_render_output(text, source)
@@ -403,7 +402,7 @@ def read_xl_vifs(text: str, source: str) -> list[ImportedNic]:
     if starts:
         wrapped, shift, list_start = text, 0, starts[-1]
         if len(starts) > 1:
-            line = text.count("\n", 0, list_start) + 1
+            line, _ = _line_column(text, list_start)
             notes.append(f"{len(starts)} `vif = [` settings: the last (line {line}) is imported, the one xm used "
                          "(libvirt's converter reads the first)")
     elif text[start:start + 1] in ("[", "'", '"'):

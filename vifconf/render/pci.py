@@ -572,9 +572,10 @@ def pc_bridges(reservations: int, bus_0: int, existing: Sequence[int] = (), decl
     free one: measured, 30 addresses filling bus 0 start without a bridge), then every
     device, growing a bus (31 slots behind a bridge) whenever the last is full, but not
     counting the slots of the bridges it adds; the second pass places all bridges first, on
-    bus 0, then the devices, and needs the spare slot again. Measured: 58, 60, 62, 88, 91, 117 and 118 e1000 NICs start
-    (with the balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119 and 120 are refused; with
-    a NIC on bus 1 or a declared bridge, 2 NICs and 58 virtio inputs get two bridges."""
+    bus 0, then the devices, and needs the spare slot again. Measured: 58, 60, 62, 88, 91, 117
+    and 118 e1000 NICs start (with the balloon: 1, 2, 2, 2, 3, 3, 3 bridges), 59, 89, 90, 119
+    and 120 are refused; with a NIC on bus 1 or a declared bridge, 2 NICs and 58 virtio inputs
+    get two bridges."""
     room, buses = bus_0 + sum(existing), len(existing)
     first_pass = (room > 0) + reservations
     while first_pass > room:

@@ -593,16 +593,18 @@ class EditorScreen(Screen[None]):
                 return False
         return await self._confirm_and_write(target, self.domain.to_bytes())
 
-    async def _confirm_and_write(self, target: str, data: bytes) -> bool:
+    async def _confirm_and_write(self, target: str, data: bytes,
+                                 baseline: tuple[bytes, Fingerprint | None] | None = None) -> bool:  # fmt: skip
         """Diff against what ``target`` holds → confirm → write, refusing if ``target`` changes
-        in between (or, for the session's own file, since it was loaded)."""
+        in between (or, for the session's own file, since it was loaded). ``baseline``: what to
+        diff against and expect there instead (`_baseline`'s)."""
         from vifconf.diff import xml_diff
         from vifconf.tui.dialogs.save_dialog import SaveDialog
 
         session = self.session
-        on_disk, expected = self._baseline(target)
+        on_disk, expected = baseline or self._baseline(target)
         diff = xml_diff(on_disk, data, target.rsplit("/", 1)[-1])
-        if not diff and target == session.save_target:
+        if not diff and target == session.save_target and baseline is None:
             self.notify("nothing to save: the file already says this")
             return False
         if not await self.app.push_screen_wait(SaveDialog(target, diff)):
@@ -668,15 +670,7 @@ class EditorScreen(Screen[None]):
                 await self.reload()
                 return False
             if choice == "overwrite":  # against what the file says now: the diff shows what the other writer loses
-                from vifconf.diff import xml_diff
-                from vifconf.tui.dialogs.save_dialog import SaveDialog
-
-                current, stamp = self._read_or_empty(target)
-                diff = xml_diff(current, data, target.rsplit("/", 1)[-1])
-                if not await self.app.push_screen_wait(SaveDialog(target, diff)):
-                    self.notify("not saved")
-                    return False
-                return await self._write(target, data, stamp)
+                return await self._confirm_and_write(target, data, self._read_or_empty(target))
             if choice == "save-as":
                 other = await self.app.push_screen_wait(PathDialog("Save as", target + ".new"))
                 if other and os.path.realpath(other) == os.path.realpath(target):
